@@ -1,0 +1,35 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema";
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { declareInfraContainer } from "./ServiceContainer";
+
+export interface OpenWrtRouterArgs {
+  /** The router container (CT 10001): privileged, tag `router`, on wan + lan + dmz. */
+  guest: ContainerGuestConfig;
+  /** The cluster's networks: WAN is PPPoE on the WAN bridge, tagged with the ISP's VLAN. */
+  networks: NetworksConfig;
+  /** Provider holding the infrastructure-scope API token. */
+  provider: pulumi.ProviderResource;
+}
+
+/**
+ * The OpenWrt router CT. All internet traffic flows through it, so it boots first (startup order
+ * from config) and is never replaced: protected, and adopted as it is. PPPoE, WireGuard, zones and
+ * NAT live inside OpenWrt's own config, not in Proxmox.
+ */
+export class OpenWrtRouter extends pulumi.ComponentResource {
+  /** Router address on the LAN: the gateway customers use. */
+  readonly lanAddress: string;
+  readonly wanVlan: number;
+  readonly container: proxmoxve.ContainerLegacy;
+
+  constructor(name: string, args: OpenWrtRouterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nodepoint:network:OpenWrtRouter", name, {}, opts);
+    const { guest } = args;
+    if (!guest.router || !guest.privileged) throw new pulumi.ResourceError(`${name}: the router container must be privileged and marked router`, this);
+    this.lanAddress = args.networks.lan.gateway;
+    this.wanVlan = args.networks.wan.vlanId;
+    this.container = declareInfraContainer(args, this);
+    this.registerOutputs({ lanAddress: this.lanAddress, wanVlan: this.wanVlan });
+  }
+}

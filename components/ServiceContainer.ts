@@ -1,0 +1,56 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema";
+import { ADOPTED_CONTAINER_IGNORES, statefulOptions } from "./adoption";
+import { containerInterfaces } from "./guestNetworks";
+
+export interface ServiceContainerArgs {
+  /** The container as the stack config describes it (VMID, node, cores, memory, networks). */
+  guest: ContainerGuestConfig;
+  /** The cluster's networks, to map network names to bridges. */
+  networks: NetworksConfig;
+  /** Provider holding the infrastructure-scope API token. */
+  provider: pulumi.ProviderResource;
+}
+
+/** An infrastructure LXC container (CT 102 and the like): protected, adoptable. */
+export class ServiceContainer extends pulumi.ComponentResource {
+  readonly container: proxmoxve.ContainerLegacy;
+
+  constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nodepoint:guests:ServiceContainer", name, {}, opts);
+    this.container = declareInfraContainer(args, this);
+    this.registerOutputs({ vmId: args.guest.vmid, node: args.guest.node });
+  }
+}
+
+/** Declares the container of an infrastructure guest under `parent` (shared by the router). */
+export function declareInfraContainer(args: ServiceContainerArgs, parent: pulumi.Resource): proxmoxve.ContainerLegacy {
+  const { guest } = args;
+  return new proxmoxve.ContainerLegacy(`ct-${guest.vmid}-${guest.name}`, infraContainerArgs(guest, args.networks), infraContainerOptions(guest, { parent, provider: args.provider }));
+}
+
+/** Provider inputs of an infrastructure container. Pure: the figures come straight from config. */
+export function infraContainerArgs(guest: ContainerGuestConfig, networks: NetworksConfig): proxmoxve.ContainerLegacyArgs {
+  return {
+    vmId: guest.vmid,
+    nodeName: guest.node,
+    description: guest.description,
+    tags: [...guest.tags].sort(),
+    unprivileged: !guest.privileged,
+    cpu: { cores: guest.cores },
+    memory: { dedicated: guest.memoryMiB },
+    networkInterfaces: containerInterfaces(networks, guest.networks, false),
+    startOnBoot: guest.startOnBoot,
+    started: true,
+    protection: true,
+    ...(guest.startupOrder !== undefined ? { startup: { order: guest.startupOrder } } : {}),
+    ...(guest.disk ? { disk: { datastoreId: guest.disk.storage, size: guest.disk.sizeGiB } } : {}),
+    ...(guest.template ? { operatingSystem: { templateFileId: guest.template, type: guest.osType } } : {}),
+    initialization: { hostname: guest.name },
+  };
+}
+
+export function infraContainerOptions(guest: ContainerGuestConfig, base: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+  return statefulOptions(base, { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}`, ignoreChanges: ADOPTED_CONTAINER_IGNORES });
+}

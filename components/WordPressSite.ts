@@ -1,0 +1,156 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as random from "@pulumi/random";
+import type { Customer } from "../lib/customers/schema";
+import type { HaBinding } from "./HaPlacement";
+
+/** The LAN a site's container sits on. */
+export interface SiteNetwork {
+  /** Linux bridge of the LAN (e.g. `vmbr0`). */
+  bridge: string;
+  /** Prefix length of the LAN (e.g. 24). */
+  prefixLength: number;
+  /** Default gateway (the router). */
+  gateway: string;
+}
+
+export interface WordPressSiteArgs {
+  /** The validated customer (from `customers/<slug>.yaml`), every default resolved. */
+  customer: Customer;
+  /** The LAN the container gets its static address on. */
+  network: SiteNetwork;
+  /** Volume ID of the Ubuntu 24.04 LXC template the container is created from. */
+  templateVolumeId: string;
+  /** Proxmox pool customer containers belong to (the customer token's scope). */
+  proxmoxPool: string;
+  /** Public ingress address the site's DNS record points at. */
+  publicIp: string;
+  /** Proxy the DNS record through Cloudflare. */
+  proxied: boolean;
+  /** HA limits: restarts on the same node, then relocations (seed: 3 and 2). */
+  haLimits: { maxRestart: number; maxRelocate: number };
+  /** How the HA resource binds to the HA group (PVE 8) or rule (PVE 9). */
+  haBinding: HaBinding;
+  /** Provider for the container and its HA resource. */
+  proxmoxProvider: pulumi.ProviderResource;
+  /** Provider for the DNS record. */
+  cloudflareProvider: pulumi.ProviderResource;
+  /** Resources the container waits for (the template download on its node, the pool). */
+  dependsOn?: pulumi.Resource[];
+}
+
+/**
+ * Container inputs that only matter when the container is created. Changing them later (a newer
+ * template build, a rotated root password) must never replace a customer's container.
+ */
+export const CREATE_ONLY_CONTAINER_INPUTS = ["operatingSystem", "initialization.userAccount"] as const;
+
+/**
+ * One customer's WordPress site: an unprivileged LXC container from the shared template on the
+ * DRBD pool, its generated credentials, its HA resource (when `ha`) and its DNS record.
+ *
+ * Lifecycle (`customer.state`): `active` runs; `suspended` stops the container (HA resource
+ * `stopped` so HA does not restart it) but keeps DNS; `decommissioned` stops it, drops HA and DNS
+ * and lifts protection, so that deleting the customer file afterwards can destroy it.
+ */
+export class WordPressSite extends pulumi.ComponentResource {
+  readonly url: string;
+  readonly ip: string;
+  readonly vmId: number;
+  readonly node: string;
+  readonly adminUser: string;
+  readonly adminPassword: pulumi.Output<string>;
+  readonly state: Customer["state"];
+  readonly container: proxmoxve.ContainerLegacy;
+  /** The HA resource, when the site has HA; `sid` is what an HA rule lists. */
+  readonly haResource?: { sid: string; resource: proxmoxve.Haresource };
+
+  constructor(name: string, args: WordPressSiteArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("nodepoint:customers:WordPressSite", name, {}, opts);
+    const c = args.customer;
+    this.url = `https://${c.domain}/`;
+    this.ip = c.ip;
+    this.vmId = c.vmid;
+    this.node = c.node;
+    this.state = c.state;
+    this.adminUser = "admin";
+
+    const rootPassword = new random.RandomPassword(`${name}-root-password`, { length: 32, special: false }, { parent: this });
+    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 24, special: true, overrideSpecial: "-_.+!" }, { parent: this });
+    this.adminPassword = pulumi.secret(adminPassword.result);
+
+    this.container = this.declareContainer(name, args, rootPassword.result);
+    if (c.ha) this.haResource = this.declareHa(name, args);
+    if (c.state !== "decommissioned") this.declareDns(name, args);
+    // Later stages of the provisioning flow (WordPress installer, proxy host, firewall) attach here.
+
+    this.registerOutputs({ url: this.url, ip: this.ip, vmId: this.vmId, node: this.node, adminUser: this.adminUser, adminPassword: this.adminPassword, state: this.state });
+  }
+
+  private declareContainer(name: string, args: WordPressSiteArgs, rootPassword: pulumi.Output<string>): proxmoxve.ContainerLegacy {
+    const c = args.customer;
+    const running = c.state === "active";
+    const keep = c.state !== "decommissioned";
+    return new proxmoxve.ContainerLegacy(
+      `${name}-ct`,
+      {
+        vmId: c.vmid,
+        nodeName: c.node,
+        poolId: args.proxmoxPool,
+        description: `WordPress site ${c.domain} (customer ${c.slug}, ${c.plan} plan). Managed by Pulumi from customers/${c.slug}.yaml.`,
+        tags: [`customer-${c.slug}`, c.plan].sort(),
+        unprivileged: true,
+        features: { nesting: true },
+        operatingSystem: { templateFileId: args.templateVolumeId, type: "ubuntu" },
+        cpu: { cores: c.cores },
+        memory: { dedicated: c.memoryMiB, swap: 512 },
+        disk: { datastoreId: c.storage, size: c.diskGiB },
+        networkInterfaces: [{ name: "eth0", bridge: args.network.bridge, firewall: true }],
+        initialization: {
+          hostname: c.slug,
+          ipConfigs: [{ ipv4: { address: `${c.ip}/${args.network.prefixLength}`, gateway: args.network.gateway } }],
+          userAccount: { password: rootPassword },
+        },
+        startOnBoot: running,
+        started: running,
+        protection: keep,
+      },
+      {
+        parent: this,
+        provider: args.proxmoxProvider,
+        protect: keep,
+        ignoreChanges: [...CREATE_ONLY_CONTAINER_INPUTS],
+        ...(args.dependsOn ? { dependsOn: args.dependsOn } : {}),
+      },
+    );
+  }
+
+  private declareHa(name: string, args: WordPressSiteArgs): { sid: string; resource: proxmoxve.Haresource } {
+    const c = args.customer;
+    const sid = `ct:${c.vmid}`;
+    const resource = new proxmoxve.Haresource(
+      `${name}-ha`,
+      {
+        resourceId: sid,
+        type: "ct",
+        state: c.state === "active" ? "started" : "stopped",
+        maxRestart: args.haLimits.maxRestart,
+        maxRelocate: args.haLimits.maxRelocate,
+        ...(args.haBinding.group ? { group: args.haBinding.group } : {}),
+        comment: `customer ${c.slug}`,
+      },
+      { parent: this, provider: args.proxmoxProvider, dependsOn: [this.container, ...args.haBinding.dependsOn] },
+    );
+    return { sid, resource };
+  }
+
+  private declareDns(name: string, args: WordPressSiteArgs): void {
+    const c = args.customer;
+    new cloudflare.DnsRecord(
+      `${name}-dns`,
+      { zoneId: c.zoneId, name: c.domain, type: "A", content: args.publicIp, ttl: args.proxied ? 1 : 300, proxied: args.proxied, comment: `customer ${c.slug} (managed by Pulumi)` },
+      { parent: this, provider: args.cloudflareProvider },
+    );
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The nodepoint platform on cluster0, as desired state.
+ *
+ * Reads the stack config (Pulumi.<stack>.yaml), the credentials (secret config) and every
+ * customer file (customers/*.yaml), validates them all together, then declares:
+ * node roles, storage, backup jobs, templates, the OpenWrt router, the service guests, HA
+ * placement and one WordPressSite per customer.
+ *
+ * Not declared, on purpose (see README, "What is not managed"): the nodes and corosync cluster
+ * (the API cannot create them), the DRBD storage `global-lvm` (no provider type; LINSTOR owns
+ * it) and SDN `localnetwork` (PVE's synthetic zone for the nodes' local bridges, not a real zone).
+ */
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { BackupJobs } from "./components/BackupJobs";
+import { ClusterNodes } from "./components/ClusterNodes";
+import { HaPlacement } from "./components/HaPlacement";
+import { OpenWrtRouter } from "./components/OpenWrtRouter";
+import { ServiceContainer } from "./components/ServiceContainer";
+import { ServiceVm } from "./components/ServiceVm";
+import { StoragePools } from "./components/StoragePools";
+import { Templates } from "./components/Templates";
+import { WordPressSite } from "./components/WordPressSite";
+import { prefixLength } from "./lib/net/ipv4";
+import { capacityReport } from "./lib/planning/capacity";
+import { customerAllocation } from "./lib/customers/validateCustomers";
+import { loadPlatformInputs } from "./lib/platformInputs";
+import { createProviders } from "./lib/providers";
+
+const { config, topology, secrets, customers } = loadPlatformInputs();
+const providers = createProviders(config, secrets);
+const provider = providers.proxmoxInfra;
+
+const cluster = new ClusterNodes(config.cluster.name, { clusterName: config.cluster.name, nodes: config.nodes, provider });
+const storage = new StoragePools("storage", { pools: config.storage, provider });
+new BackupJobs("backups", { jobs: config.backupJobs, provider }, { dependsOn: [storage] });
+const templates = new Templates(
+  "templates",
+  { lxcTemplate: config.lxcTemplate, vmTemplates: config.guests.flatMap((g) => (g.kind === "vm-template" ? [g] : [])), networks: config.networks, provider },
+  { dependsOn: [storage] },
+);
+
+for (const guest of config.guests) {
+  if (guest.kind === "container" && guest.router) new OpenWrtRouter("router", { guest, networks: config.networks, provider });
+  else if (guest.kind === "container") new ServiceContainer(guest.name, { guest, networks: config.networks, provider });
+  else if (guest.kind === "vm") new ServiceVm(guest.name, { guest, networks: config.networks, provider });
+}
+
+const ha = new HaPlacement("ha", { ha: config.ha, provider });
+const customerPool = new proxmoxve.PoolLegacy(
+  `pool-${config.customerPools.proxmoxPool}`,
+  { poolId: config.customerPools.proxmoxPool, comment: "Customer WordPress containers (managed by Pulumi)" },
+  { provider, protect: true },
+);
+
+const sites = customers.map(
+  (customer) =>
+    new WordPressSite(customer.slug, {
+      customer,
+      network: { bridge: config.networks.lan.bridge, prefixLength: prefixLength(config.networks.lan.cidr), gateway: config.networks.lan.gateway },
+      templateVolumeId: templates.lxcTemplateVolumeId,
+      proxmoxPool: config.customerPools.proxmoxPool,
+      publicIp: config.ingress.publicIp,
+      proxied: config.cloudflare.proxied,
+      haLimits: { maxRestart: config.ha.maxRestart, maxRelocate: config.ha.maxRelocate },
+      haBinding: ha.binding,
+      proxmoxProvider: provider,
+      cloudflareProvider: providers.cloudflare,
+      dependsOn: [customerPool, ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : [])],
+    }),
+);
+ha.bindResources(sites.flatMap((s) => (s.haResource ? [s.haResource] : [])));
+
+/** Cluster facts: node names and the quorum the cluster needs. */
+export const clusterInfo = { name: config.cluster.name, nodes: cluster.names, quorum: cluster.quorum };
+/** Allocated vs capacity per node and storage pool (what `npm run plan` tabulates). */
+export const capacity = capacityReport(topology.nodes, topology.pools, [...topology.infraAllocations, ...customers.map(customerAllocation)]);
+/** Per customer: site URL, IP, VMID, node, state, admin user and (secret) admin password. */
+export const sitesBySlug = Object.fromEntries(
+  sites.map((s, i) => [customers[i]!.slug, { url: s.url, ip: s.ip, vmId: s.vmId, node: s.node, state: s.state, adminUser: s.adminUser, adminPassword: s.adminPassword }]),
+);

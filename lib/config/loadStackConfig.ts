@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import { InvalidInputError, ProblemList } from "../errors";
+import { stackConfigSchema, type StackConfig } from "./schema";
+import { validateTopology } from "./validateTopology";
+import { zodProblems } from "./zodProblems";
+
+/** The config namespace of this project (the `name` in Pulumi.yaml). */
+export const CONFIG_NAMESPACE = "nodepoint";
+
+/** The stack file a user edits for the current stack, for error messages. */
+export function stackFileName(stack: string = pulumi.getStack()): string {
+  return `Pulumi.${stack}.yaml`;
+}
+
+/**
+ * Reads every `nodepoint:*` key of the current stack, parses it with the one schema and checks the
+ * cross-field rules. Throws `InvalidInputError` listing every problem, each with the file and key.
+ */
+export function loadStackConfig(): StackConfig {
+  const file = stackFileName();
+  const problems = new ProblemList();
+  const raw: Record<string, unknown> = {};
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    raw[key] = parseConfigValue(value);
+  }
+  const parsed = stackConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.addAll(zodProblems(file, parsed.error, (path) => `${prefix}${path}`));
+    throw new InvalidInputError(problems.items);
+  }
+  problems.addAll(validateTopology(parsed.data, file));
+  problems.throwIfAny();
+  return parsed.data;
+}
+
+/** Pulumi hands structured config values over as JSON text, scalars as plain text. */
+function parseConfigValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * The one schema of the stack configuration (`Pulumi.<stack>.yaml`, namespace `nodepoint:`).
+ *
+ * Every key the program reads is declared here; the TypeScript types the rest of the code uses
+ * are derived from it with `z.infer`, so the file, the validation and the types cannot drift.
+ * Cross-field rules (a node named by a pool exists, a VMID is unique, ...) live in
+ * `validateTopology.ts`, which reports every problem at once with the key that holds it.
+ */
+import { z } from "zod";
+
+/** Proxmox node names, storage IDs and bridge names: what `pve-node` / `pve-storage-id` accept. */
+export const identifier = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/i, "must be letters, digits and hyphens, starting with a letter");
+
+const positiveInt = z.number().int().positive();
+const ipv4 = z.ipv4();
+
+/** The Proxmox VE API the provider talks to. Credentials are never here: see `secrets.ts`. */
+export const proxmoxApiSchema = z.strictObject({
+  /** API endpoint, e.g. `https://192.168.1.10:8006/`. */
+  endpoint: z.url({ protocol: /^https$/ }),
+  /** Accept the cluster's self-signed certificate. */
+  insecure: z.boolean().default(false),
+  /** The PVE major version: 8 uses HA groups, 9 uses HA rules. */
+  majorVersion: z.union([z.literal(8), z.literal(9)]),
+});
+
+export const nodeRoleSchema = z.enum(["primary-compute", "secondary-compute", "router-services"]);
+
+/** One physical Proxmox node, as listed in the seed's node table. */
+export const nodeSchema = z.strictObject({
+  name: identifier,
+  ip: ipv4,
+  role: nodeRoleSchema,
+  /** Physical cores. */
+  cores: positiveInt,
+  /** Physical memory in MiB. */
+  memoryMiB: positiveInt,
+  /** System disk in GB, as the node table gives it. */
+  diskGB: positiveInt,
+});
+
+const perNodeGiB = z.record(identifier, z.number().nonnegative());
+
+const storageCommon = {
+  /** Storage ID as in /etc/pve/storage.cfg. */
+  id: identifier,
+  /** Nodes that have this storage. */
+  nodes: z.array(identifier).min(1),
+  /** Content types (`images`, `rootdir`, `iso`, `vztmpl`, `backup`, `snippets`). */
+  content: z.array(z.enum(["images", "rootdir", "iso", "vztmpl", "backup", "snippets", "import"])).min(1),
+  /** Capacity in GiB per node (for a shared pool: the same figure on every node, counted once). */
+  capacityGiB: perNodeGiB,
+  /** Space in GiB already used by things this program does not declare (from the seed). */
+  usedGiB: perNodeGiB.default({}),
+  /** Adopt the existing storage definition with `import` on the next `pulumi up`. */
+  adopt: z.boolean().default(false),
+};
+
+export const storageSchema = z.discriminatedUnion("type", [
+  z.strictObject({
+    ...storageCommon,
+    /**
+     * DRBD (LINSTOR) replicated storage. The provider has no resource for it, so it is
+     * referenced, not managed: see components/StoragePools.ts.
+     */
+    type: z.literal("drbd"),
+    /** LINSTOR controller address. */
+    controller: ipv4,
+    shared: z.literal(true),
+  }),
+  z.strictObject({ ...storageCommon, type: z.literal("zfspool"), zfsPool: z.string().min(1), thinProvision: z.boolean().default(true) }),
+  z.strictObject({ ...storageCommon, type: z.literal("lvmthin"), volumeGroup: identifier, thinPool: identifier }),
+  z.strictObject({ ...storageCommon, type: z.literal("dir"), path: z.string().regex(/^\/[^\s]*$/, "must be an absolute path"), shared: z.boolean().default(false) }),
+]);
+
+/** One layer-2 network of the cluster, by the Linux bridge that carries it. */
+const bridgedNetwork = z.strictObject({
+  /** Linux bridge on the nodes, e.g. `vmbr0`. */
+  bridge: identifier,
+  /** IPv4 subnet. */
+  cidr: z.cidrv4(),
+  /** Default gateway of the subnet (the router's address in it). */
+  gateway: ipv4,
+});
+
+export const networksSchema = z.strictObject({
+  lan: bridgedNetwork.extend({
+    /** LAN addresses of infrastructure guests: never handed to a customer. */
+    reserved: z.array(ipv4).default([]),
+  }),
+  dmz: bridgedNetwork,
+  wan: z.strictObject({
+    /** Bridge on the router node that carries the ISP uplink. */
+    bridge: identifier,
+    /** VLAN the ISP expects the PPPoE session on. */
+    vlanId: z.number().int().min(1).max(4094),
+    protocol: z.literal("pppoe"),
+  }),
+  /** Management network (SSH to nodes and guests is allowed only from here). */
+  management: z.strictObject({ cidr: z.cidrv4() }),
+});
+
+export const haSchema = z.strictObject({
+  /** `rule` (PVE 9 node-affinity rule) or `group` (PVE 8 HA group). Must match proxmox.majorVersion. */
+  mode: z.enum(["rule", "group"]),
+  /** Name of the HA rule or group. */
+  name: identifier,
+  /** Nodes HA resources may run on, with their priority (higher wins). */
+  nodes: z.record(identifier, z.number().int().min(0).max(1000)),
+  /** Never run HA resources outside `nodes` (rule: strict; group: restricted). */
+  strict: z.boolean().default(true),
+  /** Restarts on the same node before relocating (seed: 3). */
+  maxRestart: z.number().int().min(0).max(10),
+  /** Relocations to another node before giving up (seed: 2). */
+  maxRelocate: z.number().int().min(0).max(10),
+});
+
+const range = <T extends z.ZodType>(item: T) => z.strictObject({ first: item, last: item });
+
+export const planSizeSchema = z.strictObject({
+  cores: positiveInt,
+  memoryMiB: positiveInt,
+  diskGiB: positiveInt,
+  /** HA default for customers on this plan. */
+  ha: z.boolean(),
+});
+
+export const customerPoolsSchema = z.strictObject({
+  /** VMIDs customer containers are allocated from. */
+  vmids: range(z.number().int().min(100).max(999_999_999)),
+  /** LAN addresses customer containers are allocated from. */
+  ips: range(ipv4),
+  /** Proxmox resource pool customer containers belong to (the customer token's scope). */
+  proxmoxPool: identifier.default("customers"),
+  /** Storage customer root disks live on (must be shared between the HA nodes). */
+  storage: identifier,
+  /** Allowed allocation as a multiple of physical capacity, per resource kind. */
+  overcommit: z.strictObject({ memory: z.number().positive().max(4), storage: z.number().positive().max(4) }),
+  /** Bounds on per-customer overrides. */
+  bounds: z.strictObject({
+    cores: range(positiveInt),
+    memoryMiB: range(positiveInt),
+    diskGiB: range(positiveInt),
+  }),
+});
+
+/** A disk of an infrastructure guest, when its size is known. */
+const guestDisk = z.strictObject({ storage: identifier, sizeGiB: positiveInt });
+
+const guestCommon = {
+  vmid: z.number().int().min(100).max(999_999_999),
+  /** Host name / VM name. */
+  name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a DNS label"),
+  node: identifier,
+  description: z.string().default(""),
+  tags: z.array(z.string().regex(/^[a-z0-9_][a-z0-9_+.-]*$/)).default([]),
+  /** Adopt the existing guest with `import` on the next `pulumi up` instead of creating it. */
+  adopt: z.boolean().default(false),
+};
+
+export const infraGuestSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    ...guestCommon,
+    kind: z.literal("vm"),
+    cores: positiveInt,
+    memoryMiB: positiveInt,
+    disk: guestDisk.optional(),
+    /** Networks (keys of `networks`) the VM has a NIC on. */
+    networks: z.array(z.enum(["lan", "dmz"])).min(1),
+    startOnBoot: z.boolean().default(true),
+    /** Boot order on the node (lower starts first). */
+    startupOrder: z.number().int().min(0).optional(),
+  }),
+  z.strictObject({
+    ...guestCommon,
+    kind: z.literal("container"),
+    cores: positiveInt,
+    memoryMiB: positiveInt,
+    disk: guestDisk.optional(),
+    privileged: z.boolean().default(false),
+    /** Networks the container has an interface on; `wan` only for the router. */
+    networks: z.array(z.enum(["wan", "lan", "dmz"])).min(1),
+    /** OS template for a fresh creation (a `vztmpl` volume ID). */
+    template: z.string().optional(),
+    osType: z.enum(["alpine", "archlinux", "centos", "debian", "devuan", "fedora", "gentoo", "nixos", "opensuse", "ubuntu", "unmanaged"]).default("unmanaged"),
+    startOnBoot: z.boolean().default(true),
+    startupOrder: z.number().int().min(0).optional(),
+    /** This container is the cluster's router (OpenWrt). */
+    router: z.boolean().default(false),
+  }),
+  z.strictObject({
+    ...guestCommon,
+    kind: z.literal("vm-template"),
+    /** `cloud-init` (a cloud image imported as disk) or `plain`. */
+    flavour: z.enum(["cloud-init", "plain"]),
+    /** Image file the template's disk is created from. */
+    image: z.strictObject({
+      url: z.url(),
+      fileName: z.string().regex(/^[\w.+-]+\.(img|qcow2|raw|iso)$/),
+      /** Storage the image is downloaded to (content `import` or `iso`). */
+      storage: identifier,
+      checksum: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    }),
+    disk: guestDisk,
+  }),
+]);
+
+export const backupJobSchema = z.strictObject({
+  id: identifier,
+  /** systemd calendar event, e.g. `sun 01:00`. */
+  schedule: z.string().min(1),
+  /** Target storage (a `backup`-content storage). */
+  storage: identifier,
+  /** Node whose guests this job backs up (omit for all nodes). */
+  node: identifier.optional(),
+  mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
+  compress: z.enum(["0", "gzip", "lzo", "zstd"]).default("zstd"),
+  /** Retention, e.g. `keep-daily=7,keep-weekly=4`. */
+  keep: z.partialRecord(z.enum(["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"]), positiveInt),
+});
+
+export const lxcTemplateSchema = z.strictObject({
+  /** Storage (content `vztmpl`) the template is downloaded to, on every node that creates containers. */
+  storage: identifier,
+  nodes: z.array(identifier).min(1),
+  url: z.url(),
+  fileName: z.string().regex(/^[\w.+-]+\.tar\.(zst|gz|xz)$/),
+});
+
+/** Everything under `nodepoint:` in a stack file. */
+export const stackConfigSchema = z.strictObject({
+  proxmox: proxmoxApiSchema,
+  cluster: z.strictObject({ name: identifier }),
+  nodes: z.array(nodeSchema).min(1),
+  storage: z.array(storageSchema).min(1),
+  networks: networksSchema,
+  ingress: z.strictObject({
+    /** Public IPv4 address customer DNS records point at (the router's WAN address, forwarded to NPM). */
+    publicIp: ipv4,
+  }),
+  cloudflare: z.strictObject({
+    /** Zone name to zone ID. */
+    zones: z.record(z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a lower-case DNS zone name"), z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-hex-digit Cloudflare zone ID")),
+    /** Proxy customer records through Cloudflare. */
+    proxied: z.boolean().default(false),
+  }),
+  ha: haSchema,
+  plans: z.partialRecord(z.enum(["standard", "premium"]), planSizeSchema),
+  customerPools: customerPoolsSchema,
+  lxcTemplate: lxcTemplateSchema,
+  guests: z.array(infraGuestSchema),
+  backupJobs: z.array(backupJobSchema).default([]),
+  /** Directory of customer files, relative to the project (the offline plan can override it). */
+  customersDir: z.string().default("customers"),
+});
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type NodeConfig = z.infer<typeof nodeSchema>;
+export type StorageConfig = z.infer<typeof storageSchema>;
+export type InfraGuestConfig = z.infer<typeof infraGuestSchema>;
+export type VmGuestConfig = Extract<InfraGuestConfig, { kind: "vm" }>;
+export type ContainerGuestConfig = Extract<InfraGuestConfig, { kind: "container" }>;
+export type VmTemplateConfig = Extract<InfraGuestConfig, { kind: "vm-template" }>;
+export type HaConfig = z.infer<typeof haSchema>;
+export type PlanSize = z.infer<typeof planSizeSchema>;
+export type CustomerPools = z.infer<typeof customerPoolsSchema>;
+export type NetworksConfig = z.infer<typeof networksSchema>;
+export type BackupJobConfig = z.infer<typeof backupJobSchema>;
+export type LxcTemplateConfig = z.infer<typeof lxcTemplateSchema>;

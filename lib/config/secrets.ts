@@ -1,0 +1,68 @@
+import * as pulumi from "@pulumi/pulumi";
+import { InvalidInputError, type InputProblem } from "../errors";
+
+/** A credential the program reads from stack config; never stored in plain text. */
+export interface RequiredSecret {
+  /** Full config key, `namespace:key`. */
+  key: string;
+  /** What it is, for the error message. */
+  what: string;
+  /** An example of its form (never a real value). */
+  example: string;
+  /** Validates the form, when the form is known. */
+  pattern?: RegExp;
+}
+
+/** Every credential the program needs. The offline plan gives each a placeholder. */
+export const REQUIRED_SECRETS: readonly RequiredSecret[] = [
+  {
+    key: "proxmoxve:apiToken",
+    what: "the Proxmox VE API token for infrastructure changes",
+    example: "pulumi-infra@pve!iac=00000000-0000-0000-0000-000000000000",
+    pattern: /^[^@\s]+@[^!\s]+![A-Za-z][\w.-]*=[0-9a-f-]{36}$/,
+  },
+  {
+    key: "cloudflare:apiToken",
+    what: "the Cloudflare API token (Zone.DNS edit on the customer zones)",
+    example: "cf-token-with-dns-edit",
+    pattern: /^\S{8,}$/,
+  },
+];
+
+/** The credentials, each a Pulumi secret output. */
+export type Secrets = Record<string, pulumi.Output<string>>;
+
+/**
+ * Reads every required credential as a secret. Throws, naming each missing key and the command
+ * that sets it, when any is missing, stored in plain text, or malformed.
+ */
+export function loadSecrets(stackFile: string, required: readonly RequiredSecret[] = REQUIRED_SECRETS): Secrets {
+  const problems: InputProblem[] = [];
+  const secrets: Secrets = {};
+  for (const secret of required) {
+    const value = pulumi.runtime.getConfig(secret.key);
+    const setIt = `set it with: pulumi config set --secret ${secret.key} '${secret.example}'`;
+    if (value === undefined || value === "") {
+      problems.push({ file: stackFile, field: secret.key, message: `is missing (${secret.what}); ${setIt}` });
+      continue;
+    }
+    if (!isConfigSecret(secret.key)) {
+      problems.push({ file: stackFile, field: secret.key, message: `is stored in plain text; remove it and ${setIt}` });
+      continue;
+    }
+    if (secret.pattern && !secret.pattern.test(value)) {
+      problems.push({ file: stackFile, field: secret.key, message: `does not look like ${secret.what} (expected the form ${secret.example})` });
+      continue;
+    }
+    const [namespace, key] = secret.key.split(":") as [string, string];
+    secrets[secret.key] = new pulumi.Config(namespace).requireSecret(key);
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return secrets;
+}
+
+function isConfigSecret(key: string): boolean {
+  // Public in the SDK's JS module (runtime/config), not in its typings.
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  return runtime.isConfigSecret ? runtime.isConfigSecret(key) : true;
+}

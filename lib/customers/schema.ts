@@ -1,0 +1,65 @@
+/**
+ * The schema of one customer file, `customers/<slug>.yaml`. The slug is the file name and the
+ * customer's stable identity: resource names and the container's host name derive from it.
+ */
+import { z } from "zod";
+
+export const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Fields whose change makes the provider replace the container (destroying the site's data). */
+export const REPLACING_FIELDS = ["vmid", "node", "storage"] as const;
+export type ReplacingField = (typeof REPLACING_FIELDS)[number];
+
+export const customerStates = ["active", "suspended", "decommissioned"] as const;
+
+export const customerFileSchema = z.strictObject({
+  /** The site's host name; must lie inside one of the stack's Cloudflare zones. */
+  domain: z
+    .string()
+    .max(253)
+    .regex(/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/, "must be a host name like shop.nodepoint.eu"),
+  /** `standard` (default) or `premium`. */
+  plan: z.enum(["standard", "premium"]).default("standard"),
+  /** Container VMID: written once when the customer is added, never recomputed. */
+  vmid: z.number().int(),
+  /** LAN address: written once when the customer is added, never recomputed. */
+  ip: z.ipv4(),
+  /** Node the container lives on (one with the DRBD pool): written once. */
+  node: z.string().min(1),
+  /** High availability; defaults to the plan's setting (premium: on). */
+  ha: z.boolean().optional(),
+  /** Overrides of the plan's size, within the stack's bounds. */
+  cores: z.number().int().positive().optional(),
+  memoryMiB: z.number().int().positive().optional(),
+  diskGiB: z.number().int().positive().optional(),
+  /** Root disk storage override (defaults to the stack's customer storage). */
+  storage: z.string().min(1).optional(),
+  /** `active` (default), `suspended` (stopped, DNS kept) or `decommissioned` (stopped, unprotected, DNS removed). */
+  state: z.enum(customerStates).default("active"),
+  /** Fields this change deliberately alters although that replaces the container (data loss). */
+  confirmReplace: z.array(z.enum(REPLACING_FIELDS)).optional(),
+});
+
+export type CustomerFile = z.infer<typeof customerFileSchema>;
+export type CustomerState = (typeof customerStates)[number];
+
+/** A customer after validation, with every default resolved. */
+export interface Customer {
+  slug: string;
+  /** The file it came from, relative to the project, for messages. */
+  file: string;
+  domain: string;
+  plan: "standard" | "premium";
+  vmid: number;
+  ip: string;
+  node: string;
+  ha: boolean;
+  cores: number;
+  memoryMiB: number;
+  diskGiB: number;
+  storage: string;
+  state: CustomerState;
+  /** The Cloudflare zone the domain lies in, and its ID. */
+  zone: string;
+  zoneId: string;
+}

@@ -1,0 +1,139 @@
+import type { StackConfig } from "../config/schema";
+import type { Topology } from "../config/topology";
+import type { InputProblem } from "../errors";
+import { cidrContains, ipToInt } from "../net/ipv4";
+import { capacityExcesses, capacityReport, type GuestAllocation } from "../planning/capacity";
+import type { ParsedCustomerFile } from "./loadCustomers";
+import type { Customer, ReplacingField } from "./schema";
+
+/** What a customer's container was created with, from the committed desired state. */
+export type PreviousPlacement = Partial<Record<ReplacingField, string | number>>;
+
+export interface CustomerValidation {
+  customers: Customer[];
+  problems: InputProblem[];
+}
+
+/** The zone a domain lies in (longest match), or undefined. */
+export function zoneOf(domain: string, zones: readonly string[]): string | undefined {
+  const d = domain.toLowerCase();
+  return [...zones].sort((a, b) => b.length - a.length).find((z) => d === z || d.endsWith(`.${z}`));
+}
+
+/** The allocation a customer makes, for capacity accounting and placement. */
+export function customerAllocation(c: Pick<Customer, "file" | "node" | "cores" | "memoryMiB" | "diskGiB" | "storage">): GuestAllocation {
+  return { owner: c.file, node: c.node, cores: c.cores, memoryMiB: c.memoryMiB, disk: { storage: c.storage, sizeGiB: c.diskGiB } };
+}
+
+/**
+ * Checks all customer files together (duplicates, pools, nodes, HA, bounds, capacity, replacing
+ * changes) and resolves defaults. Pure: every problem is returned, each naming the file and field.
+ */
+export function validateCustomers(
+  config: StackConfig,
+  topology: Topology,
+  files: readonly ParsedCustomerFile[],
+  previous: ReadonlyMap<string, PreviousPlacement> = new Map(),
+  stackFile = "Pulumi.yaml",
+): CustomerValidation {
+  const problems: InputProblem[] = [];
+  const customers: Customer[] = [];
+  const pools = config.customerPools;
+  const zones = Object.keys(config.cloudflare.zones);
+  const seenVmid = new Map<number, string>();
+  const seenIp = new Map<string, string>();
+  const seenDomain = new Map<string, string>();
+  const storageById = new Map(config.storage.map((s) => [s.id, s]));
+
+  for (const { slug, file, data } of files) {
+    const add = (field: string, message: string) => problems.push({ file, field, message });
+    const before = problems.length;
+
+    const domain = data.domain.toLowerCase();
+    const zone = zoneOf(domain, zones);
+    if (!zone) add("domain", `${data.domain} is not inside any of the stack's Cloudflare zones (${zones.join(", ")})`);
+    const dupDomain = seenDomain.get(domain);
+    if (dupDomain) add("domain", `${data.domain} is already used by ${dupDomain}`);
+    seenDomain.set(domain, file);
+
+    const plan = config.plans[data.plan];
+    if (!plan) add("plan", `plan "${data.plan}" is not defined in the stack config (plans: ${Object.keys(config.plans).join(", ")})`);
+
+    if (data.vmid < pools.vmids.first || data.vmid > pools.vmids.last) add("vmid", `${data.vmid} is outside the customer range ${pools.vmids.first}-${pools.vmids.last}`);
+    if (topology.infraVmids.has(data.vmid)) add("vmid", `${data.vmid} belongs to an infrastructure guest`);
+    const dupVmid = seenVmid.get(data.vmid);
+    if (dupVmid) add("vmid", `${data.vmid} is already used by ${dupVmid}`);
+    seenVmid.set(data.vmid, file);
+
+    const ipInt = ipToInt(data.ip);
+    if (ipInt < ipToInt(pools.ips.first) || ipInt > ipToInt(pools.ips.last)) add("ip", `${data.ip} is outside the customer pool ${pools.ips.first}-${pools.ips.last}`);
+    if (!cidrContains(config.networks.lan.cidr, data.ip)) add("ip", `${data.ip} is outside the LAN ${config.networks.lan.cidr}`);
+    if (topology.reservedIps.has(data.ip)) add("ip", `${data.ip} is a node, gateway or infrastructure address`);
+    const dupIp = seenIp.get(data.ip);
+    if (dupIp) add("ip", `${data.ip} is already used by ${dupIp}`);
+    seenIp.set(data.ip, file);
+
+    const storage = data.storage ?? pools.storage;
+    const nodeExists = config.nodes.some((n) => n.name === data.node);
+    if (!nodeExists) add("node", `unknown node "${data.node}" (nodes: ${config.nodes.map((n) => n.name).join(", ")})`);
+    else if (!topology.customerNodes.includes(data.node)) add("node", `${data.node} does not have the customer storage ${pools.storage} (customer nodes: ${topology.customerNodes.join(", ")})`);
+    const pool = storageById.get(storage);
+    if (!pool) add("storage", `unknown storage "${storage}"`);
+    else {
+      if (!pool.content.includes("rootdir")) add("storage", `storage "${storage}" cannot hold container root disks`);
+      if (nodeExists && !pool.nodes.includes(data.node)) add("storage", `storage "${storage}" is not available on ${data.node}`);
+    }
+
+    const ha = data.ha ?? plan?.ha ?? false;
+    if (ha) {
+      if (!(data.node in config.ha.nodes)) add("ha", `HA cannot run on ${data.node}: HA resources are kept on ${Object.keys(config.ha.nodes).join(", ")}`);
+      if (pool && pool.type !== "drbd" && !(pool.type === "dir" && pool.shared)) add("ha", `HA needs shared storage; "${storage}" is local to one node`);
+    }
+    if (ha && data.state === "decommissioned" && data.ha === true) add("ha", "a decommissioned customer cannot keep HA (remove ha or the state)");
+
+    const size = {
+      cores: data.cores ?? plan?.cores ?? 0,
+      memoryMiB: data.memoryMiB ?? plan?.memoryMiB ?? 0,
+      diskGiB: data.diskGiB ?? plan?.diskGiB ?? 0,
+    };
+    for (const kind of ["cores", "memoryMiB", "diskGiB"] as const) {
+      const override = data[kind];
+      const bounds = pools.bounds[kind];
+      if (override !== undefined && (override < bounds.first || override > bounds.last)) add(kind, `${override} is outside the allowed ${bounds.first}-${bounds.last}`);
+    }
+
+    const prior = previous.get(slug);
+    if (prior) {
+      const now: Record<ReplacingField, string | number> = { vmid: data.vmid, node: data.node, storage };
+      for (const field of ["vmid", "node", "storage"] as const) {
+        const was = prior[field];
+        if (was !== undefined && was !== now[field] && !data.confirmReplace?.includes(field)) {
+          add(field, `changes from ${was} to ${now[field]}, which replaces the container and destroys the site's data; to do it anyway add "confirmReplace: [${field}]"`);
+        }
+      }
+    }
+
+    if (problems.length === before && zone && plan) {
+      customers.push({ slug, file, domain, plan: data.plan, vmid: data.vmid, ip: data.ip, node: data.node, ha: ha && data.state !== "decommissioned", ...size, storage, state: data.state, zone, zoneId: config.cloudflare.zones[zone] ?? "" });
+    }
+  }
+
+  if (problems.length === 0) problems.push(...capacityProblems(topology, customers, config.customerPools.overcommit, stackFile));
+  return { customers, problems };
+}
+
+/** Over-capacity nodes and pools, each attributed to the last customer file (by slug) that lands there. */
+function capacityProblems(topology: Topology, customers: readonly Customer[], overcommit: { memory: number; storage: number }, stackFile: string): InputProblem[] {
+  const report = capacityReport(topology.nodes, topology.pools, [...topology.infraAllocations, ...customers.map(customerAllocation)]);
+  return capacityExcesses(report, overcommit).map((x) => {
+    const [pool, scope] = x.where.split("@");
+    const last = [...customers].reverse().find((c) => (x.kind === "memory" ? c.node === x.where : c.storage === pool && (scope === "shared" || c.node === scope)));
+    const ratio = x.kind === "memory" ? overcommit.memory : overcommit.storage;
+    return {
+      // With no customer there, the infrastructure alone is over the limit: the stack file is at fault.
+      file: last?.file ?? stackFile,
+      field: last ? (x.kind === "memory" ? "node" : "diskGiB") : `nodepoint:customerPools.overcommit.${x.kind}`,
+      message: `${x.where} would hold ${x.allocated} ${x.unit} of ${x.kind}, above its capacity × overcommit ${ratio} = ${x.limit} ${x.unit}`,
+    };
+  });
+}

@@ -1,0 +1,182 @@
+/**
+ * Runs the real Pulumi program in-process under Pulumi's mock runtime and records every resource
+ * registration with its inputs *and* its resource options, which the stock mocks do not expose.
+ *
+ * Only the monitor is replaced: the program, its components and the providers' resource classes
+ * are exactly what `pulumi preview` runs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Signature Pulumi wraps around secret values on the wire. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** Pulumi's wire value for "unknown until apply". */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** Signature of a serialized resource reference. */
+const RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/** Resource options as the engine receives them. */
+export interface RecordedOptions {
+  protect: boolean;
+  retainOnDelete: boolean;
+  ignoreChanges: string[];
+  dependsOn: string[];
+  import: string | null;
+  deleteBeforeReplace: boolean;
+}
+
+/** One registered resource. */
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  parent: string;
+  provider: string;
+  custom: boolean;
+  /** Inputs as the provider receives them, secrets replaced by "[secret]". */
+  inputs: Record<string, unknown>;
+  options: RecordedOptions;
+}
+
+export interface OfflineRunResult {
+  resources: RecordedResource[];
+  /** Stack outputs (the program's exports), secrets replaced by "[secret]". */
+  outputs: Record<string, unknown>;
+  /** Provider function calls (data sources) the program made. */
+  invokes: number;
+}
+
+export interface OfflineRunOptions {
+  project: string;
+  stack: string;
+  /** Flat config map (`ns:key` to string), as Pulumi passes it to a program. */
+  config: Record<string, string>;
+  /** Keys of `config` that are secrets. */
+  secretKeys: string[];
+  /** Loads (imports) the program; called inside the root stack, like the Pulumi language host does. */
+  loadProgram: () => Promise<unknown>;
+}
+
+/** Replaces secrets and unknowns in a wire value with readable markers; resource refs by their URN. */
+export function sanitizeWireValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sanitizeWireValue);
+  if (value === UNKNOWN) return "[unknown]";
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") return "[secret]";
+    if (obj[SECRET_SIG] === RESOURCE_REF_SIG) return { urn: obj["urn"] };
+    if (obj[SECRET_SIG] === "d0e6a833031e9bbcd3f4e8bde6ca49a4") {
+      // An output value: secret when flagged, otherwise its plain value.
+      if (obj["secret"] === true) return "[secret]";
+      return "value" in obj ? sanitizeWireValue(obj["value"]) : "[unknown]";
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) out[k] = sanitizeWireValue(v);
+    return out;
+  }
+  return value;
+}
+
+/** The provider reference `urn::id` names its provider by URN; the id part is the engine's. */
+function providerUrn(ref: string): string {
+  if (!ref) return "";
+  const cut = ref.lastIndexOf("::");
+  return cut > 0 ? ref.slice(0, cut) : ref;
+}
+
+/** Realistic computed outputs for the few types whose outputs the program reads back. */
+function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (type === "random:index/randomPassword:RandomPassword") {
+    const length = typeof inputs["length"] === "number" ? inputs["length"] : 16;
+    return { result: "x".repeat(length), bcryptHash: "[computed]" };
+  }
+  if (type.startsWith("proxmoxve:user/token:Token")) return { value: `${name}=[computed]` };
+  return {};
+}
+
+/**
+ * Runs the program once under mocks and returns what it declared.
+ * The program's own errors propagate unchanged (an `InvalidInputError` stays one).
+ */
+export async function runOffline(options: OfflineRunOptions): Promise<OfflineRunResult> {
+  const recorded = new Map<string, RecordedResource>();
+  let invokes = 0;
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const importId = args.id || undefined;
+        const id = args.custom ? importId ?? `${args.name}-id` : undefined;
+        const state = { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) };
+        return { id, state };
+      },
+      call: (args) => {
+        invokes++;
+        return args.inputs;
+      },
+    },
+    options.project,
+    options.stack,
+    true,
+  );
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource: (req: RegisterRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void) => unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (!err && resp) {
+        const urn = resp.getUrn();
+        recorded.set(urn, {
+          urn,
+          type: req.getType(),
+          name: req.getName(),
+          parent: req.getParent(),
+          provider: providerUrn(req.getProvider()),
+          custom: req.getCustom(),
+          inputs: sanitizeWireValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+          options: {
+            protect: req.getProtect() ?? false,
+            retainOnDelete: req.getRetainondelete() ?? false,
+            ignoreChanges: [...req.getIgnorechangesList()],
+            dependsOn: [...req.getDependenciesList()].sort(),
+            import: req.getImportid() || null,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+          },
+        });
+      }
+      cb(err, resp);
+    });
+
+  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+    const program = (await options.loadProgram()) as Record<string, unknown>;
+    return { ...program };
+  });
+  await waitForRegistrations();
+  const serialized = await pulumi.runtime.serializeProperties("outputs", stackOutputs ?? {}, { keepOutputValues: false });
+  const outputs = sanitizeWireValue(serialized) as Record<string, unknown>;
+  delete outputs["default"];
+  return { resources: [...recorded.values()], outputs, invokes };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getCustom(): boolean;
+  getObject(): { toJavaScript(): unknown } | undefined;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getImportid(): string;
+  getDeletebeforereplace(): boolean;
+}
+
+/** Waits until the SDK has no registration in flight (what the language host does before exit). */
+async function waitForRegistrations(): Promise<void> {
+  // `waitForRPCs` is the SDK's own drain; it is public in the JS module but not in its typings.
+  const settings = (await import("@pulumi/pulumi/runtime/settings.js")) as unknown as { waitForRPCs?: () => Promise<void> };
+  if (settings.waitForRPCs) await settings.waitForRPCs();
+}

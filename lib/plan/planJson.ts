@@ -1,0 +1,28 @@
+import type { RecordedResource } from "./offlineRuntime";
+
+/** The whole desired state of a stack, as `npm run plan -- --json` writes it. */
+export interface PlanDocument {
+  stack: string;
+  resources: RecordedResource[];
+}
+
+/** Deep copy with object keys sorted, so equal input always serializes to identical bytes. */
+export function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortKeysDeep((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+/** Resources ordered by URN, every object's keys sorted. */
+export function planDocument(stack: string, resources: readonly RecordedResource[]): PlanDocument {
+  const sorted = [...resources].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  return { stack, resources: sorted.map((r) => sortKeysDeep(r) as RecordedResource) };
+}
+
+export function serializePlan(doc: PlanDocument): string {
+  return `${JSON.stringify(sortKeysDeep(doc), null, 2)}\n`;
+}

@@ -1,0 +1,106 @@
+import type { CapacityReport } from "../planning/capacity";
+import type { RecordedResource } from "./offlineRuntime";
+
+type Inputs = Record<string, unknown>;
+const get = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Inputs)[k] : undefined), o);
+
+/** The key figures of a resource, one short line. */
+export function keyFigures(r: RecordedResource): string {
+  const i = r.inputs;
+  const parts: string[] = [];
+  const push = (label: string, value: unknown) => {
+    if (value !== undefined && value !== null && value !== "") parts.push(`${label}${String(value)}`);
+  };
+  const type = r.type.split(":").pop() ?? r.type;
+  switch (type) {
+    case "ContainerLegacy":
+    case "VmLegacy":
+      push("vmid=", i["vmId"]);
+      push("node=", i["nodeName"]);
+      push("cores=", get(i, "cpu", "cores"));
+      push("mem=", get(i, "memory", "dedicated") !== undefined ? `${String(get(i, "memory", "dedicated"))}MiB` : undefined);
+      push("disk=", get(i, "disk", "datastoreId") ? `${String(get(i, "disk", "datastoreId"))}:${String(get(i, "disk", "size"))}GiB` : undefined);
+      if (type === "ContainerLegacy") push("", i["unprivileged"] === false ? "privileged" : "unprivileged");
+      if (i["template"] === true) push("", "template");
+      push("ip=", get(i, "initialization", "ipConfigs", "0", "ipv4", "address"));
+      push("tags=", Array.isArray(i["tags"]) && i["tags"].length ? (i["tags"] as string[]).join(",") : undefined);
+      break;
+    case "Haresource":
+      push("", i["resourceId"]);
+      push("state=", i["state"]);
+      push("max_restart=", i["maxRestart"]);
+      push("max_relocate=", i["maxRelocate"]);
+      break;
+    case "Harule":
+    case "Hagroup":
+      push("nodes=", JSON.stringify(i["nodes"]));
+      push("resources=", Array.isArray(i["resources"]) ? (i["resources"] as string[]).join(",") : undefined);
+      break;
+    case "DnsRecord":
+      push("", `${String(i["name"])} ${String(i["type"])} ${String(i["content"])}`);
+      break;
+    case "Job":
+      push("", `${String(i["schedule"])} -> ${String(i["storage"])}`);
+      push("node=", i["node"]);
+      break;
+    case "File":
+      push("", `${String(i["nodeName"])}:${String(i["datastoreId"])}/${String(i["fileName"])}`);
+      break;
+    case "Zfspool":
+    case "Lvmthin":
+    case "Directory":
+    case "Lvm":
+      push("", i["resourceId"]);
+      push("nodes=", Array.isArray(i["nodes"]) ? (i["nodes"] as string[]).join(",") : undefined);
+      break;
+    default:
+      break;
+  }
+  const flags = [r.options.protect ? "protected" : "", r.options.import ? `import=${r.options.import}` : ""].filter(Boolean);
+  return [...parts, ...(flags.length ? [`[${flags.join(", ")}]`] : [])].join(" ");
+}
+
+/** Indented tree of every resource under its parent, children sorted by type then name. */
+export function renderTree(resources: readonly RecordedResource[]): string {
+  const byParent = new Map<string, RecordedResource[]>();
+  const urns = new Set(resources.map((r) => r.urn));
+  for (const r of resources) {
+    const parent = urns.has(r.parent) ? r.parent : "";
+    const list = byParent.get(parent) ?? [];
+    list.push(r);
+    byParent.set(parent, list);
+  }
+  const lines: string[] = [];
+  const walk = (parent: string, depth: number) => {
+    const children = (byParent.get(parent) ?? []).sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+    for (const r of children) {
+      const figures = keyFigures(r);
+      lines.push(`${"  ".repeat(depth)}${r.type} ${r.name}${figures ? `  ${figures}` : ""}`);
+      walk(r.urn, depth + 1);
+    }
+  };
+  walk("", 0);
+  return lines.join("\n");
+}
+
+const pct = (a: number, b: number) => (b > 0 ? `${((a / b) * 100).toFixed(1)}%` : "-");
+const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** Allocated vs capacity per node (cores, memory) and per storage pool. */
+export function renderCapacity(report: CapacityReport): string {
+  const nodes = table(
+    ["node", "guests", "cores alloc/phys", "memory allocated", "memory", "memory %"],
+    report.nodes.map((n) => [n.node, String(n.guests), `${n.coresAllocated}/${n.cores}`, gib(n.memoryAllocatedMiB), gib(n.memoryMiB), pct(n.memoryAllocatedMiB, n.memoryMiB)]),
+  );
+  const pools = table(
+    ["storage", "scope", "allocated", "capacity", "used %"],
+    report.pools.map((p) => [p.pool, p.scope, `${p.allocatedGiB.toFixed(1)} GiB`, `${p.capacityGiB} GiB`, pct(p.allocatedGiB, p.capacityGiB)]),
+  );
+  return `Capacity per node (declared guests):\n${nodes}\n\nCapacity per storage pool (seed's used space + declared disks):\n${pools}`;
+}

@@ -1,0 +1,32 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parse } from "yaml";
+import { runOffline, type OfflineRunResult } from "./offlineRuntime";
+import { readStackFile } from "./stackFile";
+
+export interface PlanOptions {
+  /** Stack name; its config is read from `Pulumi.<stack>.yaml`. */
+  stack: string;
+  /** Project root (where Pulumi.yaml and index.ts are). */
+  root: string;
+  /** Customer directory overriding the stack's `customersDir`. */
+  customersDir?: string;
+  /** Extra config entries (tests use it to vary one value). */
+  configOverrides?: Record<string, string>;
+}
+
+/** Runs the project's real program (`index.ts`) offline with a stack's config. */
+export async function runPlan(options: PlanOptions): Promise<OfflineRunResult> {
+  const project = (parse(readFileSync(resolve(options.root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+  const stackFile = `Pulumi.${options.stack}.yaml`;
+  const flat = readStackFile(resolve(options.root, stackFile), stackFile);
+  if (options.customersDir) flat.config[`${project}:customersDir`] = options.customersDir;
+  Object.assign(flat.config, options.configOverrides ?? {});
+  return runOffline({
+    project,
+    stack: options.stack,
+    config: flat.config,
+    secretKeys: flat.secretKeys,
+    loadProgram: () => import(resolve(options.root, "index.ts")),
+  });
+}
