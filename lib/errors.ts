@@ -17,7 +17,7 @@ export interface InputProblem {
 /** Thrown, before anything is declared, when any input is invalid. */
 export class InvalidInputError extends Error {
   constructor(readonly problems: readonly InputProblem[]) {
-    super(formatProblems(problems));
+    super(`${formatProblems(problems)}\nNothing was declared.`);
     this.name = "InvalidInputError";
   }
 }
@@ -28,7 +28,7 @@ export function formatProblem(p: InputProblem): string {
 
 export function formatProblems(problems: readonly InputProblem[]): string {
   const noun = problems.length === 1 ? "problem" : "problems";
-  return [`${problems.length} input ${noun}; nothing was planned:`, ...problems.map((p) => `  - ${formatProblem(p)}`)].join("\n");
+  return [`${problems.length} input ${noun}:`, ...problems.map((p) => `  - ${formatProblem(p)}`)].join("\n");
 }
 
 /** Collects problems for one file; `throwIfAny` raises them all at once. */

@@ -17,11 +17,15 @@ export function stackFileName(stack: string = pulumi.getStack()): string {
  * cross-field rules. Throws `InvalidInputError` listing every problem, each with the file and key.
  */
 export function loadStackConfig(): StackConfig {
-  const file = stackFileName();
+  return parseStackConfig(pulumi.runtime.allConfig(), stackFileName());
+}
+
+/** Parses a flat config map (`ns:key` to text, as Pulumi passes it); pure, for tools and tests. */
+export function parseStackConfig(flat: Record<string, string>, file: string): StackConfig {
   const problems = new ProblemList();
   const raw: Record<string, unknown> = {};
   const prefix = `${CONFIG_NAMESPACE}:`;
-  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+  for (const [fullKey, value] of Object.entries(flat)) {
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
     raw[key] = parseConfigValue(value);

@@ -1,0 +1,121 @@
+/**
+ * Customer files, for support staff and the provisioning flow.
+ *
+ *   npm run customer -- add <slug> --domain <domain> [--plan premium] [--node nodeX] [--ha] [--stack prod] [--customers DIR]
+ *   npm run customer -- show <slug> [--show-secrets] [--stack prod]
+ *   npm run customer -- schema        (regenerates schemas/customer.schema.json)
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { stringify } from "yaml";
+import { parseStackConfig } from "../lib/config/loadStackConfig";
+import { topologyOf } from "../lib/config/topology";
+import { formatProblems, InvalidInputError } from "../lib/errors";
+import { planNewCustomer } from "../lib/customers/addCustomer";
+import { CUSTOMER_JSON_SCHEMA_PATH, customerJsonSchema } from "../lib/customers/jsonSchema";
+import { loadCustomerFiles, parseCustomerText } from "../lib/customers/loadCustomers";
+import { readStackFile } from "../lib/plan/stackFile";
+import { readFileSync } from "node:fs";
+
+const USAGE = `usage:
+  npm run customer -- add <slug> --domain <domain> [--plan standard|premium] [--node NODE] [--ha] [--stack NAME] [--customers DIR]
+  npm run customer -- show <slug> [--show-secrets] [--stack NAME] [--customers DIR]
+  npm run customer -- schema`;
+
+function main(): number {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      domain: { type: "string" },
+      plan: { type: "string", default: "standard" },
+      node: { type: "string" },
+      ha: { type: "boolean" },
+      stack: { type: "string", default: "prod" },
+      customers: { type: "string" },
+      "show-secrets": { type: "boolean", default: false },
+    },
+  });
+  const [command, slug] = positionals;
+  const root = process.cwd();
+  const stackFile = `Pulumi.${values.stack}.yaml`;
+  if (command === "schema") {
+    writeFileSync(resolve(root, CUSTOMER_JSON_SCHEMA_PATH), customerJsonSchema());
+    console.log(`wrote ${CUSTOMER_JSON_SCHEMA_PATH}`);
+    return 0;
+  }
+  if ((command !== "add" && command !== "show") || !slug) {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = parseStackConfig(readStackFile(resolve(root, stackFile), stackFile).config, stackFile);
+  const dir = resolve(root, values.customers ?? config.customersDir);
+  const path = join(dir, `${slug}.yaml`);
+  const file = relative(root, path);
+
+  if (command === "show") return show(slug, file, path, values.stack, values["show-secrets"]);
+
+  if (!values.domain) {
+    console.error(`${file}: domain: --domain is required\n${USAGE}`);
+    return 2;
+  }
+  if (values.plan !== "standard" && values.plan !== "premium") {
+    console.error(`${file}: plan: "${values.plan}" is not a plan (standard, premium)`);
+    return 2;
+  }
+  if (existsSync(path)) {
+    console.error(`${file}: (file name): customer "${slug}" already exists; nothing written`);
+    return 1;
+  }
+  const loaded = loadCustomerFiles(dir, root);
+  if (loaded.problems.length > 0) {
+    console.error(`existing customer files have problems; fix them first, nothing written:\n${formatProblems(loaded.problems)}`);
+    return 1;
+  }
+  const result = planNewCustomer(config, topologyOf(config), loaded.files, { slug, domain: values.domain, plan: values.plan, ...(values.node ? { node: values.node } : {}), ...(values.ha !== undefined ? { ha: values.ha } : {}) }, file);
+  if (!result.ok) {
+    console.error(`${formatProblems(result.problems)}\nnothing written`);
+    return 1;
+  }
+  const schemaRef = relative(dir, resolve(root, CUSTOMER_JSON_SCHEMA_PATH));
+  writeFileSync(path, `# yaml-language-server: $schema=${schemaRef}\n${stringify(result.file)}`, { flag: "wx" });
+  console.log(`wrote ${file}: vmid ${result.file.vmid}, ip ${result.file.ip}, node ${result.file.node}, plan ${result.file.plan}`);
+  return 0;
+}
+
+/** Prints a customer's access details; outputs come from the Pulumi CLI when it is installed. */
+function show(slug: string, file: string, path: string, stack: string, showSecrets: boolean): number {
+  if (!existsSync(path)) {
+    console.error(`${file}: (file name): no customer "${slug}"`);
+    return 1;
+  }
+  const parsed = parseCustomerText(readFileSync(path, "utf8"), `${slug}.yaml`, file);
+  if (!parsed.file) throw new InvalidInputError(parsed.problems);
+  const c = parsed.file.data;
+  let live: Record<string, unknown> | undefined;
+  try {
+    const args = ["stack", "output", "sitesBySlug", "--json", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])];
+    live = (JSON.parse(execFileSync("pulumi", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as Record<string, Record<string, unknown>>)[slug];
+  } catch {
+    live = undefined;
+  }
+  const password = live?.["adminPassword"];
+  const lines = [
+    `customer:       ${slug} (${c.plan}, ${c.state})`,
+    `site URL:       https://${c.domain}/`,
+    `admin URL:      https://${c.domain}/wp-admin/`,
+    `admin user:     ${String(live?.["adminUser"] ?? "admin")}`,
+    `admin password: ${showSecrets && typeof password === "string" ? password : live ? "[secret] (add --show-secrets)" : "[secret] (needs the Pulumi CLI and stack access)"}`,
+    `container:      CT ${c.vmid} on ${c.node}, ${c.ip}`,
+  ];
+  console.log(lines.join("\n"));
+  return 0;
+}
+
+try {
+  process.exitCode = main();
+} catch (err) {
+  console.error(err instanceof InvalidInputError ? err.message : `customer: ${(err as Error).message}`);
+  process.exitCode = 1;
+}
