@@ -16,7 +16,7 @@ export function zodProblems(file: string, error: z.ZodError, keyOf: (path: strin
       continue;
     }
     const path = formatPath(issue.path);
-    const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+    const message = issue.code === "invalid_type" && /received undefined$/.test(issue.message) ? "is required" : issue.message;
     problems.push({ file, field: keyOf(path), message });
   }
   return problems;

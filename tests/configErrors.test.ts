@@ -1,0 +1,59 @@
+/** Bad stack config fails before anything is declared, naming the file and the key. */
+import { describe, expect, it } from "vitest";
+import { offlinePlan, stackValue } from "./helpers/offlinePlan";
+
+const nodes = stackValue<any[]>("nodes");
+const storage = stackValue<any[]>("storage");
+const guests = stackValue<any[]>("guests");
+const pools = stackValue<any>("customerPools");
+const ha = stackValue<any>("ha");
+const networks = stackValue<any>("networks");
+const replaceAt = <T>(list: T[], i: number, patch: Partial<T>) => list.map((x, j) => (j === i ? { ...x, ...patch } : x));
+
+const cases: Array<[string, Parameters<typeof offlinePlan>[0], string]> = [
+  ["node cores not a number", { set: { nodes: replaceAt(nodes, 0, { cores: "many" }) } }, "nodepoint:nodes[0].cores: Invalid input: expected number, received string"],
+  ["node IP malformed", { set: { nodes: replaceAt(nodes, 1, { ip: "192.168.1.300" }) } }, "nodepoint:nodes[1].ip"],
+  ["duplicate node IP", { set: { nodes: replaceAt(nodes, 2, { ip: "192.168.1.10" }) } }, "nodepoint:nodes[2].ip: 192.168.1.10 is already the address of node1"],
+  ["node outside the LAN", { set: { nodes: replaceAt(nodes, 2, { ip: "10.0.0.5" }) } }, "nodepoint:nodes[2].ip: 10.0.0.5 is outside the LAN"],
+  ["two nodes cannot keep quorum", { set: { nodes: nodes.slice(0, 2) } }, "nodepoint:nodes: an HA cluster needs at least 3 nodes"],
+  ["unknown node role", { set: { nodes: replaceAt(nodes, 0, { role: "gpu" }) } }, "nodepoint:nodes[0].role"],
+  ["unknown key", { set: { nodes: replaceAt(nodes, 0, { ram: 1 } as any) } }, "nodepoint:nodes[0].ram: unknown key"],
+  ["unknown top-level key", { set: { "nodepoint:colour": "blue" } }, "nodepoint:colour: unknown key"],
+  ["missing section", { omit: ["nodepoint:ingress"] }, "nodepoint:ingress: is required"],
+  ["storage on an unknown node", { set: { storage: replaceAt(storage, 1, { nodes: ["node1", "node9"], capacityGiB: { node1: 1, node9: 1 } }) } }, "nodepoint:storage[1].nodes[1]: unknown node \"node9\""],
+  ["storage without capacity for a node", { set: { storage: replaceAt(storage, 2, { capacityGiB: {} }) } }, "nodepoint:storage[2].capacityGiB: no capacity given for node \"node3\""],
+  ["unknown storage type", { set: { storage: replaceAt(storage, 0, { type: "ceph" }) } }, "nodepoint:storage[0].type"],
+  ["HA mode does not match PVE 9", { set: { ha: { ...ha, mode: "group" } } }, "nodepoint:ha.mode: PVE 9 uses HA rules"],
+  ["HA node without the DRBD pool", { set: { ha: { ...ha, nodes: { node1: 1, node3: 1 } } } }, "nodepoint:ha.nodes.node3: HA node node3 does not have the customer storage"],
+  ["customer IP pool outside the LAN", { set: { customerPools: { ...pools, ips: { first: "10.1.1.1", last: "10.1.1.9" } } } }, "nodepoint:customerPools.ips.first: 10.1.1.1 is outside the LAN"],
+  ["VMID range reversed", { set: { customerPools: { ...pools, vmids: { first: 5000, last: 4000 } } } }, "nodepoint:customerPools.vmids: first (5000) is above last (4000)"],
+  ["customer storage unknown", { set: { customerPools: { ...pools, storage: "ceph-pool" } } }, "nodepoint:customerPools.storage: unknown storage \"ceph-pool\""],
+  ["guest on an unknown node", { set: { guests: replaceAt(guests, 2, { node: "node7" }) } }, "nodepoint:guests[2].node: unknown node \"node7\""],
+  ["guest bigger than its node", { set: { guests: replaceAt(guests, 2, { cores: 64 }) } }, "nodepoint:guests[2].cores: 64 cores do not fit on node2"],
+  ["duplicate guest VMID", { set: { guests: replaceAt(guests, 3, { vmid: 100 }) } }, "nodepoint:guests[3].vmid: VMID 100 is already used by ispconfig"],
+  ["infra VMID inside the customer range", { set: { guests: replaceAt(guests, 1, { vmid: 1500 }) } }, "nodepoint:guests[1].vmid: VMID 1500 lies inside the customer range"],
+  ["second privileged container", { set: { guests: replaceAt(guests, 1, { privileged: true }) } }, "nodepoint:guests[1].privileged: only the router container may be privileged"],
+  ["service container on the WAN", { set: { guests: replaceAt(guests, 1, { networks: ["wan", "lan"] }) } }, "nodepoint:guests[1].networks: only the router container may sit on the WAN"],
+  ["DMZ gateway outside DMZ", { set: { networks: { ...networks, dmz: { ...networks.dmz, gateway: "192.168.1.1" } } } }, "nodepoint:networks.dmz.gateway: 192.168.1.1 is outside 192.168.2.0/24"],
+  ["Cloudflare zone ID malformed", { set: { cloudflare: { zones: { "nodepoint.eu": "xyz" } } } }, "nodepoint:cloudflare.zones.nodepoint.eu: must be a 32-hex-digit Cloudflare zone ID"],
+  ["backup job to a non-backup storage", { set: { backupJobs: [{ id: "weekly", schedule: "01:00", storage: "local-lvm", node: "node3", keep: { "keep-last": 3 } }] } }, "nodepoint:backupJobs[0].storage: storage \"local-lvm\" does not hold backup content"],
+  ["infrastructure over capacity", { set: { customerPools: { ...pools, overcommit: { memory: 1.0, storage: 1.0 } } } }, "Pulumi.prod.yaml: nodepoint:customerPools.overcommit.memory: node3 would hold 18944 MiB of memory"],
+  ["missing Proxmox token", { omit: ["proxmoxve:apiToken"] }, "proxmoxve:apiToken: is missing (the Proxmox VE API token for infrastructure changes); set it with: pulumi config set --secret proxmoxve:apiToken"],
+  ["missing Cloudflare token", { omit: ["cloudflare:apiToken"] }, "cloudflare:apiToken: is missing"],
+  ["token in plain text", { plain: ["proxmoxve:apiToken"] }, "proxmoxve:apiToken: is stored in plain text"],
+  ["token malformed", { set: { "proxmoxve:apiToken": "root:password" } }, "proxmoxve:apiToken: does not look like the Proxmox VE API token"],
+];
+
+describe("stack config errors", () => {
+  it.each(cases)("%s", async (_title, options, expected) => {
+    const err = await offlinePlan(options).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // The program is re-evaluated per run, so its error class is a fresh copy: compare by name.
+    expect((err as Error).name).toBe("InvalidInputError");
+    const message = (err as Error).message;
+    expect(message).toContain(`Pulumi.prod.yaml: ${expected.replace(/^Pulumi\.prod\.yaml: /, "")}`);
+    expect(message).toContain("Nothing was declared.");
+  });
+});

@@ -1,0 +1,56 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { vi } from "vitest";
+import { runOffline, type OfflineRunResult, type RecordedResource } from "../../lib/plan/offlineRuntime";
+import { readStackFile } from "../../lib/plan/stackFile";
+
+export const ROOT = resolve(__dirname, "../..");
+
+export interface TestPlanOptions {
+  stack?: string;
+  /** Replace `nodepoint:<key>` values (objects are JSON-encoded). */
+  set?: Record<string, unknown>;
+  /** Drop these full keys from the config. */
+  omit?: string[];
+  /** Keys to store as plain (not secret) values. */
+  plain?: string[];
+  customersDir?: string;
+}
+
+/** Runs the real index.ts under mocks, freshly evaluated, with a stack's config varied as asked. */
+export async function offlinePlan(options: TestPlanOptions = {}): Promise<OfflineRunResult> {
+  const stack = options.stack ?? "prod";
+  const flat = readStackFile(join(ROOT, `Pulumi.${stack}.yaml`), `Pulumi.${stack}.yaml`);
+  for (const [key, value] of Object.entries(options.set ?? {})) {
+    flat.config[key.includes(":") ? key : `nodepoint:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  for (const key of options.omit ?? []) delete flat.config[key];
+  if (options.customersDir) flat.config["nodepoint:customersDir"] = options.customersDir;
+  const secretKeys = flat.secretKeys.filter((k) => !(options.plain ?? []).includes(k) && k in flat.config);
+  vi.resetModules();
+  return runOffline({ project: "nodepoint", stack, config: flat.config, secretKeys, loadProgram: () => import("../../index") });
+}
+
+/** The stack's config value under `nodepoint:<key>`, parsed. */
+export function stackValue<T = unknown>(key: string, stack = "prod"): T {
+  const flat = readStackFile(join(ROOT, `Pulumi.${stack}.yaml`));
+  return JSON.parse(flat.config[`nodepoint:${key}`] ?? "null") as T;
+}
+
+export function byName(resources: readonly RecordedResource[], name: string, type?: string): RecordedResource {
+  const found = resources.filter((r) => r.name === name && (!type || r.type.endsWith(type)));
+  if (found.length !== 1) throw new Error(`expected one resource named ${name}${type ? ` of type ${type}` : ""}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** A scratch copy of customers/ (or an empty dir), removed by the returned cleanup. */
+export function scratchCustomers(files: Record<string, string> | "copy" = "copy"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "customers-"));
+  if (files === "copy") {
+    for (const f of readdirSync(join(ROOT, "customers"))) cpSync(join(ROOT, "customers", f), join(dir, f));
+  } else {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  }
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
