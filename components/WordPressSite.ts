@@ -80,7 +80,8 @@ export class WordPressSite extends pulumi.ComponentResource {
     const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 24, special: true, overrideSpecial: "-_.+!" }, { parent: this });
     this.adminPassword = pulumi.secret(adminPassword.result);
 
-    this.container = this.declareContainer(name, args, rootPassword.result);
+    // Marked secret here too: the program never relies on the engine to hide a credential.
+    this.container = this.declareContainer(name, args, pulumi.secret(rootPassword.result));
     if (c.ha) this.haResource = this.declareHa(name, args);
     if (c.state !== "decommissioned") this.declareDns(name, args);
     // Later stages of the provisioning flow (WordPress installer, proxy host, firewall) attach here.

@@ -1,0 +1,111 @@
+/** Customer files are validated together; each bad input gets a message naming the file and field. */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseStackConfig } from "../lib/config/loadStackConfig";
+import { topologyOf } from "../lib/config/topology";
+import { parseCustomerText, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
+import { validateCustomers } from "../lib/customers/validateCustomers";
+import { readStackFile } from "../lib/plan/stackFile";
+import { ROOT } from "./helpers/offlinePlan";
+
+const config = parseStackConfig(readStackFile(join(ROOT, "Pulumi.prod.yaml")).config, "Pulumi.prod.yaml");
+const topology = topologyOf(config);
+const good = (slug: string, vmid: number, ip: string, extra = "") => `domain: ${slug}.nodepoint.eu\nvmid: ${vmid}\nip: ${ip}\nnode: node1\n${extra}`;
+const BASE = { "alpha.yaml": good("alpha", 1000, "192.168.1.100") };
+
+function check(files: Record<string, string>, previous = new Map()) {
+  const parsed: ParsedCustomerFile[] = [];
+  const problems = [];
+  for (const [name, text] of Object.entries(files).sort()) {
+    const r = parseCustomerText(text, name, `customers/${name}`);
+    problems.push(...r.problems);
+    if (r.file) parsed.push(r.file);
+  }
+  const v = validateCustomers(config, topology, parsed, previous, "Pulumi.prod.yaml");
+  return { problems: [...problems, ...v.problems].map((p) => `${p.file}: ${p.field}: ${p.message}`), customers: v.customers };
+}
+
+const bad: Array<[string, Record<string, string>, string]> = [
+  ["slug with capitals", { "Shop.yaml": good("shop", 1001, "192.168.1.101") }, "customers/Shop.yaml: (file name): slug \"Shop\" must be"],
+  ["slug with underscore", { "my_shop.yaml": good("shop", 1001, "192.168.1.101") }, "customers/my_shop.yaml: (file name)"],
+  ["slug ending in hyphen", { "shop-.yaml": good("shop", 1001, "192.168.1.101") }, "customers/shop-.yaml: (file name)"],
+  ["slug too long", { [`${"a".repeat(64)}.yaml`]: good("long", 1001, "192.168.1.101") }, "(file name): slug"],
+  ["not YAML", { "b.yaml": "domain: [unclosed" }, "customers/b.yaml: (yaml):"],
+  ["duplicate key", { "b.yaml": "domain: a.nodepoint.eu\ndomain: b.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: (yaml): Map keys must be unique"],
+  ["a list, not a mapping", { "b.yaml": "- domain: x\n" }, "customers/b.yaml: (document): must be a mapping"],
+  ["missing domain", { "b.yaml": "vmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: is required"],
+  ["missing vmid", { "b.yaml": "domain: b.nodepoint.eu\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: vmid: is required"],
+  ["missing ip", { "b.yaml": "domain: b.nodepoint.eu\nvmid: 1001\nnode: node1\n" }, "customers/b.yaml: ip: is required"],
+  ["missing node", { "b.yaml": "domain: b.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\n" }, "customers/b.yaml: node: is required"],
+  ["unknown key", { "b.yaml": good("b", 1001, "192.168.1.101", "colour: red\n") }, "customers/b.yaml: colour: unknown key"],
+  ["malformed domain", { "b.yaml": "domain: not a domain\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: must be a host name"],
+  ["domain outside the zones", { "b.yaml": "domain: b.example.com\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: b.example.com is not inside any of the stack's Cloudflare zones (nodepoint.eu)"],
+  ["look-alike zone", { "b.yaml": "domain: evilnodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: evilnodepoint.eu is not inside"],
+  ["duplicate domain, other case", { ...BASE, "b.yaml": "domain: ALPHA.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: ALPHA.nodepoint.eu is already used by customers/alpha.yaml"],
+  ["unknown plan", { "b.yaml": good("b", 1001, "192.168.1.101", "plan: gold\n") }, "customers/b.yaml: plan: Invalid option"],
+  ["VMID below the range", { "b.yaml": good("b", 999, "192.168.1.101") }, "customers/b.yaml: vmid: 999 is outside the customer range 1000-7999"],
+  ["VMID above the range", { "b.yaml": good("b", 8000, "192.168.1.101") }, "customers/b.yaml: vmid: 8000 is outside the customer range"],
+  ["VMID of an infrastructure guest", { "b.yaml": good("b", 100, "192.168.1.101") }, "customers/b.yaml: vmid: 100 belongs to an infrastructure guest"],
+  ["VMID not an integer", { "b.yaml": good("b", 1001.5, "192.168.1.101") }, "customers/b.yaml: vmid: Invalid input: expected int"],
+  ["duplicate VMID", { ...BASE, "b.yaml": good("b", 1000, "192.168.1.101") }, "customers/b.yaml: vmid: 1000 is already used by customers/alpha.yaml"],
+  ["malformed IP", { "b.yaml": good("b", 1001, "192.168.1.256") }, "customers/b.yaml: ip: Invalid IPv4 address"],
+  ["IP outside the pool", { "b.yaml": good("b", 1001, "192.168.1.250") }, "customers/b.yaml: ip: 192.168.1.250 is outside the customer pool 192.168.1.100-192.168.1.249"],
+  ["IP outside the LAN", { "b.yaml": good("b", 1001, "10.0.0.5") }, "customers/b.yaml: ip: 10.0.0.5 is outside the LAN 192.168.1.0/24"],
+  ["IP of a node", { "b.yaml": good("b", 1001, "192.168.1.10") }, "customers/b.yaml: ip: 192.168.1.10 is a node, gateway or infrastructure address"],
+  ["IP of the gateway", { "b.yaml": good("b", 1001, "192.168.1.1") }, "customers/b.yaml: ip: 192.168.1.1 is a node, gateway or infrastructure address"],
+  ["duplicate IP", { ...BASE, "b.yaml": good("b", 1001, "192.168.1.100") }, "customers/b.yaml: ip: 192.168.1.100 is already used by customers/alpha.yaml"],
+  ["unknown node", { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node9") }, "customers/b.yaml: node: unknown node \"node9\""],
+  ["node without the DRBD pool", { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node3") }, "customers/b.yaml: node: node3 does not have the customer storage global-lvm"],
+  ["local storage with HA", { "b.yaml": good("b", 1001, "192.168.1.101", "ha: true\nstorage: local-zfs\n") }, "customers/b.yaml: ha: HA needs shared storage; \"local-zfs\" is local to one node"],
+  ["storage that holds no root disks", { "b.yaml": good("b", 1001, "192.168.1.101", "storage: backup\n") }, "customers/b.yaml: storage: storage \"backup\" cannot hold container root disks"],
+  ["cores above bounds", { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 16\n") }, "customers/b.yaml: cores: 16 is outside the allowed 1-8"],
+  ["memory below bounds", { "b.yaml": good("b", 1001, "192.168.1.101", "memoryMiB: 128\n") }, "customers/b.yaml: memoryMiB: 128 is outside the allowed 512-16384"],
+  ["disk above bounds", { "b.yaml": good("b", 1001, "192.168.1.101", "diskGiB: 500\n") }, "customers/b.yaml: diskGiB: 500 is outside the allowed 8-200"],
+  ["negative disk", { "b.yaml": good("b", 1001, "192.168.1.101", "diskGiB: -5\n") }, "customers/b.yaml: diskGiB: Too small"],
+  ["unknown state", { "b.yaml": good("b", 1001, "192.168.1.101", "state: paused\n") }, "customers/b.yaml: state: Invalid option"],
+  ["ha not a boolean", { "b.yaml": good("b", 1001, "192.168.1.101", "ha: maybe\n") }, "customers/b.yaml: ha: Invalid input: expected boolean"],
+  ["decommissioned but HA", { "b.yaml": good("b", 1001, "192.168.1.101", "ha: true\nstate: decommissioned\n") }, "customers/b.yaml: ha: a decommissioned customer cannot keep HA"],
+  ["unknown confirmReplace field", { "b.yaml": good("b", 1001, "192.168.1.101", "confirmReplace: [domain]\n") }, "customers/b.yaml: confirmReplace[0]: Invalid option"],
+];
+
+describe("customer validation: each bad input, its message", () => {
+  it("has at least 30 cases", () => expect(bad.length).toBeGreaterThanOrEqual(30));
+  it.each(bad)("%s", (_title, files, expected) => {
+    const { problems } = check(files);
+    expect(problems.join("\n")).toContain(expected);
+  });
+
+  it("lists every problem at once, across files", () => {
+    const { problems } = check({ "a.yaml": good("a", 99, "192.168.1.1"), "b.yaml": good("b", 9000, "10.0.0.1", "cores: 99\n") });
+    expect(problems.length).toBeGreaterThanOrEqual(5);
+    expect(problems.some((p) => p.startsWith("customers/a.yaml: vmid"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("customers/b.yaml: cores"))).toBe(true);
+  });
+
+  it("capacity: a node over capacity × overcommit is refused, naming the customer that tips it over", () => {
+    const files: Record<string, string> = {};
+    // node2 holds VM 100 (64 GiB); 128 GiB × 1.25 = 160 GiB leaves room for 48 customers of 2 GiB
+    for (let i = 0; i < 49; i++) files[`c${String(i).padStart(2, "0")}.yaml`] = good(`c${i}`, 1000 + i, `192.168.1.${100 + i}`).replace("node1", "node2");
+    const { problems } = check(files);
+    expect(problems).toEqual([expect.stringMatching(/^customers\/c48\.yaml: node: node2 would hold 165888 MiB of memory, above its capacity × overcommit 1.25 = 163840 MiB/)]);
+    delete files["c48.yaml"];
+    expect(check(files).problems).toEqual([]);
+  });
+
+  it("a change that replaces the container is refused unless the file confirms it", () => {
+    const moved = { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node2") };
+    const previous = new Map([["b", { vmid: 1001, node: "node1", storage: "global-lvm" }]]);
+    expect(check(moved, previous).problems.join("\n")).toContain("customers/b.yaml: node: changes from node1 to node2, which replaces the container and destroys the site's data");
+    const confirmed = { "b.yaml": `${moved["b.yaml"]}confirmReplace: [node]\n` };
+    expect(check(confirmed, previous).problems).toEqual([]);
+  });
+
+  it("resolves defaults: premium gets HA, standard does not; sizes from the plan", () => {
+    const { customers, problems } = check({ "p.yaml": good("p", 1001, "192.168.1.101", "plan: premium\n"), "s.yaml": good("s", 1002, "192.168.1.102", "memoryMiB: 4096\n") });
+    expect(problems).toEqual([]);
+    expect(customers.map((c) => [c.slug, c.ha, c.cores, c.memoryMiB, c.diskGiB, c.storage, c.zone])).toEqual([
+      ["p", true, 2, 2048, 20, "global-lvm", "nodepoint.eu"],
+      ["s", false, 2, 4096, 20, "global-lvm", "nodepoint.eu"],
+    ]);
+  });
+});
