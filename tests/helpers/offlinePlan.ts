@@ -6,6 +6,8 @@ import { runOffline, type OfflineRunResult, type RecordedResource } from "../../
 import { readStackFile } from "../../lib/plan/stackFile";
 
 export const ROOT = resolve(__dirname, "../..");
+/** The real program, by path: imported fresh for every plan. */
+const PROGRAM = join(ROOT, "index.ts");
 
 export interface TestPlanOptions {
   stack?: string;
@@ -29,7 +31,7 @@ export async function offlinePlan(options: TestPlanOptions = {}): Promise<Offlin
   if (options.customersDir) flat.config["nodepoint:customersDir"] = options.customersDir;
   const secretKeys = flat.secretKeys.filter((k) => !(options.plain ?? []).includes(k) && k in flat.config);
   vi.resetModules();
-  return runOffline({ project: "nodepoint", stack, config: flat.config, secretKeys, loadProgram: () => import("../../index") });
+  return runOffline({ project: "nodepoint", stack, config: flat.config, secretKeys, loadProgram: () => import(PROGRAM) });
 }
 
 /** The stack's config value under `nodepoint:<key>`, parsed. */
