@@ -148,11 +148,19 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
       cb(err, resp);
     });
 
+  // The program's own error is caught inside the stack and rethrown after it settles, so that the
+  // SDK's internal promises never reject unhandled (the CLI would print them twice, tests fail).
+  let programError: unknown;
   const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
-    const program = (await options.loadProgram()) as Record<string, unknown>;
-    return { ...program };
+    try {
+      return { ...((await options.loadProgram()) as Record<string, unknown>) };
+    } catch (err) {
+      programError = err;
+      return {};
+    }
   });
   await waitForRegistrations();
+  if (programError !== undefined) throw programError;
   const serialized = await pulumi.runtime.serializeProperties("outputs", stackOutputs ?? {}, { keepOutputValues: false });
   const outputs = sanitizeWireValue(serialized) as Record<string, unknown>;
   delete outputs["default"];
