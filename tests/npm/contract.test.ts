@@ -1,0 +1,147 @@
+/**
+ * Contract: everything the client sends and everything the fake NPM answers is valid against NPM's
+ * own OpenAPI schema (resolved from the files on disk), so the behaviour tests run against answers
+ * shaped like the real API's, and the client sends only requests the real API accepts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createNpmClient, isNpmStatus } from "../../lib/npm/client";
+import { FakeNpmServer } from "./fakeNpmServer";
+import { contractProblems, loadNpmContract, type NpmContract } from "./npmContract";
+
+const IDENTITY = "automation@nodepoint.example";
+const SECRET = "Contract-Secret-91b2";
+
+let contract: NpmContract;
+let fake: FakeNpmServer;
+
+beforeAll(async () => {
+  contract = loadNpmContract();
+  fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+/** The documented examples of one operation, from its file. */
+function examplesOf(method: string, path: string): { request?: unknown; responses: [number, unknown][] } {
+  const op = contract.operationFor(method, path);
+  if (!op) throw new Error(`${method} ${path} not documented`);
+  const spec = op.spec as {
+    requestBody?: { content: Record<string, { example?: unknown }> };
+    responses: Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }>;
+  };
+  const responses = Object.entries(spec.responses).flatMap(([status, r]) =>
+    Object.values(r.content?.["application/json"]?.examples ?? {}).map((e): [number, unknown] => [Number(status), e.value]),
+  );
+  const request = spec.requestBody?.content["application/json"]?.example;
+  return request === undefined ? { responses } : { request, responses };
+}
+
+describe("the schema as loaded", () => {
+  const used: [string, string][] = [
+    ["POST", "/tokens"],
+    ["GET", "/tokens"],
+    ["GET", "/users/me"],
+    ["GET", "/nginx/proxy-hosts"],
+    ["POST", "/nginx/proxy-hosts"],
+    ["GET", "/nginx/proxy-hosts/1"],
+    ["PUT", "/nginx/proxy-hosts/1"],
+    ["DELETE", "/nginx/proxy-hosts/1"],
+    ["GET", "/nginx/certificates"],
+    ["POST", "/nginx/certificates"],
+  ];
+
+  test.each(used)("accepts its own examples for %s %s (the $refs resolve)", (method, path) => {
+    const { request, responses } = examplesOf(method, path);
+    if (request !== undefined) expect(contract.validateRequest(method, path, request)).toEqual([]);
+    expect(responses.length).toBeGreaterThan(0);
+    for (const [status, body] of responses) expect(contract.validateResponse(method, path, status, body)).toEqual([]);
+  });
+
+  test("rejects what NPM would reject", () => {
+    // The certificate meta takes no Let's Encrypt email (older NPM versions did).
+    expect(contract.validateRequest("POST", "/nginx/certificates", { provider: "letsencrypt", domain_names: ["a.example"], meta: { letsencrypt_email: "x@a.example" } })).not.toEqual([]);
+    expect(contract.validateRequest("POST", "/nginx/certificates", { provider: "acme", domain_names: ["a.example"] })).not.toEqual([]);
+    expect(contract.validateRequest("POST", "/tokens", { identity: IDENTITY })).not.toEqual([]);
+    expect(contract.validateRequest("POST", "/nginx/proxy-hosts", { domain_names: ["a.example"], forward_scheme: "http", forward_host: "10.0.0.1" })).not.toEqual([]);
+    expect(contract.validateRequest("PUT", "/nginx/proxy-hosts/1", {})).not.toEqual([]);
+    expect(contract.validateRequest("PUT", "/nginx/proxy-hosts/1", { forward_port: 0 })).not.toEqual([]);
+    expect(contract.validateRequest("PUT", "/nginx/proxy-hosts/1", { domain_names: ["a b.example"] })).not.toEqual([]);
+    expect(contract.validateResponse("GET", "/nginx/proxy-hosts/1", 200, { id: 1, domain_names: ["a.example"] })).not.toEqual([]);
+    expect(contract.validateResponse("GET", "/nginx/proxy-hosts/1", 404, { error: { code: 404 } })).not.toEqual([]);
+    expect(contract.validateResponse("GET", "/nginx/proxy-hosts/1", 201, {})).not.toEqual([]);
+    expect(contract.validateRequest("GET", "/nginx/upstreams", undefined)).not.toEqual([]);
+  });
+});
+
+describe("client and fake against the schema", () => {
+  test("every request the client sends and every answer the fake gives is schema-valid", async () => {
+    fake.reset();
+    const client = createNpmClient({ apiUrl: fake.apiUrl, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs: 2_000 });
+    fake.addHost({ domain_names: ["taken.example"], forward_host: "10.0.0.9", forward_port: 80 });
+
+    await client.getCurrentUser();
+    const cert = await client.requestLetsEncryptCertificate(["a.example"]);
+    expect(await client.findLetsEncryptCertificate(["A.example"])).toMatchObject({ id: cert.id });
+    const host = await client.createProxyHost({ domain_names: ["a.example"], forward_scheme: "http", forward_host: "10.0.0.1", forward_port: 80, ssl_forced: false });
+    await client.updateProxyHost(host.id, { forward_scheme: "http", forward_host: "10.0.0.2", forward_port: 8080, certificate_id: cert.id, ssl_forced: true });
+    expect(await client.findProxyHostByDomain("A.EXAMPLE")).toMatchObject({ id: host.id, forward_port: 8080, certificate_id: cert.id });
+    fake.rejectNextAuthenticated({ status: 401 });
+    expect(await client.getProxyHost(host.id)).toMatchObject({ ssl_forced: true });
+    fake.rejectNextAuthenticated({ status: 400 });
+    await client.listProxyHosts();
+    await expect(client.createProxyHost({ domain_names: ["taken.example"], forward_scheme: "http", forward_host: "10.0.0.3", forward_port: 80 })).rejects.toThrow(/already in use/);
+    await client.deleteProxyHost(host.id);
+    const gone = await client.getProxyHost(host.id).catch((e: unknown) => e);
+    expect(isNpmStatus(gone, 404)).toBe(true);
+
+    const tokenOnly = createNpmClient({ apiUrl: fake.apiUrl, token: fake.grantToken() });
+    fake.rejectNextAuthenticated({ status: 401, invalidate: false });
+    await tokenOnly.listCertificates();
+
+    expect(contractProblems(contract, fake.exchanges)).toEqual([]);
+    const operations = new Set(fake.exchanges.map((e) => `${e.method} ${contract.operationFor(e.method, e.path)?.template} ${e.status}`));
+    expect([...operations].sort()).toEqual(
+      [
+        "DELETE /nginx/proxy-hosts/{hostID} 200",
+        "GET /nginx/certificates 200",
+        "GET /nginx/proxy-hosts 200",
+        "GET /nginx/proxy-hosts 400",
+        "GET /nginx/proxy-hosts/{hostID} 200",
+        "GET /nginx/proxy-hosts/{hostID} 401",
+        "GET /nginx/proxy-hosts/{hostID} 404",
+        "GET /nginx/certificates 401",
+        "GET /tokens 200",
+        "GET /users/{userID} 200",
+        "POST /nginx/certificates 201",
+        "POST /nginx/proxy-hosts 201",
+        "POST /nginx/proxy-hosts 400",
+        "POST /tokens 200",
+        "PUT /nginx/proxy-hosts/{hostID} 200",
+      ].sort(),
+    );
+  });
+
+  test("the fake's answers stay valid with hosts and certificates it was seeded with", async () => {
+    fake.reset();
+    const cert = fake.addCertificate(["b.example", "www.b.example"]);
+    fake.addHost({ domain_names: ["b.example", "www.b.example"], forward_host: "10.0.0.5", forward_port: 80, certificate_id: cert.id, ssl_forced: true });
+    const client = createNpmClient({ apiUrl: fake.apiUrl, credentials: { identity: IDENTITY, secret: SECRET } });
+
+    await client.listProxyHosts();
+    await client.listCertificates();
+
+    expect(contractProblems(contract, fake.exchanges)).toEqual([]);
+  });
+
+  test("a 2FA challenge answer is schema-valid and a clear error", async () => {
+    const twoFactor = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET, twoFactor: true });
+    try {
+      const client = createNpmClient({ apiUrl: twoFactor.apiUrl, credentials: { identity: IDENTITY, secret: SECRET } });
+      await expect(client.listProxyHosts()).rejects.toThrow("NPM API POST /tokens requires two-factor authentication");
+      expect(contractProblems(contract, twoFactor.exchanges)).toEqual([]);
+    } finally {
+      await twoFactor.close();
+    }
+  });
+});

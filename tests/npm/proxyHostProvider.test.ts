@@ -1,0 +1,364 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { createProxyHostProvider, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
+import { FakeNpmServer } from "./fakeNpmServer";
+import { contractProblems, loadNpmContract } from "./npmContract";
+
+const IDENTITY = "automation@nodepoint.example";
+const SECRET = "S3cret-Npm-Passw0rd-7f1c";
+const DOMAIN = "shop.acme-customer.example";
+
+const contract = loadNpmContract();
+let fake: FakeNpmServer;
+const provider = createProxyHostProvider({ timeoutMs: 200, certificateTimeoutMs: 200 });
+
+beforeAll(async () => {
+  fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => fake.reset());
+afterEach(() => {
+  // Whatever the scenario, both directions stayed within NPM's schema.
+  expect(contractProblems(contract, fake.exchanges)).toEqual([]);
+});
+
+function inputs(overrides: Partial<ProxyHostInputs> = {}): ProxyHostInputs {
+  return {
+    apiUrl: fake.apiUrl,
+    credentials: { identity: IDENTITY, secret: SECRET },
+    domain: DOMAIN,
+    forwardHost: "10.20.0.31",
+    forwardPort: 80,
+    email: IDENTITY,
+    sslForced: true,
+    ...overrides,
+  };
+}
+
+/** Every token the fake handed out. */
+function issuedTokens(): string[] {
+  return fake.exchanges.flatMap((e) => {
+    const token = (e.responseBody as { token?: unknown } | undefined)?.token;
+    return typeof token === "string" ? [token] : [];
+  });
+}
+
+/** Outputs with the credentials (marked secret by the resource) left out must not contain the secret; nothing may contain a token. */
+function expectNoLeak(outs: unknown): void {
+  const { credentials: _credentials, ...rest } = outs as ProxyHostOutputs;
+  expect(JSON.stringify(rest)).not.toContain(SECRET);
+  const all = JSON.stringify(outs);
+  expect(issuedTokens().length).toBeGreaterThan(0);
+  for (const token of issuedTokens()) expect(all).not.toContain(token);
+  expect(all).not.toMatch(/token/i);
+}
+
+/** The rejection's message, checked to name no secret and no token. */
+async function failureOf(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(Error);
+  const message = (err as Error).message;
+  expect(message).not.toContain(SECRET);
+  for (const token of issuedTokens()) expect(message).not.toContain(token);
+  return message;
+}
+
+async function create(overrides: Partial<ProxyHostInputs> = {}): Promise<{ id: string; outs: ProxyHostOutputs }> {
+  const result = await provider.create(inputs(overrides));
+  if (!result.outs) throw new Error("create returned no outputs");
+  return { id: result.id, outs: result.outs };
+}
+
+describe("create", () => {
+  test("creates a certificate, then the host forwarding over http with SSL forced", async () => {
+    const { id, outs } = await create();
+
+    expect(id).toBe(DOMAIN);
+    expect(fake.hosts.size).toBe(1);
+    const host = [...fake.hosts.values()][0]!;
+    expect(host).toMatchObject({ domain_names: [DOMAIN], forward_scheme: "http", forward_host: "10.20.0.31", forward_port: 80, ssl_forced: true });
+    const certRequest = fake.calls("POST", "/nginx/certificates")[0]?.requestBody;
+    expect(certRequest).toEqual({ provider: "letsencrypt", domain_names: [DOMAIN], meta: { dns_challenge: false } });
+    expect(host.certificate_id).toBe([...fake.certificates.values()][0]!.id);
+    expect(outs).toMatchObject({ hostId: host.id, certificateId: host.certificate_id, domain: DOMAIN, forwardHost: "10.20.0.31", forwardPort: 80, sslForced: true });
+    expectNoLeak(outs);
+  });
+
+  test("adopts the host already serving the domain and updates its forward: no duplicate", async () => {
+    const existing = fake.addHost({ domain_names: [DOMAIN], forward_host: "10.20.0.99", forward_port: 8080 });
+
+    const { outs } = await create();
+
+    expect(fake.hosts.size).toBe(1);
+    expect(fake.calls("POST", "/nginx/proxy-hosts")).toHaveLength(0);
+    expect(outs.hostId).toBe(existing.id);
+    expect(fake.hosts.get(existing.id)).toMatchObject({ forward_host: "10.20.0.31", forward_port: 80, ssl_forced: true, certificate_id: outs.certificateId });
+    expect(outs.certificateId).toBeGreaterThan(0);
+  });
+
+  test("adopting a host that has a certificate keeps it and requests none", async () => {
+    const cert = fake.addCertificate([DOMAIN]);
+    fake.addHost({ domain_names: [DOMAIN], forward_host: "10.20.0.99", forward_port: 80, certificate_id: cert.id });
+
+    const { outs } = await create();
+
+    expect(outs.certificateId).toBe(cert.id);
+    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(0);
+    expect(fake.hosts.size).toBe(1);
+  });
+
+  test("reuses an existing Let's Encrypt certificate for the domain instead of requesting another", async () => {
+    const cert = fake.addCertificate([DOMAIN]);
+
+    const { outs } = await create();
+
+    expect(outs.certificateId).toBe(cert.id);
+    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(0);
+    expect(fake.certificates.size).toBe(1);
+  });
+
+  test("a domain taken by a host it cannot see is a clear error", async () => {
+    fake.takeDomainElsewhere(DOMAIN);
+
+    const message = await failureOf(provider.create(inputs()));
+
+    expect(message).toContain(`NPM refused proxy host for ${DOMAIN}`);
+    expect(message).toContain("already in use");
+    expect(fake.hosts.size).toBe(0);
+    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(0);
+  });
+
+  test("an email other than the NPM user's fails before asking Let's Encrypt", async () => {
+    const message = await failureOf(provider.create(inputs({ email: "someone-else@nodepoint.example" })));
+
+    expect(message).toContain(`API user's email (${IDENTITY})`);
+    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(0);
+    expect(fake.hosts.size).toBe(0);
+  });
+
+  test("wrong credentials fail naming the call and NPM's message, never the secret", async () => {
+    const message = await failureOf(provider.create(inputs({ credentials: { identity: IDENTITY, secret: `${SECRET}-wrong` } })));
+
+    expect(message).toBe("NPM API POST /tokens could not obtain a token: failed with HTTP 400: Invalid email or password");
+  });
+
+  test("a certificate that times out leaves a host the next run adopts: still one host, one certificate", async () => {
+    fake.delayNext(2_000, { method: "POST", path: "/nginx/certificates" });
+    const message = await failureOf(provider.create(inputs()));
+    expect(message).toContain("POST /nginx/certificates timed out");
+    expect(fake.hosts.size).toBe(1);
+
+    const { outs } = await create();
+
+    expect(fake.hosts.size).toBe(1);
+    expect(fake.certificates.size).toBe(1);
+    expect(fake.calls("POST", "/nginx/proxy-hosts")).toHaveLength(1);
+    expect(fake.hosts.get(outs.hostId)).toMatchObject({ certificate_id: outs.certificateId, ssl_forced: true });
+  });
+});
+
+describe("token expiry", () => {
+  test("a 401 logs in again once and the call succeeds", async () => {
+    fake.rejectNextAuthenticated({ status: 401 });
+
+    const { outs } = await create();
+
+    expect(fake.calls("POST", "/tokens")).toHaveLength(2);
+    expect(fake.exchanges.filter((e) => e.status === 401)).toHaveLength(1);
+    expect(fake.hosts.size).toBe(1);
+    expectNoLeak(outs);
+  });
+
+  test("NPM's own 400 \"Token has expired\" is treated the same way", async () => {
+    fake.rejectNextAuthenticated({ status: 400 });
+
+    await create();
+
+    expect(fake.calls("POST", "/tokens")).toHaveLength(2);
+    expect(fake.hosts.size).toBe(1);
+  });
+
+  test("a second rejection right after logging in again is an error, not a loop", async () => {
+    fake.rejectNextAuthenticated({ status: 401, times: 2 });
+
+    const message = await failureOf(provider.create(inputs()));
+
+    expect(message).toBe("NPM API GET /nginx/proxy-hosts failed with HTTP 401: Token has expired");
+    expect(fake.calls("POST", "/tokens")).toHaveLength(2);
+  });
+});
+
+describe("read", () => {
+  test("returns the live host", async () => {
+    const { id, outs } = await create();
+    fake.hosts.get(outs.hostId)!.forward_port = 8081;
+
+    const result = await provider.read!(id, outs);
+
+    expect(result.id).toBe(DOMAIN);
+    expect(result.props).toMatchObject({ hostId: outs.hostId, forwardPort: 8081, forwardHost: "10.20.0.31", certificateId: outs.certificateId });
+    expectNoLeak(result.props);
+  });
+
+  test("a host that is gone (404) returns no id, so Pulumi recreates it", async () => {
+    const { id, outs } = await create();
+    fake.removeHost(outs.hostId);
+
+    const result = await provider.read!(id, outs);
+
+    expect(result.id).toBeUndefined();
+    expect(fake.calls("GET", `/nginx/proxy-hosts/${outs.hostId}`)[0]?.status).toBe(404);
+  });
+
+  test("a host repurposed for another domain is no longer ours: no id", async () => {
+    const { id, outs } = await create();
+    fake.hosts.get(outs.hostId)!.domain_names = ["other-customer.example"];
+
+    expect((await provider.read!(id, outs)).id).toBeUndefined();
+  });
+});
+
+describe("update", () => {
+  test("changes forward host and port in place", async () => {
+    const { id, outs } = await create();
+
+    const result = await provider.update!(id, outs, inputs({ forwardHost: "10.20.0.32", forwardPort: 8080 }));
+
+    expect(result.outs).toMatchObject({ hostId: outs.hostId, forwardHost: "10.20.0.32", forwardPort: 8080 });
+    expect(fake.hosts.get(outs.hostId)).toMatchObject({ forward_host: "10.20.0.32", forward_port: 8080, certificate_id: outs.certificateId });
+    expect(fake.hosts.size).toBe(1);
+    expectNoLeak(result.outs);
+  });
+
+  test("recreates a host that vanished, reusing its certificate", async () => {
+    const { id, outs } = await create();
+    fake.removeHost(outs.hostId);
+
+    const result = await provider.update!(id, outs, inputs({ forwardHost: "10.20.0.33" }));
+
+    expect(fake.hosts.size).toBe(1);
+    const host = [...fake.hosts.values()][0]!;
+    expect(result.outs).toMatchObject({ hostId: host.id, forwardHost: "10.20.0.33", certificateId: outs.certificateId });
+    expect(host.id).not.toBe(outs.hostId);
+    expect(fake.certificates.size).toBe(1);
+  });
+
+  test("does not rewrite a host repurposed for another domain; creates ours anew", async () => {
+    const { id, outs } = await create();
+    fake.hosts.get(outs.hostId)!.domain_names = ["other-customer.example"];
+
+    const result = await provider.update!(id, outs, inputs({ forwardPort: 8080 }));
+
+    expect(fake.hosts.size).toBe(2);
+    expect(fake.hosts.get(outs.hostId)).toMatchObject({ domain_names: ["other-customer.example"], forward_port: 80 });
+    expect(fake.hosts.get(result.outs!.hostId)).toMatchObject({ domain_names: [DOMAIN], forward_port: 8080 });
+  });
+});
+
+describe("delete", () => {
+  test("deletes the host", async () => {
+    const { id, outs } = await create();
+
+    await provider.delete!(id, outs);
+
+    expect(fake.hosts.size).toBe(0);
+  });
+
+  test("a host already gone (404) is fine", async () => {
+    const { id, outs } = await create();
+    fake.removeHost(outs.hostId);
+
+    await expect(provider.delete!(id, outs)).resolves.toBeUndefined();
+    expect(fake.calls("GET", `/nginx/proxy-hosts/${outs.hostId}`).at(-1)?.status).toBe(404);
+  });
+
+  test("a 404 from DELETE itself (deleted meanwhile) is fine", async () => {
+    const { id, outs } = await create();
+    fake.failNext(404, `Not Found - ${outs.hostId}`, { method: "DELETE", path: `/nginx/proxy-hosts/${outs.hostId}` });
+
+    await expect(provider.delete!(id, outs)).resolves.toBeUndefined();
+    expect(fake.calls("DELETE", "/nginx/proxy-hosts/")[0]?.status).toBe(404);
+  });
+
+  test("a host repurposed for another domain in the NPM UI is left alone", async () => {
+    const { id, outs } = await create();
+    fake.hosts.get(outs.hostId)!.domain_names = ["other-customer.example"];
+
+    await provider.delete!(id, outs);
+
+    expect(fake.hosts.size).toBe(1);
+    expect(fake.calls("DELETE", "/nginx/proxy-hosts/")).toHaveLength(0);
+  });
+});
+
+describe("timeouts", () => {
+  test("a slow answer fails after the client timeout, naming the call", async () => {
+    fake.delayNext(2_000, { method: "GET", path: "/nginx/proxy-hosts" });
+    const started = Date.now();
+
+    const message = await failureOf(provider.create(inputs()));
+
+    expect(message).toBe("NPM API GET /nginx/proxy-hosts timed out after 200 ms without a complete answer");
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(fake.hosts.size).toBe(0);
+  });
+});
+
+describe("diff", () => {
+  const olds = (): ProxyHostOutputs => ({ ...inputs(), hostId: 4, certificateId: 2 });
+
+  test("no change", async () => {
+    expect(await provider.diff!(DOMAIN, olds(), inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+
+  test("a new domain replaces", async () => {
+    const result = await provider.diff!(DOMAIN, olds(), inputs({ domain: "www.acme-customer.example" }));
+    expect(result).toMatchObject({ changes: true, replaces: ["domain"] });
+  });
+
+  test.each([
+    ["forwardHost", { forwardHost: "10.20.0.40" }],
+    ["forwardPort", { forwardPort: 8080 }],
+    ["sslForced", { sslForced: false }],
+    ["credentials", { credentials: { identity: IDENTITY, secret: "rotated-password" } }],
+  ] as const)("%s is an update", async (_name, change) => {
+    const result = await provider.diff!(DOMAIN, olds(), inputs(change));
+    expect(result).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  test("a host that lost its certificate (seen by refresh) is an update", async () => {
+    const result = await provider.diff!(DOMAIN, { ...olds(), certificateId: 0 }, inputs());
+    expect(result).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  test("a domain not known yet (preview) may replace", async () => {
+    const result = await provider.diff!(DOMAIN, olds(), inputs({ domain: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }));
+    expect(result.replaces).toEqual(["domain"]);
+  });
+});
+
+describe("check", () => {
+  test("applies defaults and lower-cases the domain", async () => {
+    const { forwardPort: _p, sslForced: _s, ...rest } = inputs({ domain: "Shop.ACME-customer.example." });
+    const result = await provider.check!(inputs(), rest as ProxyHostInputs);
+    expect(result.failures).toEqual([]);
+    expect(result.inputs).toMatchObject({ domain: DOMAIN, forwardPort: 80, sslForced: true });
+  });
+
+  test("reports every bad input without echoing the credentials", async () => {
+    const bad = { apiUrl: "192.168.2.10:81", credentials: { identity: "", secret: SECRET }, domain: "not a domain", forwardHost: "", forwardPort: 70000, email: "nope", sslForced: "yes" };
+    const result = await provider.check!(inputs(), bad as unknown as ProxyHostInputs);
+    expect(result.failures?.map((f) => f.property).sort()).toEqual(["apiUrl", "credentials", "domain", "email", "forwardHost", "forwardPort", "sslForced"]);
+    expect(JSON.stringify(result.failures)).not.toContain(SECRET);
+  });
+
+  test("values not known yet (preview) are not failures", async () => {
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const result = await provider.check!(inputs(), inputs({ forwardHost: unknown, domain: unknown }));
+    expect(result.failures).toEqual([]);
+  });
+});
