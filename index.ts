@@ -13,6 +13,7 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { BackupJobs } from "./components/BackupJobs";
 import { ClusterNodes } from "./components/ClusterNodes";
+import { CustomerIsolation } from "./components/CustomerIsolation";
 import { HaPlacement } from "./components/HaPlacement";
 import { OpenWrtRouter } from "./components/OpenWrtRouter";
 import { ServiceContainer } from "./components/ServiceContainer";
@@ -52,6 +53,14 @@ const customerPool = new proxmoxve.PoolLegacy(
   { provider, protect: true },
 );
 
+const isolation = new CustomerIsolation("customer-isolation", {
+  firewall: config.customerFirewall,
+  proxySources: config.npm.sourceIps,
+  managementCidr: config.networks.management.cidr,
+  provider,
+});
+const npmPassword = secrets["nodepoint:npmPassword"]!;
+
 const sites = customers.map(
   (customer) =>
     new WordPressSite(customer.slug, {
@@ -65,7 +74,10 @@ const sites = customers.map(
       haBinding: ha.binding,
       proxmoxProvider: provider,
       cloudflareProvider: providers.cloudflare,
-      dependsOn: [customerPool, ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : [])],
+      dependsOn: [customerPool, isolation, ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : [])],
+      adminEmail: config.sites.adminEmail,
+      firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
+      proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
     }),
 );
 ha.bindResources(sites.flatMap((s) => (s.haResource ? [s.haResource] : [])));
@@ -76,5 +88,5 @@ export const clusterInfo = { name: config.cluster.name, nodes: cluster.names, qu
 export const capacity = capacityReport(topology.nodes, topology.pools, [...topology.infraAllocations, ...customers.map(customerAllocation)]);
 /** Per customer: site URL, IP, VMID, node, state, admin user and (secret) admin password. */
 export const sitesBySlug = Object.fromEntries(
-  sites.map((s, i) => [customers[i]!.slug, { url: s.url, ip: s.ip, vmId: s.vmId, node: s.node, state: s.state, adminUser: s.adminUser, adminPassword: s.adminPassword }]),
+  sites.map((s, i) => [customers[i]!.slug, { url: s.url, adminUrl: `${s.url}wp-admin/`, ip: s.ip, vmId: s.vmId, node: s.node, state: s.state, adminUser: s.adminUser, adminPassword: s.adminPassword }]),
 );

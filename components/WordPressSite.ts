@@ -2,8 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
+import * as command from "@pulumi/command";
+import { installCommand, INSTALL_SCRIPT_HASH, siteEnv } from "../lib/wordpress/installer";
 import type { Customer } from "../lib/customers/schema";
 import type { HaBinding } from "./HaPlacement";
+import { NpmProxyHost } from "./NpmProxyHost";
 
 /** The LAN a site's container sits on. */
 export interface SiteNetwork {
@@ -38,6 +41,12 @@ export interface WordPressSiteArgs {
   cloudflareProvider: pulumi.ProviderResource;
   /** Resources the container waits for (the template download on its node, the pool). */
   dependsOn?: pulumi.Resource[];
+  /** Address WordPress mails the admin at (the site is installed with --skip-email). */
+  adminEmail: string;
+  /** The cluster security group the container's firewall applies, and its outbound policy. */
+  firewall: { securityGroup: string; outputPolicy: string };
+  /** Nginx Proxy Manager: where the site's proxy host is created, and the automation login. */
+  proxy: { apiUrl: string; identity: string; password: pulumi.Output<string> };
 }
 
 /**
@@ -81,10 +90,15 @@ export class WordPressSite extends pulumi.ComponentResource {
     this.adminPassword = pulumi.secret(adminPassword.result);
 
     // Marked secret here too: the program never relies on the engine to hide a credential.
-    this.container = this.declareContainer(name, args, pulumi.secret(rootPassword.result));
+    const rootSecret = pulumi.secret(rootPassword.result);
+    this.container = this.declareContainer(name, args, rootSecret);
     if (c.ha) this.haResource = this.declareHa(name, args);
-    if (c.state !== "decommissioned") this.declareDns(name, args);
-    // Later stages of the provisioning flow (WordPress installer, proxy host, firewall) attach here.
+    this.declareFirewall(name, args);
+    if (c.state !== "decommissioned") {
+      this.declareDns(name, args);
+      this.declareProxyHost(name, args);
+    }
+    if (c.state === "active") this.declareInstaller(name, args, rootSecret);
 
     this.registerOutputs({ url: this.url, ip: this.ip, vmId: this.vmId, node: this.node, adminUser: this.adminUser, adminPassword: this.adminPassword, state: this.state });
   }
@@ -144,6 +158,48 @@ export class WordPressSite extends pulumi.ComponentResource {
       { parent: this, provider: args.proxmoxProvider, dependsOn: [this.container, ...args.haBinding.dependsOn] },
     );
     return { sid, resource };
+  }
+
+  /**
+   * Installs WordPress inside the running container over SSH from the machine running `pulumi up`
+   * (it needs LAN access, as it needs the Proxmox API). The script is idempotent and re-runs when
+   * it changes or the site's settings do; the settings travel on stdin, a secret.
+   */
+  private declareInstaller(name: string, args: WordPressSiteArgs, rootPassword: pulumi.Output<string>): void {
+    const c = args.customer;
+    const env = pulumi.secret(
+      this.adminPassword.apply((adminPassword) => siteEnv({ url: this.url, domain: c.domain, title: c.domain, adminUser: this.adminUser, adminPassword, adminEmail: args.adminEmail })),
+    );
+    new command.remote.Command(
+      `${name}-wordpress`,
+      {
+        connection: { host: c.ip, user: "root", password: rootPassword, dialErrorLimit: 20 },
+        create: installCommand(),
+        update: installCommand(),
+        stdin: env,
+        triggers: [INSTALL_SCRIPT_HASH],
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: [this.container], additionalSecretOutputs: ["stdin"] },
+    );
+  }
+
+  /** The container's own firewall: on, inbound dropped but for the shared security group. */
+  private declareFirewall(name: string, args: WordPressSiteArgs): void {
+    const c = args.customer;
+    const options = { parent: this, provider: args.proxmoxProvider, dependsOn: [this.container] };
+    new proxmoxve.firewall.OptionsLegacy(`${name}-firewall`, { nodeName: c.node, containerId: c.vmid, enabled: true, inputPolicy: "DROP", outputPolicy: args.firewall.outputPolicy, macfilter: true, ipfilter: true, dhcp: false, ndp: false, radv: false }, options);
+    new proxmoxve.firewall.RulesLegacy(`${name}-firewall-rules`, { nodeName: c.node, containerId: c.vmid, rules: [{ securityGroup: args.firewall.securityGroup, comment: "nodepoint customer isolation" }] }, options);
+  }
+
+  /** The site's proxy host on Nginx Proxy Manager: domain to the container on port 80, Let's Encrypt, SSL forced. */
+  private declareProxyHost(name: string, args: WordPressSiteArgs): void {
+    const c = args.customer;
+    new NpmProxyHost(
+      `${name}-proxy`,
+      { apiUrl: args.proxy.apiUrl, credentials: { identity: args.proxy.identity, secret: args.proxy.password }, domain: c.domain, forwardHost: c.ip, forwardPort: 80, email: args.proxy.identity, sslForced: true },
+      { parent: this, dependsOn: [this.container] },
+    );
   }
 
   private declareDns(name: string, args: WordPressSiteArgs): void {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { InvalidInputError, ProblemList } from "../errors";
 import { stackConfigSchema, type StackConfig } from "./schema";
 import { validateTopology } from "./validateTopology";
+import { REQUIRED_SECRETS } from "./secrets";
 import { zodProblems } from "./zodProblems";
 
 /** The config namespace of this project (the `name` in Pulumi.yaml). */
@@ -26,7 +27,7 @@ export function parseStackConfig(flat: Record<string, string>, file: string): St
   const raw: Record<string, unknown> = {};
   const prefix = `${CONFIG_NAMESPACE}:`;
   for (const [fullKey, value] of Object.entries(flat)) {
-    if (!fullKey.startsWith(prefix)) continue;
+    if (!fullKey.startsWith(prefix) || REQUIRED_SECRETS.some((s) => s.key === fullKey)) continue;
     const key = fullKey.slice(prefix.length);
     raw[key] = parseConfigValue(value);
   }

@@ -229,6 +229,26 @@ export const lxcTemplateSchema = z.strictObject({
   fileName: z.string().regex(/^[\w.+-]+\.tar\.(zst|gz|xz)$/),
 });
 
+/** Nginx Proxy Manager (VM 201): the reverse proxy every customer site sits behind. */
+export const npmSchema = z.strictObject({
+  /** NPM API base URL, e.g. `http://192.168.1.201:81/api`. */
+  apiUrl: z.url({ protocol: /^https?$/ }),
+  /** The automation user's login (an e-mail); its password is the secret `nodepoint:npmPassword`. */
+  identity: z.email(),
+  /** Addresses NPM reaches customer containers from (its LAN address). */
+  sourceIps: z.array(ipv4).min(1),
+});
+
+/** Firewall of customer containers: inbound HTTP(S) from NPM and SSH from management only. */
+export const customerFirewallSchema = z.strictObject({
+  /** Cluster security group every customer container uses. */
+  securityGroup: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{1,17}$/, "must be a PVE security group name (2-18 characters)"),
+  /** Policy for traffic a customer container starts. */
+  outputPolicy: z.enum(["ACCEPT", "DROP", "REJECT"]),
+  /** Outbound traffic allowed when outputPolicy is not ACCEPT. */
+  outbound: z.array(z.strictObject({ proto: z.enum(["tcp", "udp", "icmp"]), dport: z.string().regex(/^\d+(:\d+)?(,\d+(:\d+)?)*$/).optional(), comment: z.string().optional() })).default([]),
+});
+
 /** Everything under `nodepoint:` in a stack file. */
 export const stackConfigSchema = z.strictObject({
   proxmox: proxmoxApiSchema,
@@ -252,6 +272,12 @@ export const stackConfigSchema = z.strictObject({
   lxcTemplate: lxcTemplateSchema,
   guests: z.array(infraGuestSchema),
   backupJobs: z.array(backupJobSchema).default([]),
+  npm: npmSchema,
+  customerFirewall: customerFirewallSchema,
+  sites: z.strictObject({
+    /** Address WordPress admin accounts are created with. */
+    adminEmail: z.email(),
+  }),
   /** Directory of customer files, relative to the project (the offline plan can override it). */
   customersDir: z.string().default("customers"),
 });
@@ -269,3 +295,5 @@ export type CustomerPools = z.infer<typeof customerPoolsSchema>;
 export type NetworksConfig = z.infer<typeof networksSchema>;
 export type BackupJobConfig = z.infer<typeof backupJobSchema>;
 export type LxcTemplateConfig = z.infer<typeof lxcTemplateSchema>;
+export type NpmConfig = z.infer<typeof npmSchema>;
+export type CustomerFirewallConfig = z.infer<typeof customerFirewallSchema>;

@@ -27,6 +27,12 @@ export const REQUIRED_SECRETS: readonly RequiredSecret[] = [
     example: "cf-token-with-dns-edit",
     pattern: /^\S{8,}$/,
   },
+  {
+    key: "nodepoint:npmPassword",
+    what: "the password of the Nginx Proxy Manager automation user (nodepoint:npm.identity)",
+    example: "npm-automation-password",
+    pattern: /^\S{8,}$/,
+  },
 ];
 
 /** The credentials, each a Pulumi secret output. */

@@ -1,4 +1,16 @@
+import { createHash } from "node:crypto";
 import type { RecordedResource } from "./offlineRuntime";
+
+/** Text longer than this (a serialized dynamic provider, a shipped script) is shown by length and hash. */
+export const LONG_TEXT = 1000;
+
+/** `"[12970 chars sha256:0123456789ab]"`: reviewers see that a long value changed; its source is in the repo. */
+export function condenseLongText(value: unknown): unknown {
+  if (typeof value === "string" && value.length > LONG_TEXT) return `[${value.length} chars sha256:${createHash("sha256").update(value).digest("hex").slice(0, 12)}]`;
+  if (Array.isArray(value)) return value.map(condenseLongText);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, condenseLongText(v)]));
+  return value;
+}
 
 /** The whole desired state of a stack, as `npm run plan -- --json` writes it. */
 export interface PlanDocument {
@@ -20,7 +32,7 @@ export function sortKeysDeep(value: unknown): unknown {
 /** Resources ordered by URN, every object's keys sorted. */
 export function planDocument(stack: string, resources: readonly RecordedResource[]): PlanDocument {
   const sorted = [...resources].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-  return { stack, resources: sorted.map((r) => sortKeysDeep(r) as RecordedResource) };
+  return { stack, resources: sorted.map((r) => sortKeysDeep({ ...r, inputs: condenseLongText(r.inputs) }) as RecordedResource) };
 }
 
 export function serializePlan(doc: PlanDocument): string {
