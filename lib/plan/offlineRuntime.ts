@@ -76,11 +76,19 @@ export function sanitizeWireValue(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The URN the engine gives a resource. The mock monitor prefixes the root stack's type to the types
+ * of its children (`pulumi:pulumi:Stack$...`); the engine does not, so URNs here match real ones.
+ */
+export function engineUrn(urn: string): string {
+  return urn.replace("::pulumi:pulumi:Stack$", "::");
+}
+
 /** The provider reference `urn::id` names its provider by URN; the id part is the engine's. */
 function providerUrn(ref: string): string {
   if (!ref) return "";
   const cut = ref.lastIndexOf("::");
-  return cut > 0 ? ref.slice(0, cut) : ref;
+  return engineUrn(cut > 0 ? ref.slice(0, cut) : ref);
 }
 
 /** Realistic computed outputs for the few types whose outputs the program reads back. */
@@ -126,12 +134,12 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   monitor.registerResource = (req, cb) =>
     register(req, (err, resp) => {
       if (!err && resp) {
-        const urn = resp.getUrn();
+        const urn = engineUrn(resp.getUrn());
         recorded.set(urn, {
           urn,
           type: req.getType(),
           name: req.getName(),
-          parent: req.getParent(),
+          parent: engineUrn(req.getParent()),
           provider: providerUrn(req.getProvider()),
           custom: req.getCustom(),
           inputs: sanitizeWireValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
@@ -139,7 +147,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
             protect: req.getProtect() ?? false,
             retainOnDelete: req.getRetainondelete() ?? false,
             ignoreChanges: [...req.getIgnorechangesList()],
-            dependsOn: [...req.getDependenciesList()].sort(),
+            dependsOn: req.getDependenciesList().map(engineUrn).sort(),
             import: req.getImportid() || null,
             deleteBeforeReplace: req.getDeletebeforereplace(),
           },

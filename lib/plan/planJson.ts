@@ -4,11 +4,17 @@ import type { RecordedResource } from "./offlineRuntime";
 /** Text longer than this (a serialized dynamic provider, a shipped script) is shown by length and hash. */
 export const LONG_TEXT = 1000;
 
+/**
+ * A dynamic resource's `__provider` input is its provider's serialized code: it depends on how the
+ * program was compiled (tsx, vitest, the CLI's ts-node), not on the desired state, so it is elided.
+ */
+const DYNAMIC_PROVIDER_INPUT = "__provider";
+
 /** `"[12970 chars sha256:0123456789ab]"`: reviewers see that a long value changed; its source is in the repo. */
 export function condenseLongText(value: unknown): unknown {
   if (typeof value === "string" && value.length > LONG_TEXT) return `[${value.length} chars sha256:${createHash("sha256").update(value).digest("hex").slice(0, 12)}]`;
   if (Array.isArray(value)) return value.map(condenseLongText);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, condenseLongText(v)]));
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === DYNAMIC_PROVIDER_INPUT ? "[serialized dynamic provider]" : condenseLongText(v)]));
   return value;
 }
 

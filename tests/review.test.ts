@@ -1,0 +1,96 @@
+/** Review tooling: the committed desired state is current, diffs explain changes, the import file matches the plan. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { diffPlans, pathMatches, renderDiff } from "../lib/plan/diff";
+import { importFile } from "../lib/plan/importFile";
+import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
+import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/planJson";
+import { offlinePlan, ROOT } from "./helpers/offlinePlan";
+
+let plan: OfflineRunResult;
+let doc: PlanDocument;
+beforeAll(async () => {
+  plan = await offlinePlan();
+  doc = planDocument("prod", plan.resources);
+});
+
+const edit = (d: PlanDocument, name: string, change: (r: RecordedResource) => void): PlanDocument => {
+  const copy = JSON.parse(JSON.stringify(d)) as PlanDocument;
+  const r = copy.resources.find((x) => x.name === name);
+  if (!r) throw new Error(`no ${name}`);
+  change(r);
+  return copy;
+};
+
+describe("committed desired state", () => {
+  it("desired-state/prod.json is current (regenerate: npm run plan -- --json desired-state/prod.json)", () => {
+    expect(readFileSync(join(ROOT, "desired-state/prod.json"), "utf8")).toBe(serializePlan(doc));
+  });
+});
+
+describe("plan diff", () => {
+  it("a refactor that changes nothing shows no changes", () => {
+    expect(renderDiff(diffPlans(doc, doc), "prod")).toContain("no changes");
+  });
+
+  it("a size change is an in-place change with its field", () => {
+    const after = edit(doc, "acme-bakery-ct", (r) => ((r.inputs["cpu"] as any).cores = 4));
+    const d = diffPlans(doc, after);
+    expect(d.changed).toHaveLength(1);
+    expect(d.changed[0]).toMatchObject({ name: "acme-bakery-ct", fields: [{ path: "cpu.cores", before: 2, after: 4 }], replaceReasons: [] });
+    expect(d.warnings).toEqual([]);
+    expect(renderDiff(d, "prod")).toContain("- `cpu.cores`: 2 -> 4");
+  });
+
+  it.each([
+    ["vmId", (r: RecordedResource) => (r.inputs["vmId"] = 1500), "vmId: 1000 -> 1500"],
+    ["nodeName", (r: RecordedResource) => (r.inputs["nodeName"] = "node2"), "nodeName: \"node1\" -> \"node2\""],
+    ["root disk datastore", (r: RecordedResource) => ((r.inputs["disk"] as any).datastoreId = "local-zfs"), "disk.datastoreId"],
+    ["shrinking the disk", (r: RecordedResource) => ((r.inputs["disk"] as any).size = 10), "disk.size shrinks 20 -> 10"],
+    ["unprivileged", (r: RecordedResource) => (r.inputs["unprivileged"] = false), "unprivileged: true -> false"],
+  ])("warns that changing %s replaces a container", (_t, change, reason) => {
+    const d = diffPlans(doc, edit(doc, "acme-bakery-ct", change));
+    expect(d.warnings).toEqual([expect.stringContaining(`REPLACES acme-bakery-ct (ContainerLegacy): `)]);
+    expect(d.warnings[0]).toContain(reason);
+  });
+
+  it("no warning for create-only inputs the program ignores (a newer template build)", () => {
+    const d = diffPlans(doc, edit(doc, "acme-bakery-ct", (r) => ((r.inputs["operatingSystem"] as any).templateFileId = "local:vztmpl/ubuntu-24.04-standard_24.04-3_amd64.tar.zst")));
+    expect(d.changed).toHaveLength(1);
+    expect(d.warnings).toEqual([]);
+  });
+
+  it("a VM's node change migrates (migrate: true), a VM's vmId change replaces", () => {
+    expect(diffPlans(doc, edit(doc, "vm-107-paymenter", (r) => (r.inputs["nodeName"] = "node2"))).warnings).toEqual([]);
+    expect(diffPlans(doc, edit(doc, "vm-107-paymenter", (r) => (r.inputs["vmId"] = 108))).warnings[0]).toContain("REPLACES vm-107-paymenter (VmLegacy)");
+  });
+
+  it("removing a protected container is flagged; added resources are listed", () => {
+    const after = { ...doc, resources: doc.resources.filter((r) => !r.urn.endsWith("WordPressSite::nordlicht") && !r.parent.endsWith("WordPressSite::nordlicht")) };
+    const d = diffPlans(doc, after);
+    expect(d.warnings).toContain("DELETES protected nordlicht-ct (ContainerLegacy): `pulumi up` will stop on it; decommission it first.");
+    expect(diffPlans(after, doc).added.map((r) => r.name)).toContain("nordlicht-ct");
+  });
+
+  it("matches paths with indices against wildcard patterns", () => {
+    expect(pathMatches("disks[2].fileId", "disks[*].fileId")).toBe(true);
+    expect(pathMatches("operatingSystem.templateFileId", "operatingSystem")).toBe(true);
+    expect(pathMatches("operatingSystemX", "operatingSystem")).toBe(false);
+  });
+});
+
+describe("import file", () => {
+  it("lists every adopted resource with the provider's ID, resolvable to the plan's URNs", () => {
+    const file = importFile(plan.resources);
+    const adopted = plan.resources.filter((r) => r.options.import);
+    expect(file.resources).toHaveLength(adopted.length);
+    for (const e of file.resources) {
+      const match = adopted.filter((r) => r.type === e.type && r.name === e.name && (e.parent ? r.parent === file.nameTable[e.parent] : r.parent.includes("pulumi:pulumi:Stack")) && r.provider === (e.provider ? file.nameTable[e.provider] : ""));
+      expect(match, `${e.type} ${e.name}`).toHaveLength(1);
+      expect(e.id).toBe(match[0]!.options.import);
+    }
+    const ids = file.resources.map((e) => e.id);
+    for (const id of ["node2/100", "node3/107", "node3/201", "node3/102", "node3/10001", "node2/8000", "node3/9000", "local-zfs", "local-lvm", "local", "backup"]) expect(ids).toContain(id);
+  });
+});
