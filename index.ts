@@ -3,14 +3,15 @@
  *
  * Reads the stack config (Pulumi.<stack>.yaml), the credentials (secret config) and every
  * customer file (customers/*.yaml), validates them all together, then declares:
- * node roles, storage, backup jobs, templates, the OpenWrt router, the service guests, HA
- * placement and one WordPressSite per customer.
+ * the automation tokens' users, roles and ACLs, node roles, storage, backup jobs, templates, the
+ * OpenWrt router, the service guests, HA placement and one WordPressSite per customer.
  *
  * Not declared, on purpose (see README, "What is not managed"): the nodes and corosync cluster
  * (the API cannot create them), the DRBD storage `global-lvm` (no provider type; LINSTOR owns
  * it) and SDN `localnetwork` (PVE's synthetic zone for the nodes' local bridges, not a real zone).
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { AutomationAccess } from "./components/AutomationAccess";
 import { BackupJobs } from "./components/BackupJobs";
 import { ClusterNodes } from "./components/ClusterNodes";
 import { CustomerIsolation } from "./components/CustomerIsolation";
@@ -24,11 +25,21 @@ import { WordPressSite } from "./components/WordPressSite";
 import { prefixLength } from "./lib/net/ipv4";
 import { capacityReport } from "./lib/planning/capacity";
 import { customerAllocation } from "./lib/customers/validateCustomers";
+import { loadAccessScopes } from "./lib/permissions/accessScopes";
 import { loadPlatformInputs } from "./lib/platformInputs";
-import { createProviders } from "./lib/providers";
+import { createAccessProvider, createProviders } from "./lib/providers";
 
 const { config, topology, secrets, customers } = loadPlatformInputs();
-const providers = createProviders(config, secrets);
+
+// Users, tokens, roles and ACLs, from the roles derived at build time (lib/permissions/roles.generated.json),
+// with the administrator token. The infrastructure user and token are made by hand to bootstrap and
+// adopted; the customer ones are created here (bootstrap: components/AutomationAccess.ts).
+const proxmoxAccess = createAccessProvider(config, secrets);
+const access = new AutomationAccess("automation-access", { scopes: loadAccessScopes(), provider: proxmoxAccess, adopt: ["infrastructure"] });
+const providers = createProviders(config, secrets, proxmoxAccess, {
+  infrastructure: { grants: access.grants("infrastructure") },
+  customer: { grants: access.grants("customer"), apiToken: access.apiToken("customer") },
+});
 const provider = providers.proxmoxInfra;
 
 const cluster = new ClusterNodes(config.cluster.name, { clusterName: config.cluster.name, nodes: config.nodes, provider });
@@ -72,7 +83,8 @@ const sites = customers.map(
       proxied: config.cloudflare.proxied,
       haLimits: { maxRestart: config.ha.maxRestart, maxRelocate: config.ha.maxRelocate },
       haBinding: ha.binding,
-      proxmoxProvider: provider,
+      proxmoxProvider: providers.proxmoxCustomers,
+      haProvider: providers.proxmoxInfra,
       cloudflareProvider: providers.cloudflare,
       dependsOn: [customerPool, isolation, ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : [])],
       adminEmail: config.sites.adminEmail,

@@ -35,8 +35,17 @@ export interface WordPressSiteArgs {
   haLimits: { maxRestart: number; maxRelocate: number };
   /** How the HA resource binds to the HA group (PVE 8) or rule (PVE 9). */
   haBinding: HaBinding;
-  /** Provider for the container and its HA resource. */
+  /**
+   * Provider for the container and its firewall options and rules: the customer token
+   * (`pulumi-customers@pve!iac`), whose privileges reach only the `customers` pool's members.
+   */
   proxmoxProvider: pulumi.ProviderResource;
+  /**
+   * Provider for the HA resource: the infrastructure token. PVE checks every HA resource call as
+   * Sys.Console on `/`, with no per-guest check, so a token allowed to make them could put any guest
+   * (the ISPConfig VM too) under HA and stop it; the customer token has nothing on `/`.
+   */
+  haProvider: pulumi.ProviderResource;
   /** Provider for the DNS record. */
   cloudflareProvider: pulumi.ProviderResource;
   /** Resources the container waits for (the template download on its node, the pool). */
@@ -155,7 +164,7 @@ export class WordPressSite extends pulumi.ComponentResource {
         ...(args.haBinding.group ? { group: args.haBinding.group } : {}),
         comment: `customer ${c.slug}`,
       },
-      { parent: this, provider: args.proxmoxProvider, dependsOn: [this.container, ...args.haBinding.dependsOn] },
+      { parent: this, provider: args.haProvider, dependsOn: [this.container, ...args.haBinding.dependsOn] },
     );
     return { sid, resource };
   }

@@ -4,26 +4,67 @@ import * as cloudflare from "@pulumi/cloudflare";
 import type { StackConfig } from "./config/schema";
 import type { Secrets } from "./config/secrets";
 
+/**
+ * Three Proxmox VE providers, one per API token (lib/permissions/scopes.ts derives what each needs):
+ *
+ * - `proxmox-access`: an administrator token (`nodepoint:proxmoxAccessApiToken`). Only
+ *   components/AutomationAccess.ts uses it, to declare the other two tokens' users, roles and ACLs.
+ * - `proxmox-infra`: `pulumi-infra@pve!iac` (`proxmoxve:apiToken`): everything but customer guests,
+ *   including every HA resource (they are checked on `/`, cluster-wide).
+ * - `proxmox-customers`: `pulumi-customers@pve!iac`: customer containers and their firewall, in the
+ *   `customers` pool. Its token is created by AutomationAccess; its value comes from the state.
+ *
+ * Bootstrap: the infrastructure token is created by hand before the first `pulumi up` and adopted
+ * by AutomationAccess (its secret is shown once, at creation, so it stays in config); the customer
+ * token is created by Pulumi. Each provider depends on its token's roles and ACL entries, so no call
+ * is made with a token before its grants exist. Steps: see components/AutomationAccess.ts.
+ */
 export interface Providers {
+  /** Proxmox VE with the administrator token: users, tokens, roles and ACLs only. */
+  proxmoxAccess: proxmoxve.Provider;
   /** Proxmox VE with the infrastructure-scope token. */
   proxmoxInfra: proxmoxve.Provider;
+  /** Proxmox VE with the customer-scope token (customer containers and their firewall only). */
+  proxmoxCustomers: proxmoxve.Provider;
   /** Cloudflare with a token limited to DNS edits on the customer zones. */
   cloudflare: cloudflare.Provider;
 }
 
+/** What a provider needs from the token it uses. */
+export interface TokenAccess {
+  /** The token's roles and ACL entries: the provider (so every resource using it) waits for them. */
+  grants: pulumi.Resource[];
+}
+
+/** The automation tokens' access, as AutomationAccess declares it. */
+export interface AutomationTokens {
+  infrastructure: TokenAccess;
+  /** The customer token also brings its value (`user@realm!name=secret`, a Pulumi secret). */
+  customer: TokenAccess & { apiToken: pulumi.Output<string> };
+}
+
+function secretOf(secrets: Secrets, key: string): pulumi.Output<string> {
+  const value = secrets[key];
+  if (!value) throw new Error(`internal: secret ${key} was not loaded`);
+  return value;
+}
+
+/** The `proxmox-access` provider, which AutomationAccess needs before the others can be built. */
+export function createAccessProvider(config: StackConfig, secrets: Secrets): proxmoxve.Provider {
+  return new proxmoxve.Provider("proxmox-access", {
+    endpoint: config.proxmox.endpoint,
+    insecure: config.proxmox.insecure,
+    apiToken: secretOf(secrets, "nodepoint:proxmoxAccessApiToken"),
+  });
+}
+
 /** Explicit providers: nothing in this program uses a default provider or ambient credentials. */
-export function createProviders(config: StackConfig, secrets: Secrets): Providers {
-  const secret = (key: string): pulumi.Output<string> => {
-    const value = secrets[key];
-    if (!value) throw new Error(`internal: secret ${key} was not loaded`);
-    return value;
-  };
+export function createProviders(config: StackConfig, secrets: Secrets, proxmoxAccess: proxmoxve.Provider, tokens: AutomationTokens): Providers {
+  const endpoint = { endpoint: config.proxmox.endpoint, insecure: config.proxmox.insecure };
   return {
-    proxmoxInfra: new proxmoxve.Provider("proxmox-infra", {
-      endpoint: config.proxmox.endpoint,
-      insecure: config.proxmox.insecure,
-      apiToken: secret("proxmoxve:apiToken"),
-    }),
-    cloudflare: new cloudflare.Provider("cloudflare", { apiToken: secret("cloudflare:apiToken") }),
+    proxmoxAccess,
+    proxmoxInfra: new proxmoxve.Provider("proxmox-infra", { ...endpoint, apiToken: secretOf(secrets, "proxmoxve:apiToken") }, { dependsOn: tokens.infrastructure.grants }),
+    proxmoxCustomers: new proxmoxve.Provider("proxmox-customers", { ...endpoint, apiToken: pulumi.secret(tokens.customer.apiToken) }, { dependsOn: tokens.customer.grants }),
+    cloudflare: new cloudflare.Provider("cloudflare", { apiToken: secretOf(secrets, "cloudflare:apiToken") }),
   };
 }

@@ -28,6 +28,10 @@ async function program(stack: string, customersDir: string, recordFile: string) 
   return { ms, resources: result.resources.length, invokes: result.invokes, depth: graphDepth(result.resources) };
 }
 
+/** Plain resources: the SDK's registration with nothing of this project's around it. */
+class RawResource extends pulumi.CustomResource {}
+class RawProvider extends pulumi.ProviderResource {}
+
 async function baseline(stack: string, recordFile: string) {
   const records = JSON.parse(readFileSync(recordFile, "utf8")) as Array<Pick<RecordedResource, "type" | "name" | "custom" | "inputs">>;
   let invokes = 0;
@@ -43,8 +47,8 @@ async function baseline(stack: string, recordFile: string) {
     for (const r of records) {
       if (!r.custom) continue;
       count++;
-      if (r.type.startsWith("pulumi:providers:")) new pulumi.ProviderResource(r.type.slice("pulumi:providers:".length), r.name, r.inputs);
-      else new pulumi.CustomResource(r.type, r.name, r.inputs);
+      if (r.type.startsWith("pulumi:providers:")) new RawProvider(r.type.slice("pulumi:providers:".length), r.name, r.inputs);
+      else new RawResource(r.type, r.name, r.inputs);
     }
     return {};
   });

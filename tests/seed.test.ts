@@ -118,7 +118,17 @@ describe("providers and options", () => {
     expect(px.type).toBe("pulumi:providers:proxmoxve");
     expect(px.inputs).toMatchObject({ endpoint: "https://192.168.1.10:8006/", insecure: "true", apiToken: "[secret]" });
     expect(res("cloudflare").inputs["apiToken"]).toBe("[secret]");
-    for (const r of plan.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"))) expect(r.provider).toBe(px.urn);
+    // Three Proxmox tokens (tests/access.test.ts has the details): access management, customer
+    // containers and their firewall, and everything else (HA resources included) on proxmox-infra.
+    const customers = res("proxmox-customers");
+    const access = res("proxmox-access");
+    for (const p of [customers, access]) expect(p.inputs).toMatchObject({ endpoint: "https://192.168.1.10:8006/", insecure: "true", apiToken: "[secret]" });
+    const accessTypes = ["proxmoxve:index/roleLegacy:RoleLegacy", "proxmoxve:index/userLegacy:UserLegacy", "proxmoxve:user/token:Token", "proxmoxve:index/acl:Acl"];
+    for (const r of plan.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"))) {
+      const customerSite = r.parent.includes("nodepoint:customers:WordPressSite::") && r.type !== "proxmoxve:index/haresource:Haresource";
+      const expected = accessTypes.includes(r.type) ? access : customerSite ? customers : px;
+      expect(r.provider, r.name).toBe(expected.urn);
+    }
   });
 
   it("every VM and container is protected; nothing is delete-before-replace", () => {

@@ -22,6 +22,15 @@ export const REQUIRED_SECRETS: readonly RequiredSecret[] = [
     pattern: /^[^@\s]+@[^!\s]+![A-Za-z][\w.-]*=[0-9a-f-]{36}$/,
   },
   {
+    // Only the `proxmox-access` provider uses it (components/AutomationAccess.ts): neither automation
+    // token may edit users, tokens, roles or ACLs, since a token that can edit ACLs can grant itself
+    // anything. An administrator's token, not one the program creates.
+    key: "nodepoint:proxmoxAccessApiToken",
+    what: "the Proxmox VE administrator API token that manages the automation users, tokens, roles and ACLs (Permissions.Modify on /; User.Modify, Realm.AllocateUser and Sys.Modify on /access)",
+    example: "pulumi-access@pve!iac=00000000-0000-0000-0000-000000000000",
+    pattern: /^[^@\s]+@[^!\s]+![A-Za-z][\w.-]*=[0-9a-f-]{36}$/,
+  },
+  {
     key: "cloudflare:apiToken",
     what: "the Cloudflare API token (Zone.DNS edit on the customer zones)",
     example: "cf-token-with-dns-edit",

@@ -6,6 +6,7 @@
  * are exactly what `pulumi preview` runs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 
 /** Signature Pulumi wraps around secret values on the wire. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -54,6 +55,12 @@ export interface OfflineRunOptions {
   secretKeys: string[];
   /** Loads (imports) the program; called inside the root stack, like the Pulumi language host does. */
   loadProgram: () => Promise<unknown>;
+  /**
+   * Keep full, source-mapped stack traces while the program runs (for --debug). Off by default:
+   * the SDK captures a stack for every promise it makes (leak diagnostics) and every resource
+   * (source positions); symbolicating those through source maps was 40% of a plan's time.
+   */
+  debugStacks?: boolean;
 }
 
 /** Replaces secrets and unknowns in a wire value with readable markers; resource refs by their URN. */
@@ -111,11 +118,9 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   pulumi.runtime.setAllConfig(options.config, options.secretKeys);
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => {
-        const importId = args.id || undefined;
-        const id = args.custom ? importId ?? `${args.name}-id` : undefined;
-        const state = { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) };
-        return { id, state };
+      // Registrations never reach the stock mock (see the lean monitor below).
+      newResource: () => {
+        throw new Error("internal: registration bypassed the offline monitor");
       },
       call: (args) => {
         invokes++;
@@ -127,38 +132,49 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     true,
   );
 
+  // The lean monitor: registrations are answered directly (state = inputs, plus the few computed
+  // outputs the program reads), skipping the stock mock's deserialize/serialize round trip.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource: (req: RegisterRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void) => unknown;
+    registerResource: (req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void) => unknown;
+    registerResourceOutputs: (req: unknown, cb: (err: unknown, resp?: unknown) => void) => unknown;
   };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, cb) =>
-    register(req, (err, resp) => {
-      if (!err && resp) {
-        const urn = engineUrn(resp.getUrn());
-        recorded.set(urn, {
-          urn,
-          type: req.getType(),
-          name: req.getName(),
-          parent: engineUrn(req.getParent()),
-          provider: providerUrn(req.getProvider()),
-          custom: req.getCustom(),
-          inputs: sanitizeWireValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
-          options: {
-            protect: req.getProtect() ?? false,
-            retainOnDelete: req.getRetainondelete() ?? false,
-            ignoreChanges: [...req.getIgnorechangesList()],
-            dependsOn: req.getDependenciesList().map(engineUrn).sort(),
-            import: req.getImportid() || null,
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-          },
-        });
-      }
-      cb(err, resp);
+  monitor.registerResourceOutputs = (_req, cb) => cb(null, {});
+  monitor.registerResource = (req, cb) => {
+    const type = req.getType();
+    const name = req.getName();
+    const mockParent = req.getParent();
+    const urn = mockUrn(options.stack, options.project, mockParent, type, name);
+    const custom = req.getCustom();
+    const struct = req.getObject();
+    const inputs = (struct?.toJavaScript() ?? {}) as Record<string, unknown>;
+    const importId = req.getImportid() || null;
+    recorded.set(urn, {
+      urn: engineUrn(urn),
+      type,
+      name,
+      parent: engineUrn(mockParent),
+      provider: providerUrn(req.getProvider()),
+      custom,
+      inputs: sanitizeWireValue(inputs) as Record<string, unknown>,
+      options: {
+        protect: req.getProtect() ?? false,
+        retainOnDelete: req.getRetainondelete() ?? false,
+        ignoreChanges: [...req.getIgnorechangesList()],
+        dependsOn: req.getDependenciesList().map(engineUrn).sort(),
+        import: importId,
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+      },
     });
+    const computed = computedOutputs(type, name, inputs);
+    const state = Object.keys(computed).length === 0 ? struct : Struct.fromJavaScript({ ...inputs, ...computed } as never);
+    const id = custom ? (importId ?? `${name}-id`) : "";
+    cb(null, { getUrn: () => urn, getId: () => id, getObject: () => state, getPropertydependenciesMap: () => undefined, getResult: () => 0 });
+  };
 
   // The program's own error is caught inside the stack and rethrown after it settles, so that the
   // SDK's internal promises never reject unhandled (the CLI would print them twice, tests fail).
   let programError: unknown;
+  const restoreStacks = options.debugStacks ? () => {} : cheapStackTraces();
   const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
     try {
       return { ...((await options.loadProgram()) as Record<string, unknown>) };
@@ -168,11 +184,30 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     }
   });
   await waitForRegistrations();
+  restoreStacks();
   if (programError !== undefined) throw programError;
   const serialized = await pulumi.runtime.serializeProperties("outputs", stackOutputs ?? {}, { keepOutputValues: false });
   const outputs = sanitizeWireValue(serialized) as Record<string, unknown>;
   delete outputs["default"];
   return { resources: [...recorded.values()], outputs, invokes };
+}
+
+interface RegisterResponse {
+  getUrn(): string;
+  getId(): string;
+  getObject(): unknown;
+  getPropertydependenciesMap(): undefined;
+  getResult(): number;
+}
+
+/** The URN the SDK's mock monitor would give (its parent-type prefix included, as the SDK expects). */
+function mockUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+  let qualified = type;
+  if (parent) {
+    const parentType = (parent.split("::")[2] ?? "").split("$").pop() ?? "";
+    qualified = `${parentType}$${type}`;
+  }
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
 interface RegisterRequest {
@@ -181,13 +216,25 @@ interface RegisterRequest {
   getParent(): string;
   getProvider(): string;
   getCustom(): boolean;
-  getObject(): { toJavaScript(): unknown } | undefined;
+  getObject(): Struct | undefined;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
   getImportid(): string;
   getDeletebeforereplace(): boolean;
+}
+
+/** Turns off source-mapped and deep stack traces; returns the function that restores them. */
+function cheapStackTraces(): () => void {
+  const sourceMaps = process.sourceMapsEnabled;
+  const limit = Error.stackTraceLimit;
+  process.setSourceMapsEnabled(false);
+  Error.stackTraceLimit = 0;
+  return () => {
+    process.setSourceMapsEnabled(sourceMaps);
+    Error.stackTraceLimit = limit;
+  };
 }
 
 /** Waits until the SDK has no registration in flight (what the language host does before exit). */
