@@ -31,7 +31,8 @@ import { createAccessProvider, createProviders } from "./lib/providers";
 
 const { config, topology, secrets, customers } = loadPlatformInputs();
 
-// Users, tokens, roles and ACLs, from the roles derived at build time (lib/permissions/roles.generated.json),
+// Users, tokens, roles and ACLs, from the roles derived at build time for this stack's cluster
+// (lib/permissions/roles.<stack>.generated.json),
 // with the administrator token. The infrastructure user and token are made by hand to bootstrap and
 // adopted; the customer ones are created here (bootstrap: components/AutomationAccess.ts).
 const proxmoxAccess = createAccessProvider(config, secrets);

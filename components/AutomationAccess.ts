@@ -4,9 +4,9 @@ import type { AccessScope, AccessScopeName } from "../lib/permissions/accessScop
 
 export interface AutomationAccessArgs {
   /**
-   * The automation tokens to declare, as `loadAccessScopes()` reads them from
-   * lib/permissions/roles.generated.json: per scope its user, token name, roles (privileges exactly
-   * as derived from the PVE API schema) and ACL entries.
+   * The automation tokens to declare, as `loadAccessScopes()` reads them from the stack's
+   * lib/permissions/roles.<stack>.generated.json: per scope its user, token name, roles (privileges
+   * exactly as derived from the PVE API schema for that stack's cluster) and ACL entries.
    */
   scopes: readonly AccessScope[];
   /**

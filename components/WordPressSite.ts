@@ -4,7 +4,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { installCommand, INSTALL_SCRIPT_HASH, siteEnv } from "../lib/wordpress/installer";
-import type { Customer } from "../lib/customers/schema";
+import { customerTags, type Customer } from "../lib/customers/schema";
 import type { HaBinding } from "./HaPlacement";
 import { NpmProxyHost } from "./NpmProxyHost";
 
@@ -123,7 +123,7 @@ export class WordPressSite extends pulumi.ComponentResource {
         nodeName: c.node,
         poolId: args.proxmoxPool,
         description: `WordPress site ${c.domain} (customer ${c.slug}, ${c.plan} plan). Managed by Pulumi from customers/${c.slug}.yaml.`,
-        tags: [`customer-${c.slug}`, c.plan].sort(),
+        tags: customerTags(c.slug, c.plan),
         unprivileged: true,
         features: { nesting: true },
         operatingSystem: { templateFileId: args.templateVolumeId, type: "ubuntu" },

@@ -4,16 +4,24 @@
  * out of the infrastructure, and every resource uses the provider of the token that may make its
  * calls.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { aclSlug } from "../components/AutomationAccess";
-import { ACCESS_SCOPES_FILE, accessScopesFileOf, loadAccessScopes, renderAccessScopesFile } from "../lib/permissions/accessScopes";
+import { accessScopesFile, accessScopesFileOf, loadAccessScopes, renderAccessScopesFile } from "../lib/permissions/accessScopes";
 import { loadPveApiSchema } from "../lib/permissions/pveApiSchema";
-import { aclEntryReaches, CUSTOMER_POOL, CUSTOMER_VMIDS, customerScope, deriveScopes, INFRA_VMIDS } from "../lib/permissions/scopes";
+import { aclEntryReaches, customerScope as customerScopeOf, deriveScopes, infraVmids } from "../lib/permissions/scopes";
+import { projectStacks, stackClusterFacts } from "../lib/permissions/stackFacts";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
-import { byName, offlinePlan } from "./helpers/offlinePlan";
+import { byName, offlinePlan, scratchCustomers } from "./helpers/offlinePlan";
 
-const derived = deriveScopes(loadPveApiSchema());
+const schema = loadPveApiSchema();
+const prod = stackClusterFacts("prod");
+const derived = deriveScopes(schema, prod);
+const INFRA_VMIDS = infraVmids(prod);
+const CUSTOMER_POOL = prod.customer.pool;
+const CUSTOMER_VMIDS = prod.customer.vmids;
+const customerScope = () => customerScopeOf(prod);
 const T = {
   role: "proxmoxve:index/roleLegacy:RoleLegacy",
   user: "proxmoxve:index/userLegacy:UserLegacy",
@@ -31,13 +39,27 @@ const provider = (name: string): RecordedResource => byName(plan.resources, name
 const underSite = (r: RecordedResource): boolean => r.parent.includes("nodepoint:customers:WordPressSite::");
 const aclsOf = (principal: string): Array<Record<string, unknown>> => ofType(T.acl).map((r) => r.inputs).filter((i) => i["userId"] === principal || i["tokenId"] === principal);
 
-describe("the generated roles file", () => {
-  it("equals a fresh derivation from the PVE API schema (regenerate: npm run roles)", () => {
-    expect(readFileSync(ACCESS_SCOPES_FILE, "utf8")).toBe(renderAccessScopesFile(accessScopesFileOf(derived)));
+describe("the generated roles files, one per stack", () => {
+  const stacks = projectStacks();
+
+  it.each(stacks)("%s: equals a fresh derivation from the PVE API schema and Pulumi.%s.yaml (regenerate: npm run roles)", (stack) => {
+    const file = accessScopesFile(stack);
+    expect(existsSync(file), `${file} is missing: run npm run roles`).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe(renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, stackClusterFacts(stack)))));
   });
 
-  it("is what the program reads: the two scopes, valid", () => {
-    expect(loadAccessScopes().map((s) => `${s.userId}!${s.tokenName}`)).toEqual([derived.infra.tokenId, derived.customer.tokenId]);
+  it("no other roles file: none without a stack, no stack-less roles.generated.json", () => {
+    const dir = dirname(accessScopesFile("prod"));
+    expect(readdirSync(dir).filter((f) => /^roles\..*json$/.test(f)).sort()).toEqual(stacks.map((s) => `roles.${s}.generated.json`).sort());
+  });
+
+  it("is what the program reads: the two scopes of the stack, valid", () => {
+    expect(loadAccessScopes("prod").map((s) => `${s.userId}!${s.tokenName}`)).toEqual([derived.infra.tokenId, derived.customer.tokenId]);
+    expect(loadAccessScopes("bench")[0]?.acl.map((e) => e.path)).toContain("/vms/100");
+  });
+
+  it("a stack without a generated file: an error naming the file and the command", () => {
+    expect(() => loadAccessScopes("nosuchstack")).toThrow(/roles\.nosuchstack\.generated\.json is missing: stack nosuchstack has no generated automation roles\. Run npm run roles/);
   });
 });
 
@@ -172,5 +194,43 @@ describe("secrets", () => {
     const text = JSON.stringify(plan);
     expect(text).not.toContain("=[computed]");
     expect(text).not.toContain("00000000-0000-0000-0000-000000000000");
+  });
+});
+
+describe("another stack declares its own cluster's access (bench: 21 nodes, other VMIDs and storages)", () => {
+  const bench = stackClusterFacts("bench");
+  const benchDerived = deriveScopes(schema, bench);
+  let benchPlan: OfflineRunResult;
+  beforeAll(async () => {
+    const customers = scratchCustomers({ "shop.yaml": "domain: shop.bench-two.example\nplan: premium\nvmid: 1000\nip: 10.20.1.0\nnode: bnode01\nstate: active\n" });
+    try {
+      benchPlan = await offlinePlan({ stack: "bench", customersDir: customers.dir });
+    } finally {
+      customers.cleanup();
+    }
+  });
+
+  it("the ACL entries declared are bench's derived ones, for token and user", () => {
+    const acls = benchPlan.resources.filter((r) => r.type === T.acl).map((r) => r.inputs);
+    for (const scope of [benchDerived.infra, benchDerived.customer]) {
+      const [user] = scope.tokenId.split("!") as [string];
+      const expected = scope.acl.map((e) => `${e.path} ${e.role} ${String(e.propagate)}`).sort();
+      for (const principal of [scope.tokenId, user]) {
+        expect(acls.filter((i) => i["userId"] === principal || i["tokenId"] === principal).map((i) => `${String(i["path"])} ${String(i["roleId"])} ${String(i["propagate"])}`).sort(), `${scope.name} ${principal}`).toEqual(expected);
+      }
+    }
+    const paths = acls.map((i) => String(i["path"]));
+    expect(paths.filter((p) => p.startsWith("/vms/")).sort()).toEqual(["/vms/100", "/vms/100", "/vms/201", "/vms/201"]);
+    for (const prodOnly of ["/vms/102", "/vms/107", "/vms/8000", "/vms/9000", "/vms/10001", "/storage/global-lvm"]) expect(paths).not.toContain(prodOnly);
+  });
+
+  it("the customer token: nothing on `/`, nothing reaching bench's infrastructure VMIDs", () => {
+    const members = customerScopeOf(bench).poolMembers;
+    const acls = benchPlan.resources.filter((r) => r.type === T.acl).map((r) => r.inputs).filter((i) => i["tokenId"] === benchDerived.customer.tokenId || i["userId"] === "pulumi-customers@pve");
+    expect(acls.length).toBe(2 * benchDerived.customer.acl.length);
+    for (const a of acls) {
+      expect(a["path"]).not.toBe("/");
+      for (const vmid of infraVmids(bench)) expect(aclEntryReaches({ path: String(a["path"]), propagate: a["propagate"] === true }, `/vms/${vmid}`, members)).toBe(false);
+    }
   });
 });

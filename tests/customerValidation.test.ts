@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../lib/config/loadStackConfig";
 import { topologyOf } from "../lib/config/topology";
 import { parseCustomerText, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
-import { validateCustomers } from "../lib/customers/validateCustomers";
+import { containerNameProblems, validateCustomers } from "../lib/customers/validateCustomers";
 import { readStackFile } from "../lib/plan/stackFile";
 import { ROOT } from "./helpers/offlinePlan";
 
@@ -65,6 +65,15 @@ const bad: Array<[string, Record<string, string>, string]> = [
   ["unknown state", { "b.yaml": good("b", 1001, "192.168.1.101", "state: paused\n") }, "customers/b.yaml: state: Invalid option"],
   ["ha not a boolean", { "b.yaml": good("b", 1001, "192.168.1.101", "ha: maybe\n") }, "customers/b.yaml: ha: Invalid input: expected boolean"],
   ["decommissioned but HA", { "b.yaml": good("b", 1001, "192.168.1.101", "ha: true\nstate: decommissioned\n") }, "customers/b.yaml: ha: a decommissioned customer cannot keep HA"],
+  // Limits Proxmox VE sets, from lib/config/pveBounds.generated.json (generated from the PVE API schema)
+  ["VMID below what PVE accepts", { "b.yaml": good("b", 99, "192.168.1.101") }, "customers/b.yaml: vmid: must be at least 100: Proxmox VE refuses less (POST /nodes/{node}/lxc vmid (format pve-vmid))"],
+  ["VMID above what PVE accepts", { "b.yaml": good("b", 1_000_000_000, "192.168.1.101") }, "customers/b.yaml: vmid: must be at most 999999999: Proxmox VE refuses more (POST /nodes/{node}/lxc vmid (format pve-vmid))"],
+  ["cores override above what PVE accepts", { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 8193\n") }, "customers/b.yaml: cores: must be at most 8192: Proxmox VE refuses more (POST /nodes/{node}/lxc cores)"],
+  ["cores override of zero", { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 0\n") }, "customers/b.yaml: cores: must be at least 1: Proxmox VE refuses less (POST /nodes/{node}/lxc cores)"],
+  ["memory override below what PVE accepts", { "b.yaml": good("b", 1001, "192.168.1.101", "memoryMiB: 8\n") }, "customers/b.yaml: memoryMiB: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/lxc memory)"],
+  ["slug not a PVE host name", { "my_shop.yaml": good("shop", 1001, "192.168.1.101") }, "customers/my_shop.yaml: (file name): slug \"my_shop\" is the container's host name and must be a container host name Proxmox VE accepts: dot-separated labels of letters, digits and hyphens, each starting and ending with a letter or digit (POST /nodes/{node}/lxc hostname (format dns-name))"],
+  ["slug with an empty label", { "shop..x.yaml": good("shop", 1001, "192.168.1.101") }, "customers/shop..x.yaml: (file name): slug \"shop..x\" is the container's host name and must be a container host name Proxmox VE accepts"],
+  ["slug that makes a tag PVE refuses", { "shöp.yaml": good("shop", 1001, "192.168.1.101") }, "customers/shöp.yaml: (file name): the container tag \"customer-shöp\" (from the slug) must be a tag Proxmox VE accepts: each tag must match [a-z0-9_][a-z0-9_\\-\\+\\.]* (any case) (POST /nodes/{node}/lxc tags (format pve-tag-list))"],
   ["unknown confirmReplace field", { "b.yaml": good("b", 1001, "192.168.1.101", "confirmReplace: [domain]\n") }, "customers/b.yaml: confirmReplace[0]: Invalid option"],
 ];
 
@@ -98,6 +107,24 @@ describe("customer validation: each bad input, its message", () => {
     expect(check(moved, previous).problems.join("\n")).toContain("customers/b.yaml: node: changes from node1 to node2, which replaces the container and destroys the site's data");
     const confirmed = { "b.yaml": `${moved["b.yaml"]}confirmReplace: [node]\n` };
     expect(check(confirmed, previous).problems).toEqual([]);
+  });
+
+  it("PVE's name limits hold for files that never went through parsing too (npm run customer -- add)", () => {
+    const data = { domain: "b.nodepoint.eu", plan: "standard" as const, vmid: 1001, ip: "192.168.1.101", node: "node1", state: "active" as const };
+    const v = validateCustomers(config, topology, [{ slug: "b_b", file: "customers/b_b.yaml", data }]);
+    expect(v.customers).toEqual([]);
+    expect(v.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([expect.stringMatching(/^customers\/b_b\.yaml: \(file name\): slug "b_b" is the container's host name and must be a container host name Proxmox VE accepts/)]);
+  });
+
+  it.each([
+    ["a valid slug and plan", "shop", "premium", []],
+    ["a plan name PVE refuses as a tag", "shop", "gold plan", ["plan: the container tag \"gold plan\" (from the plan) must be a tag Proxmox VE accepts"]],
+    ["a slug refused as host name and tag", "shöp", "standard", ["(file name): slug \"shöp\" is the container's host name and must be", "(file name): the container tag \"customer-shöp\" (from the slug) must be a tag"]],
+    ["a slug longer than a host name may be", "a".repeat(256), undefined, ["(file name): slug \"aaaa"]],
+  ] as Array<[string, string, string | undefined, string[]]>)("container names: %s", (_title, slug, plan, expected) => {
+    const got = containerNameProblems(slug, plan).map((p) => `${p.field}: ${p.message}`);
+    expect(got).toHaveLength(expected.length);
+    expected.forEach((e, i) => expect(got[i]).toContain(e));
   });
 
   it("resolves defaults: premium gets HA, standard does not; sizes from the plan", () => {

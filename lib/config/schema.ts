@@ -5,8 +5,13 @@
  * are derived from it with `z.infer`, so the file, the validation and the types cannot drift.
  * Cross-field rules (a node named by a pool exists, a VMID is unique, ...) live in
  * `validateTopology.ts`, which reports every problem at once with the key that holds it.
+ *
+ * Limits Proxmox VE itself sets (VMID range, host name and tag formats, guest cores and memory, HA
+ * counts) are not typed in here: they come from lib/config/pveBounds.generated.json, generated from
+ * the PVE API schema, so nothing passes validation that the cluster would refuse.
  */
 import { z } from "zod";
+import { PVE_BOUNDS, pveInt, pveString } from "./pveBounds";
 
 /** Proxmox node names, storage IDs and bridge names: what `pve-node` / `pve-storage-id` accept. */
 export const identifier = z
@@ -111,17 +116,22 @@ export const haSchema = z.strictObject({
   nodes: z.record(identifier, z.number().int().min(0).max(1000)),
   /** Never run HA resources outside `nodes` (rule: strict; group: restricted). */
   strict: z.boolean().default(true),
-  /** Restarts on the same node before relocating (seed: 3). */
-  maxRestart: z.number().int().min(0).max(10),
-  /** Relocations to another node before giving up (seed: 2). */
-  maxRelocate: z.number().int().min(0).max(10),
+  /** Restarts on the same node before relocating (seed: 3). PVE sets only the minimum; 10 is this project's cap. */
+  maxRestart: pveInt(PVE_BOUNDS.ha.maxRestart).max(10, "must be at most 10 (this project's cap)"),
+  /** Relocations to another node before giving up (seed: 2). PVE sets only the minimum; 10 is this project's cap. */
+  maxRelocate: pveInt(PVE_BOUNDS.ha.maxRelocate).max(10, "must be at most 10 (this project's cap)"),
 });
 
 const range = <T extends z.ZodType>(item: T) => z.strictObject({ first: item, last: item });
 
+/** A guest ID Proxmox VE accepts. */
+const vmid = pveInt(PVE_BOUNDS.vmid);
+const lxcCores = pveInt(PVE_BOUNDS.lxc.cores);
+const lxcMemoryMiB = pveInt(PVE_BOUNDS.lxc.memoryMiB, " MiB");
+
 export const planSizeSchema = z.strictObject({
-  cores: positiveInt,
-  memoryMiB: positiveInt,
+  cores: lxcCores,
+  memoryMiB: lxcMemoryMiB,
   diskGiB: positiveInt,
   /** HA default for customers on this plan. */
   ha: z.boolean(),
@@ -129,7 +139,7 @@ export const planSizeSchema = z.strictObject({
 
 export const customerPoolsSchema = z.strictObject({
   /** VMIDs customer containers are allocated from. */
-  vmids: range(z.number().int().min(100).max(999_999_999)),
+  vmids: range(vmid),
   /** LAN addresses customer containers are allocated from. */
   ips: range(ipv4),
   /** Proxmox resource pool customer containers belong to (the customer token's scope). */
@@ -138,10 +148,10 @@ export const customerPoolsSchema = z.strictObject({
   storage: identifier,
   /** Allowed allocation as a multiple of physical capacity, per resource kind. */
   overcommit: z.strictObject({ memory: z.number().positive().max(4), storage: z.number().positive().max(4) }),
-  /** Bounds on per-customer overrides. */
+  /** Bounds on per-customer overrides (cores and memory inside what PVE accepts for a container). */
   bounds: z.strictObject({
-    cores: range(positiveInt),
-    memoryMiB: range(positiveInt),
+    cores: range(lxcCores),
+    memoryMiB: range(lxcMemoryMiB),
     diskGiB: range(positiveInt),
   }),
 });
@@ -150,12 +160,11 @@ export const customerPoolsSchema = z.strictObject({
 const guestDisk = z.strictObject({ storage: identifier, sizeGiB: positiveInt });
 
 const guestCommon = {
-  vmid: z.number().int().min(100).max(999_999_999),
-  /** Host name / VM name. */
-  name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a DNS label"),
+  vmid,
   node: identifier,
   description: z.string().default(""),
-  tags: z.array(z.string().regex(/^[a-z0-9_][a-z0-9_+.-]*$/)).default([]),
+  /** Proxmox tags, each as PVE accepts it. */
+  tags: z.array(pveString(PVE_BOUNDS.tag, "tag")).default([]),
   /** Adopt the existing guest with `import` on the next `pulumi up` instead of creating it. */
   adopt: z.boolean().default(false),
 };
@@ -164,8 +173,10 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     ...guestCommon,
     kind: z.literal("vm"),
-    cores: positiveInt,
-    memoryMiB: positiveInt,
+    /** VM name. */
+    name: pveString(PVE_BOUNDS.qemu.name, "VM name"),
+    cores: pveInt(PVE_BOUNDS.qemu.cores),
+    memoryMiB: pveInt(PVE_BOUNDS.qemu.memoryMiB, " MiB"),
     disk: guestDisk.optional(),
     /** Networks (keys of `networks`) the VM has a NIC on. */
     networks: z.array(z.enum(["lan", "dmz"])).min(1),
@@ -176,8 +187,10 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     ...guestCommon,
     kind: z.literal("container"),
-    cores: positiveInt,
-    memoryMiB: positiveInt,
+    /** The container's host name. */
+    name: pveString(PVE_BOUNDS.lxc.hostname, "host name"),
+    cores: lxcCores,
+    memoryMiB: lxcMemoryMiB,
     disk: guestDisk.optional(),
     privileged: z.boolean().default(false),
     /** Networks the container has an interface on; `wan` only for the router. */
@@ -193,6 +206,8 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     ...guestCommon,
     kind: z.literal("vm-template"),
+    /** The template VM's name. */
+    name: pveString(PVE_BOUNDS.qemu.name, "VM name"),
     /** `cloud-init` (a cloud image imported as disk) or `plain`. */
     flavour: z.enum(["cloud-init", "plain"]),
     /** Image file the template's disk is created from. */

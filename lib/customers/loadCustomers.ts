@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import type { InputProblem } from "../errors";
 import { zodProblems } from "../config/zodProblems";
 import { customerFileSchema, SLUG_PATTERN, type CustomerFile } from "./schema";
+import { containerNameProblems } from "./validateCustomers";
 
 /** One customer file, parsed against the schema (cross-file rules come later). */
 export interface ParsedCustomerFile {
@@ -51,6 +52,8 @@ export function parseCustomerText(text: string, fileName: string, file: string):
   if (!SLUG_PATTERN.test(slug)) {
     problems.push({ file, field: "(file name)", message: `slug "${slug}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen` });
   }
+  // What Proxmox VE would refuse (the slug is the container's host name and part of its tag).
+  for (const p of containerNameProblems(slug)) problems.push({ file, ...p });
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) problems.push({ file, field: "(yaml)", message: e.message.split("\n")[0] ?? e.message });

@@ -3,6 +3,7 @@
  * customer's stable identity: resource names and the container's host name derive from it.
  */
 import { z } from "zod";
+import { PVE_BOUNDS, pveInt } from "../config/pveBounds";
 
 export const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -20,17 +21,17 @@ export const customerFileSchema = z.strictObject({
     .regex(/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/, "must be a host name like shop.nodepoint.eu"),
   /** `standard` (default) or `premium`. */
   plan: z.enum(["standard", "premium"]).default("standard"),
-  /** Container VMID: written once when the customer is added, never recomputed. */
-  vmid: z.number().int(),
+  /** Container VMID: written once when the customer is added, never recomputed. Inside PVE's VMID range (and the stack's customer range). */
+  vmid: pveInt(PVE_BOUNDS.vmid),
   /** LAN address: written once when the customer is added, never recomputed. */
   ip: z.ipv4(),
   /** Node the container lives on (one with the DRBD pool): written once. */
   node: z.string().min(1),
   /** High availability; defaults to the plan's setting (premium: on). */
   ha: z.boolean().optional(),
-  /** Overrides of the plan's size, within the stack's bounds. */
-  cores: z.number().int().positive().optional(),
-  memoryMiB: z.number().int().positive().optional(),
+  /** Overrides of the plan's size, within the stack's bounds and what PVE accepts for a container. */
+  cores: pveInt(PVE_BOUNDS.lxc.cores).optional(),
+  memoryMiB: pveInt(PVE_BOUNDS.lxc.memoryMiB, " MiB").optional(),
   diskGiB: z.number().int().positive().optional(),
   /** Root disk storage override (defaults to the stack's customer storage). */
   storage: z.string().min(1).optional(),
@@ -41,6 +42,11 @@ export const customerFileSchema = z.strictObject({
 });
 
 export type CustomerFile = z.infer<typeof customerFileSchema>;
+
+/** The Proxmox tags of a customer's container, sorted: `customer-<slug>` and the plan name (components/WordPressSite.ts). */
+export function customerTags(slug: string, plan: string): string[] {
+  return [`customer-${slug}`, plan].sort();
+}
 export type CustomerState = (typeof customerStates)[number];
 
 /** A customer after validation, with every default resolved. */

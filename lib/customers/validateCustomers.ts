@@ -1,10 +1,11 @@
 import type { StackConfig } from "../config/schema";
+import { PVE_BOUNDS, patternProblem } from "../config/pveBounds";
 import type { Topology } from "../config/topology";
 import type { InputProblem } from "../errors";
 import { cidrContains, ipToInt } from "../net/ipv4";
 import { capacityExcesses, capacityReport, type GuestAllocation } from "../planning/capacity";
 import type { ParsedCustomerFile } from "./loadCustomers";
-import type { Customer, ReplacingField } from "./schema";
+import { customerTags, type Customer, type ReplacingField } from "./schema";
 
 /** What a customer's container was created with, from the committed desired state. */
 export type PreviousPlacement = Partial<Record<ReplacingField, string | number>>;
@@ -23,6 +24,25 @@ export function zoneOf(domain: string, zones: readonly string[]): string | undef
 /** The allocation a customer makes, for capacity accounting and placement. */
 export function customerAllocation(c: Pick<Customer, "file" | "node" | "cores" | "memoryMiB" | "diskGiB" | "storage">): GuestAllocation {
   return { owner: c.file, node: c.node, cores: c.cores, memoryMiB: c.memoryMiB, disk: { storage: c.storage, sizeGiB: c.diskGiB } };
+}
+
+/**
+ * Why Proxmox VE would refuse the names a customer's container is created with: the slug as its host
+ * name (`hostname`, format `dns-name`) and its tags, `customer-<slug>` and, when given, the plan name
+ * (format `pve-tag-list`). The limits come from lib/config/pveBounds.generated.json. Each problem
+ * names the field it comes from: `(file name)` for the slug, `plan` for the plan.
+ */
+export function containerNameProblems(slug: string, plan?: string): Array<{ field: string; message: string }> {
+  const problems: Array<{ field: string; message: string }> = [];
+  const host = patternProblem(PVE_BOUNDS.lxc.hostname, "container host name", slug);
+  if (host) problems.push({ field: "(file name)", message: `slug "${slug}" is the container's host name and ${host}` });
+  const tags = plan === undefined ? [`customer-${slug}`] : customerTags(slug, plan);
+  for (const tag of tags) {
+    const bad = patternProblem(PVE_BOUNDS.tag, "tag", tag);
+    const fromPlan = plan !== undefined && tag === plan;
+    if (bad) problems.push({ field: fromPlan ? "plan" : "(file name)", message: `the container tag "${tag}" (from the ${fromPlan ? "plan" : "slug"}) ${bad}` });
+  }
+  return problems;
 }
 
 /**
@@ -48,6 +68,8 @@ export function validateCustomers(
   for (const { slug, file, data } of files) {
     const add = (field: string, message: string) => problems.push({ file, field, message });
     const before = problems.length;
+
+    for (const p of containerNameProblems(slug, data.plan)) add(p.field, p.message);
 
     const domain = data.domain.toLowerCase();
     const zone = zoneOf(domain, zones);

@@ -1,20 +1,25 @@
 /**
  * The automation tokens' roles and ACL entries as the program reads them:
- * `lib/permissions/roles.generated.json`, a build-time artefact.
+ * `lib/permissions/roles.<stack>.generated.json`, one build-time artefact per stack (each stack is
+ * one cluster, with its own nodes, VMIDs, storages and bridges).
  *
  * The derivation (`deriveScopes` in scopes.ts) needs the PVE API schema, which lives outside this
  * project (`../shared/contracts/proxmox-ve/api-schema.json`) and may be absent where `pulumi up`
  * runs. So the program never derives anything: `scripts/generate-roles.ts` writes the derived scopes
- * to the JSON file, which is committed, and a test (tests/access.test.ts) fails when the file differs
- * from a fresh derivation. This module imports nothing that reads the schema.
+ * of every `Pulumi.<stack>.yaml` to that stack's JSON file, which is committed, and a test
+ * (tests/access.test.ts) fails when a file differs from a fresh derivation. This module imports
+ * nothing that reads the schema.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { DerivedScope } from "./scopes";
 
-/** The generated file, next to this module. */
-export const ACCESS_SCOPES_FILE = path.join(__dirname, "roles.generated.json");
+/** The generated file of `stack`, next to this module. */
+export function accessScopesFile(stack: string): string {
+  return path.join(__dirname, `roles.${stack}.generated.json`);
+}
 
 /** The command that regenerates the file (package.json: `"roles": "tsx scripts/generate-roles.ts"`). */
 export const GENERATE_COMMAND = "npm run roles";
@@ -107,8 +112,14 @@ export function renderAccessScopesFile(file: AccessScopesFile): string {
   return `${JSON.stringify(accessScopesFileSchema.parse(file), null, 2)}\n`;
 }
 
-/** Reads and validates the generated file; a malformed one is an error naming the regeneration command. */
-export function loadAccessScopes(file: string = ACCESS_SCOPES_FILE): AccessScope[] {
+/**
+ * Reads and validates the generated file of `stack` (the current Pulumi stack by default); a missing
+ * or malformed one is an error naming the file and the regeneration command.
+ */
+export function loadAccessScopes(stack: string = pulumi.getStack(), file: string = accessScopesFile(stack)): AccessScope[] {
+  if (!existsSync(file)) {
+    throw new Error(`${path.relative(process.cwd(), file) || file} is missing: stack ${stack} has no generated automation roles. Run ${GENERATE_COMMAND} (it writes one file per Pulumi.<stack>.yaml) and commit it`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, "utf8"));

@@ -6,7 +6,12 @@
  * Each constant names the method and parameter it comes from. Named formats (`pve-vmid`,
  * `dns-name`, `pve-tag-list`) are validated by PVE's Perl code; the schema carries their names, not
  * their regexes, so only what the schema states is exported (plus the tag regex, which the schema
- * does state, in the datacenter options' tag lists).
+ * does state, in the datacenter options' tag lists, and `namedFormat`, the Perl regexes of the
+ * named formats the parameters here use, looked up by the format name the schema gives).
+ *
+ * The program never imports this module (it reads the schema, which may be absent where `pulumi up`
+ * runs): `scripts/generate-pve-bounds.ts` writes what validation needs to
+ * `lib/config/pveBounds.generated.json`, which `lib/config/pveBounds.ts` loads.
  */
 import { loadPveApiSchema, PveSchemaError, type ApiParameter, type HttpMethod } from "./pveApiSchema";
 
@@ -50,6 +55,11 @@ function int(p: ApiParameter, key: "maxLength" | "minLength", where: string): nu
   const v = p[key];
   if (typeof v !== "number") throw new PveSchemaError(`${where}: no ${key}`);
   return v;
+}
+
+function optInt(p: ApiParameter, key: "maxLength" | "minLength"): number | undefined {
+  const v = p[key];
+  return typeof v === "number" ? v : undefined;
 }
 
 function enumOf(p: ApiParameter, where: string): readonly string[] {
@@ -115,6 +125,27 @@ export const LXC_HOSTNAME = {
   format: str(hostnameParam, "format", "lxc create hostname"),
   maxLength: int(hostnameParam, "maxLength", "lxc create hostname"),
 } as const;
+
+/**
+ * The regexes of named formats the parameters here use, which the schema names but does not state:
+ * PVE checks them in Perl (pve-common `PVE/JSONSchema.pm`), so they are copied from there, each with
+ * its rule in words for messages. `namedFormat` throws for a format not listed, so a parameter whose
+ * format the schema changes cannot keep a stale regex unnoticed.
+ */
+const NAMED_FORMATS: Readonly<Record<string, { readonly pattern: RegExp; readonly rule: string }>> = {
+  // sub pve_verify_dns_name: $namere = "([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?)"; $name =~ /^(${namere}\.)*${namere}$/
+  "dns-name": {
+    pattern: /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)$/,
+    rule: "dot-separated labels of letters, digits and hyphens, each starting and ending with a letter or digit",
+  },
+};
+
+/** The regex (whole value) and rule of a named format, e.g. `dns-name`; an unknown format is an error. */
+export function namedFormat(format: string): { readonly pattern: RegExp; readonly rule: string } {
+  const f = NAMED_FORMATS[format];
+  if (!f) throw new PveSchemaError(`no regex known for the PVE format '${format}' (add it to NAMED_FORMATS from pve-common PVE/JSONSchema.pm)`);
+  return f;
+}
 
 const tagListPattern = str(subParam("PUT", "/cluster/options", "user-tag-access", "user-allow-list"), "pattern", "cluster options user-tag-access.user-allow-list");
 
@@ -186,6 +217,25 @@ export const HA_RESOURCE = {
   maxRelocateMin: num(param(...HA_CREATE, "max_relocate"), "minimum", "ha resources max_relocate"),
   commentMaxLength: int(param(...HA_CREATE, "comment"), "maxLength", "ha resources comment"),
 } as const;
+
+/** HA resource limits as ranges: `max_restart` and `max_relocate` of POST /cluster/ha/resources (minimum 0, no maximum). */
+export const HA_LIMITS = {
+  maxRestart: { min: num(param(...HA_CREATE, "max_restart"), "minimum", "ha resources max_restart"), max: optNum(param(...HA_CREATE, "max_restart"), "maximum") },
+  maxRelocate: { min: num(param(...HA_CREATE, "max_relocate"), "minimum", "ha resources max_relocate"), max: optNum(param(...HA_CREATE, "max_relocate"), "maximum") },
+} as const;
+
+const QEMU_CREATE = ["POST", "/nodes/{node}/qemu"] as const;
+const qemuNameParam = param(...QEMU_CREATE, "name");
+/** VM name: `name` of POST /nodes/{node}/qemu (format `dns-name`, no length limit: `maxLength` undefined). */
+export const QEMU_NAME = { format: str(qemuNameParam, "format", "qemu create name"), maxLength: optInt(qemuNameParam, "maxLength") } as const;
+
+const qemuCoresParam = param(...QEMU_CREATE, "cores");
+/** VM cores per socket: `cores` of POST /nodes/{node}/qemu: minimum 1, no maximum. */
+export const QEMU_CORES = { min: num(qemuCoresParam, "minimum", "qemu create cores"), max: optNum(qemuCoresParam, "maximum") } as const;
+
+const qemuMemoryParam = subParam(...QEMU_CREATE, "memory", "current");
+/** VM memory in MiB: `memory` → `current` of POST /nodes/{node}/qemu: minimum 16, no maximum. */
+export const QEMU_MEMORY_MIB = { min: num(qemuMemoryParam, "minimum", "qemu create memory.current"), max: optNum(qemuMemoryParam, "maximum") } as const;
 
 const FW_OPTIONS = ["PUT", "/nodes/{node}/lxc/{vmid}/firewall/options"] as const;
 const FW_RULES = ["POST", "/nodes/{node}/lxc/{vmid}/firewall/rules"] as const;

@@ -4,54 +4,35 @@
  * calls need (derived with `requiredPrivileges` from the API schema), and the roles and ACL entries
  * that grant exactly those privileges.
  *
- * - infrastructure (`pulumi-infra@pve!iac`): the router CT, the service CT and VMs, the VM templates
- *   and their downloads, storage definitions, backup jobs, the HA rule, every HA resource (customer
- *   containers' included: see `customerHaCalls`), node notes, the cluster firewall and the `customers`
- *   pool itself.
- * - customer (`pulumi-customers@pve!iac`): customer LXC containers in the `customers` pool, their
- *   disks on the DRBD storage `global-lvm`, their NIC on the LAN bridge `vmbr0` and their
- *   per-container firewall. Nothing on `/`.
+ * - infrastructure (`pulumi-infra@pve!iac`): the router CT, the service CTs and VMs, the VM templates
+ *   and their downloads, storage definitions, backup jobs, the HA rule (or group), every HA resource
+ *   (customer containers' included: see `customerHaCalls`), node notes, the cluster firewall and the
+ *   customer pool itself.
+ * - customer (`pulumi-customers@pve!iac`): customer LXC containers in the customer pool, their
+ *   disks on the customer (DRBD) storage, their NIC on the LAN bridge and their per-container
+ *   firewall. Nothing on `/`.
  *
  * Neither token manages users, tokens, roles or ACLs (a token that can edit ACLs can grant itself
  * anything): `components/AutomationAccess.ts` declares them with a third, administrator token, from
- * `lib/permissions/roles.generated.json`, which `scripts/generate-roles.ts` writes from `deriveScopes`.
+ * `lib/permissions/roles.<stack>.generated.json`, which `scripts/generate-roles.ts` writes from
+ * `deriveScopes` for every `Pulumi.<stack>.yaml`.
  *
- * Every concrete value (VMIDs, nodes, storages, bridges) is the one in Pulumi.prod.yaml; a test
- * cross-checks them. Customer calls use one representative container (CT 1000 on node1): every
- * customer container gets the same calls with its own VMID, all inside `/pool/customers`.
+ * Every concrete value (VMIDs, nodes, storages, bridges, pool, HA rule, backup jobs) comes from one
+ * stack's config through `clusterFactsOf`: one cluster per stack, any number of nodes. Customer
+ * calls use one representative container (the first customer VMID on the first node of the customer
+ * storage): every customer container gets the same calls with its own VMID, all inside the pool.
  *
  * Privilege-separated tokens only get what both the token and its user are granted: each ACL entry
  * is applied to the token and to its user (AutomationAccess does).
  */
+import type { StackConfig, StorageConfig } from "../config/schema";
 import type { HttpMethod, PveApiSchema } from "./pveApiSchema";
 import { allRequirements, privilegeMapOf, type ApiCall, type ExtraRequirement, type PrivilegeMap, type Requirement } from "./requiredPrivileges";
 
 // ---------------------------------------------------------------------------------------------
-// Cluster facts (Pulumi.prod.yaml)
+// Cluster facts (one stack's config)
 
-/** Proxmox pool customer containers are created in (`nodepoint:customerPools.proxmoxPool`, default). */
-export const CUSTOMER_POOL = "customers";
-/** Customer VMID range (`nodepoint:customerPools.vmids`): the members of `CUSTOMER_POOL`. */
-export const CUSTOMER_VMIDS = { first: 1000, last: 7999 } as const;
-/** DRBD storage customer disks live on (`nodepoint:customerPools.storage`). */
-export const CUSTOMER_STORAGE = "global-lvm";
-/** Storage the LXC template is downloaded to (`nodepoint:lxcTemplate.storage`). */
-export const TEMPLATE_STORAGE = "local";
-/** LAN bridge (`nodepoint:networks.lan.bridge`). */
-export const LAN_BRIDGE = "vmbr0";
-/** DMZ bridge (`nodepoint:networks.dmz.bridge`). */
-export const DMZ_BRIDGE = "vmbr1";
-/** WAN bridge and the ISP's VLAN on it (`nodepoint:networks.wan`). */
-export const WAN = { bridge: "vmbr2", vlan: 1203 } as const;
-export const NODES = ["node1", "node2", "node3"] as const;
-/** HA rule name (`nodepoint:ha.name`, mode `rule`). */
-export const HA_RULE = "drbd-nodes";
-/** Storages the infrastructure token manages (the DRBD `global-lvm` is referenced, not managed). */
-export const MANAGED_STORAGES = ["local-zfs", "local-lvm", "local", "backup"] as const;
-export const BACKUP_STORAGE = "backup";
-export const BACKUP_JOBS = ["nightly-node1", "nightly-node2", "nightly-node3"] as const;
-
-interface NicSpec {
+export interface NicSpec {
   readonly bridge: string;
   readonly vlan?: number;
 }
@@ -63,8 +44,10 @@ export interface InfraContainer {
   readonly privileged: boolean;
   /** `startup: order=N` is set. */
   readonly startup: boolean;
-  /** Storage of the root disk should the provider ever create it (both CTs are adopted). */
+  /** Storage of the root disk should the provider ever create it (`disk.storage`, else the node's default: see `defaultDiskStorage`). */
   readonly rootStorage: string;
+  /** Storage of the container's OS template (`template`'s volume, else `lxcTemplate.storage`). */
+  readonly templateStorage: string;
   readonly nics: readonly NicSpec[];
 }
 
@@ -79,23 +62,97 @@ export interface InfraVm {
   readonly migrate: boolean;
   /** VM templates: converted with `POST .../template`; `cloud-init` has a cloud-init drive, `iso` a CD-ROM. */
   readonly template?: "cloud-init" | "iso";
+  /** VM templates: the image downloaded for the template (`image.storage`, `image.fileName`). */
+  readonly image?: { readonly storage: string; readonly fileName: string };
 }
 
-export const INFRA_CONTAINERS: readonly InfraContainer[] = [
-  { vmid: 10001, name: "openwrt", node: "node3", privileged: true, startup: true, rootStorage: "local-lvm", nics: [WAN, { bridge: LAN_BRIDGE }, { bridge: DMZ_BRIDGE }] },
-  { vmid: 102, name: "website", node: "node3", privileged: false, startup: true, rootStorage: "local-lvm", nics: [{ bridge: LAN_BRIDGE }] },
-];
+/** Everything about one cluster the scopes depend on, from its stack config (`clusterFactsOf`). */
+export interface ClusterFacts {
+  /** `nodepoint:cluster.name`. */
+  readonly cluster: string;
+  /** `nodepoint:nodes[].name`, in config order. */
+  readonly nodes: readonly string[];
+  /** Infrastructure containers (the privileged router among them), in config order. */
+  readonly containers: readonly InfraContainer[];
+  /** Infrastructure VMs and VM templates, in config order. */
+  readonly vms: readonly InfraVm[];
+  /** Storages the infrastructure token manages: every non-DRBD `nodepoint:storage` (DRBD is referenced, not managed). */
+  readonly managedStorages: readonly string[];
+  /** LAN bridge (`networks.lan.bridge`): customer containers' NIC. */
+  readonly lanBridge: string;
+  readonly customer: {
+    /** Proxmox pool customer containers are created in (`customerPools.proxmoxPool`). */
+    readonly pool: string;
+    /** Customer VMID range (`customerPools.vmids`): the members of the pool. */
+    readonly vmids: { readonly first: number; readonly last: number };
+    /** Storage customer disks live on (`customerPools.storage`) and its type. */
+    readonly storage: string;
+    readonly storageType: StorageConfig["type"];
+    /** Node of the representative customer container: the first node of the customer storage. */
+    readonly node: string;
+  };
+  /** The LXC template: its storage and the nodes it is downloaded to (`lxcTemplate`). */
+  readonly lxcTemplate: { readonly storage: string; readonly nodes: readonly string[] };
+  /** HA rule (PVE 9) or group (PVE 8) keeping HA resources on the DRBD nodes (`ha.mode`, `ha.name`). */
+  readonly ha: { readonly mode: "rule" | "group"; readonly name: string };
+  /** Backup jobs and their target storages (`backupJobs`). */
+  readonly backupJobs: readonly { readonly id: string; readonly storage: string }[];
+}
 
-export const INFRA_VMS: readonly InfraVm[] = [
-  { vmid: 100, name: "ispconfig", node: "node2", diskStorage: "local-zfs", nics: [{ bridge: LAN_BRIDGE }], startup: true, migrate: true },
-  { vmid: 107, name: "paymenter", node: "node3", diskStorage: "local-lvm", nics: [{ bridge: LAN_BRIDGE }], startup: true, migrate: true },
-  { vmid: 201, name: "nginx-proxy-manager", node: "node3", diskStorage: "local-lvm", nics: [{ bridge: DMZ_BRIDGE }, { bridge: LAN_BRIDGE }], startup: true, migrate: true },
-  { vmid: 8000, name: "ubuntu-24-cloud", node: "node2", diskStorage: "local-zfs", nics: [{ bridge: LAN_BRIDGE }], startup: false, migrate: false, template: "cloud-init" },
-  { vmid: 9000, name: "ubuntu-template", node: "node3", diskStorage: "local-lvm", nics: [{ bridge: LAN_BRIDGE }], startup: false, migrate: false, template: "iso" },
-];
+/**
+ * Storage of a guest disk the config gives no `disk` for (adopted guests): the first non-DRBD storage
+ * on the guest's node holding `content`, else any storage there that does.
+ */
+export function defaultDiskStorage(config: StackConfig, node: string, content: "images" | "rootdir"): string {
+  const on = config.storage.filter((s) => s.nodes.includes(node) && s.content.includes(content));
+  const found = on.find((s) => s.type !== "drbd") ?? on[0];
+  if (!found) throw new Error(`node ${node} has no storage holding ${content} content (nodepoint:storage), so no disk of a guest on it can be placed`);
+  return found.id;
+}
 
-/** Every VMID the infrastructure owns: the customer token must have no privilege on any of them. */
-export const INFRA_VMIDS: readonly number[] = [...INFRA_CONTAINERS, ...INFRA_VMS].map((g) => g.vmid).sort((a, b) => a - b);
+/** The cluster facts the scopes are derived from. Pure: everything comes from the parsed stack config. */
+export function clusterFactsOf(config: StackConfig): ClusterFacts {
+  const { networks } = config;
+  const nic = (network: "wan" | "lan" | "dmz"): NicSpec => (network === "wan" ? { bridge: networks.wan.bridge, vlan: networks.wan.vlanId } : { bridge: networks[network].bridge });
+  const containers: InfraContainer[] = [];
+  const vms: InfraVm[] = [];
+  for (const g of config.guests) {
+    if (g.kind === "container") {
+      const templateStorage = g.template !== undefined && /^[^:]+:/.test(g.template) ? g.template.slice(0, g.template.indexOf(":")) : config.lxcTemplate.storage;
+      containers.push({ vmid: g.vmid, name: g.name, node: g.node, privileged: g.privileged, startup: g.startupOrder !== undefined, rootStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "rootdir"), templateStorage, nics: g.networks.map(nic) });
+    } else if (g.kind === "vm") {
+      vms.push({ vmid: g.vmid, name: g.name, node: g.node, diskStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "images"), nics: g.networks.map(nic), startup: g.startupOrder !== undefined, migrate: true });
+    } else {
+      // Templates get one NIC on the LAN (components/Templates.ts) and are never started or migrated.
+      vms.push({ vmid: g.vmid, name: g.name, node: g.node, diskStorage: g.disk.storage, nics: [nic("lan")], startup: false, migrate: false, template: g.flavour === "cloud-init" ? "cloud-init" : "iso", image: { storage: g.image.storage, fileName: g.image.fileName } });
+    }
+  }
+  const pools = config.customerPools;
+  const customerStorage = config.storage.find((s) => s.id === pools.storage);
+  return {
+    cluster: config.cluster.name,
+    nodes: config.nodes.map((n) => n.name),
+    containers,
+    vms,
+    managedStorages: config.storage.filter((s) => s.type !== "drbd").map((s) => s.id),
+    lanBridge: networks.lan.bridge,
+    customer: {
+      pool: pools.proxmoxPool,
+      vmids: { first: pools.vmids.first, last: pools.vmids.last },
+      storage: pools.storage,
+      storageType: customerStorage?.type ?? "drbd",
+      node: customerStorage?.nodes[0] ?? config.lxcTemplate.nodes[0] ?? config.nodes[0]!.name,
+    },
+    lxcTemplate: { storage: config.lxcTemplate.storage, nodes: [...config.lxcTemplate.nodes] },
+    ha: { mode: config.ha.mode, name: config.ha.name },
+    backupJobs: config.backupJobs.map((j) => ({ id: j.id, storage: j.storage })),
+  };
+}
+
+/** Every VMID the infrastructure owns, ascending: the customer token must have no privilege on any of them. */
+export function infraVmids(facts: ClusterFacts): number[] {
+  return [...facts.containers, ...facts.vms].map((g) => g.vmid).sort((a, b) => a - b);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Extra requirements shared by calls (checks the API makes in code)
@@ -207,17 +264,21 @@ function lxcLifecycle(p: { node: string; vmid: number; nics: readonly NicSpec[];
 // ---------------------------------------------------------------------------------------------
 // Customer scope
 
-const CUSTOMER_CT = { node: "node1", vmid: CUSTOMER_VMIDS.first } as const;
-const CUSTOMER_SID = `ct:${CUSTOMER_CT.vmid}`;
+/** The representative customer container: the first customer VMID, on the first node of the customer storage. */
+function customerCt(facts: ClusterFacts): { node: string; vmid: number } {
+  return { node: facts.customer.node, vmid: facts.customer.vmids.first };
+}
 
-function customerCalls(): ApiCall[] {
-  const ct = { node: CUSTOMER_CT.node, vmid: CUSTOMER_CT.vmid };
-  const nics = [{ bridge: LAN_BRIDGE }];
+function customerCalls(facts: ClusterFacts): ApiCall[] {
+  const ct = customerCt(facts);
+  const { pool, storage } = facts.customer;
+  const templateStorage = facts.lxcTemplate.storage;
+  const nics = [{ bridge: facts.lanBridge }];
   const fw = (method: HttpMethod, sub: string, extraParams: Record<string, string | number>, why: string): ApiCall => call(method, `/nodes/{node}/lxc/{vmid}/firewall/${sub}`, { ...ct, ...extraParams }, `customer firewall: ${why}`);
   return [
     call("GET", "/version", {}, "provider: PVE version (feature checks on create/start)"),
-    call("GET", "/nodes/{node}/storage/{storage}/content", { node: ct.node, storage: TEMPLATE_STORAGE }, "find the Ubuntu LXC template on the node", { choose: { any: ["Datastore.Audit"] } }),
-    call("POST", "/nodes/{node}/lxc", { ...ct, pool: CUSTOMER_POOL, storage: CUSTOMER_STORAGE, templateStorage: TEMPLATE_STORAGE }, "create the customer container (unprivileged, nesting, in the customers pool, rootfs on global-lvm, eth0 on vmbr0 with firewall)", {
+    call("GET", "/nodes/{node}/storage/{storage}/content", { node: ct.node, storage: templateStorage }, "find the Ubuntu LXC template on the node", { choose: { any: ["Datastore.Audit"] } }),
+    call("POST", "/nodes/{node}/lxc", { ...ct, pool, storage, templateStorage }, `create the customer container (unprivileged, nesting, in the ${pool} pool, rootfs on ${storage}, eth0 on ${facts.lanBridge} with firewall)`, {
       extra: [
         {
           check: ["or", ["perm", "/vms/{vmid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]],
@@ -225,8 +286,8 @@ function customerCalls(): ApiCall[] {
           source: { kind: "schema-description", quote: "You need 'VM.Allocate' permission on /vms/{vmid} or on the VM pool /pool/{pool}." },
           choose: { orPath: ["/pool/{pool}"] },
         },
-        { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: "rootfs is a new volume on global-lvm", source: { kind: "schema-description", quote: "You also need 'Datastore.AllocateSpace' permissions on the storage." } },
-        volumeAccess("templateStorage", "ostemplate is a vztmpl volume on `local`", "read"),
+        { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: `rootfs is a new volume on ${storage}`, source: { kind: "schema-description", quote: "You also need 'Datastore.AllocateSpace' permissions on the storage." } },
+        volumeAccess("templateStorage", `ostemplate is a vztmpl volume on \`${templateStorage}\``, "read"),
         ...lxcNicSdn(nics, "create"),
         lxcOptionPrivileges(["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Disk", "VM.Config.Options"], "cores, memory, swap, net0, hostname, rootfs, description, tags, onboot, protection, ostype, arch, console, tty"),
         { check: ["perm", "/vms/{vmid}", ["VM.Allocate"]], because: "features: nesting=1 (the only feature flag a non-root user may set, and only on unprivileged containers)", source: { kind: "server-code", ref: `${CT_PERM_CODE}: features → check_vm_perm(['VM.Allocate']) if only nesting changed` } },
@@ -238,7 +299,7 @@ function customerCalls(): ApiCall[] {
       nics,
       who: "customer container",
       updateOptions: lxcOptionPrivileges(["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"], "cores, memory, swap, net0, hostname, description, tags, onboot, protection"),
-      resizeStorage: CUSTOMER_STORAGE,
+      resizeStorage: storage,
     }),
     // No HA resource calls: they are made with the infrastructure token (see `customerHaCalls`).
     // Per-container firewall (`firewall.OptionsLegacy`, `firewall.RulesLegacy`): reads are VM.Audit,
@@ -269,7 +330,8 @@ function customerCalls(): ApiCall[] {
  * it, e.g. the ISPConfig VM). So they are made with the infrastructure token, which holds those
  * privileges on `/` anyway (HA rule, cluster reads), never with the customer token.
  */
-export function customerHaCalls(): ApiCall[] {
+export function customerHaCalls(facts: ClusterFacts): ApiCall[] {
+  const CUSTOMER_SID = `ct:${facts.customer.vmids.first}`;
   return [
     call("POST", "/cluster/ha/resources", { sid: CUSTOMER_SID }, "customer HA: add the container as an HA resource"),
     call("GET", "/cluster/ha/resources/{sid}", { sid: CUSTOMER_SID }, "customer HA: read the resource"),
@@ -283,21 +345,21 @@ function infraContainerCalls(g: InfraContainer): ApiCall[] {
   const who = `CT ${g.vmid} ${g.name}`;
   const ct = { node: g.node, vmid: g.vmid };
   const options = "cores, memory, swap, netN, hostname, rootfs, description, tags, onboot, startup, protection, ostype";
-  const create = call("POST", "/nodes/{node}/lxc", { ...ct, storage: g.rootStorage, templateStorage: TEMPLATE_STORAGE }, `${who}: create (adopted; declared so a rebuild works)`, {
+  const create = call("POST", "/nodes/{node}/lxc", { ...ct, storage: g.rootStorage, templateStorage: g.templateStorage }, `${who}: create (adopted; declared so a rebuild works)`, {
     extra: [
       { check: ["or", ["perm", "/vms/{vmid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]], because: "a new container outside any pool", source: { kind: "schema-description", quote: "You need 'VM.Allocate' permission on /vms/{vmid} or on the VM pool /pool/{pool}." } },
       { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: `rootfs is a new volume on ${g.rootStorage}`, source: { kind: "schema-description", quote: "You also need 'Datastore.AllocateSpace' permissions on the storage." } },
-      volumeAccess("templateStorage", "ostemplate is a vztmpl volume on `local`", "allocate"),
+      volumeAccess("templateStorage", `ostemplate is a vztmpl volume on \`${g.templateStorage}\``, "allocate"),
       ...lxcNicSdn(g.nics, "create"),
       lxcOptionPrivileges(["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Disk", "VM.Config.Options"], `${options} (LXC's startup is VM.Config.Options, not Sys.Modify)`),
-      ...(g.privileged ? [{ check: ["perm", "/", ["Sys.Modify"]], because: "unprivileged: 0 (the OpenWrt router)", source: { kind: "schema-description", quote: "For privileged containers, 'Sys.Modify' permissions on '/' are required." } } satisfies ExtraRequirement] : []),
+      ...(g.privileged ? [{ check: ["perm", "/", ["Sys.Modify"]], because: "unprivileged: 0 (the router)", source: { kind: "schema-description", quote: "For privileged containers, 'Sys.Modify' permissions on '/' are required." } } satisfies ExtraRequirement] : []),
     ],
     ...(g.privileged ? {} : { descriptionReviewed: "unprivileged container: the Sys.Modify clause does not apply; no restore, so VM.Backup does not either" }),
   });
   return [create, ...lxcLifecycle({ ...ct, nics: g.nics, who, updateOptions: lxcOptionPrivileges(["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"], options) })];
 }
 
-function infraVmCalls(g: InfraVm): ApiCall[] {
+function infraVmCalls(g: InfraVm, nodes: readonly string[]): ApiCall[] {
   const who = `${g.template ? "template" : "VM"} ${g.vmid} ${g.name}`;
   const vm = { node: g.node, vmid: g.vmid };
   const cpuMemHw = ["VM.Config.CPU", "VM.Config.Memory", "VM.Config.HWType", "VM.Config.Network", "VM.Config.Options"];
@@ -311,11 +373,11 @@ function infraVmCalls(g: InfraVm): ApiCall[] {
     ...(g.startup ? [QEMU_STARTUP_SYS_MODIFY] : []),
   ];
   const calls: ApiCall[] = [
-    call("POST", "/nodes/{node}/qemu", { ...vm, storage: g.diskStorage, imageStorage: TEMPLATE_STORAGE }, `${who}: create (adopted; declared so a rebuild works)`, {
+    call("POST", "/nodes/{node}/qemu", { ...vm, storage: g.diskStorage, ...(g.image ? { imageStorage: g.image.storage } : {}) }, `${who}: create (adopted; declared so a rebuild works)`, {
       extra: [
         { check: ["or", ["perm", "/vms/{vmid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]], because: "a new VM outside any pool", source: { kind: "schema-description", quote: "You need 'VM.Allocate' permissions on /vms/{vmid} or on the VM pool /pool/{pool}. " } },
         { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: `scsi0${g.template === "cloud-init" ? " and the cloud-init drive" : ""} on ${g.diskStorage}`, source: { kind: "schema-description", quote: "If you create disks you need 'Datastore.AllocateSpace' on any used storage." } },
-        ...(g.template ? [volumeAccess("imageStorage", g.template === "iso" ? "ide2 is the installer ISO on `local`" : "scsi0 imports the cloud image from `local`", "allocate")] : []),
+        ...(g.image ? [volumeAccess("imageStorage", g.template === "iso" ? `ide2 is the installer ISO on \`${g.image.storage}\`` : `scsi0 imports the cloud image from \`${g.image.storage}\``, "allocate")] : []),
         ...qemuNicSdn(g.nics, true),
         qemuOptionPrivileges(createPrivs, options),
         ...(g.startup ? [QEMU_STARTUP_SYS_MODIFY] : []),
@@ -348,7 +410,7 @@ function infraVmCalls(g: InfraVm): ApiCall[] {
   if (g.migrate) {
     calls.push(
       call("GET", "/cluster/ha/resources/{sid}", { sid: `vm:${g.vmid}` }, `${who}: is the VM HA-managed (decides how to migrate)`),
-      call("POST", "/nodes/{node}/qemu/{vmid}/migrate", { ...vm, target: "node1" }, `${who}: migrate on a node change (migrate: true)`),
+      call("POST", "/nodes/{node}/qemu/{vmid}/migrate", { ...vm, target: nodes.find((n) => n !== g.node) ?? g.node }, `${who}: migrate on a node change (migrate: true)`),
     );
   }
   return calls;
@@ -360,12 +422,13 @@ interface Download {
   readonly what: string;
 }
 
-const DOWNLOADS: readonly Download[] = [
-  { node: "node1", storage: TEMPLATE_STORAGE, what: "the Ubuntu LXC template (customer containers on node1)" },
-  { node: "node2", storage: TEMPLATE_STORAGE, what: "the Ubuntu LXC template (customer containers on node2)" },
-  { node: "node2", storage: TEMPLATE_STORAGE, what: "the Ubuntu cloud image (template 8000)" },
-  { node: "node3", storage: TEMPLATE_STORAGE, what: "the Ubuntu installer ISO (template 9000)" },
-];
+/** The LXC template on every node that creates containers, and each VM template's image on its node. */
+function downloadsOf(facts: ClusterFacts): Download[] {
+  return [
+    ...facts.lxcTemplate.nodes.map((node) => ({ node, storage: facts.lxcTemplate.storage, what: `the Ubuntu LXC template (customer containers on ${node})` })),
+    ...facts.vms.flatMap((g) => (g.image ? [{ node: g.node, storage: g.image.storage, what: `${g.template === "iso" ? "the installer ISO" : "the cloud image"} ${g.image.fileName} (template ${g.vmid})` }] : [])),
+  ];
+}
 
 function downloadCalls(d: Download): ApiCall[] {
   const p = { node: d.node, storage: d.storage };
@@ -374,19 +437,41 @@ function downloadCalls(d: Download): ApiCall[] {
     call("GET", "/nodes/{node}/query-url-metadata", { node: d.node }, `download ${d.what}: file name and size of the URL`, { choose: { orPath: ["/nodes/{node}"] } }),
     call("POST", "/nodes/{node}/storage/{storage}/download-url", p, `download ${d.what}`, { choose: { orPath: ["/nodes/{node}"] }, descriptionReviewed: `the description explains the check's 'or'; this scope takes ${newer}` }),
     call("GET", "/nodes/{node}/storage/{storage}/content", p, `download ${d.what}: is the file there (refresh)`, { choose: { any: ["Datastore.Audit"] } }),
-    call("DELETE", "/nodes/{node}/storage/{storage}/content/{volume}", { ...p, volume: "local:vztmpl/file" }, `download ${d.what}: remove the file (replace, destroy)`, {
+    call("DELETE", "/nodes/{node}/storage/{storage}/content/{volume}", { ...p, volume: `${d.storage}:vztmpl/file` }, `download ${d.what}: remove the file (replace, destroy)`, {
       extra: [{ check: ["perm", "/storage/{storage}", ["Datastore.Allocate"]], because: "deleting an ISO/template/image volume", source: { kind: "schema-description", quote: "You need 'Datastore.Allocate' privilege on the storage" } }],
     }),
     taskPolling(d.node, `download ${d.what}`),
   ];
 }
 
-function infraCalls(): ApiCall[] {
+/** The HA rule (PVE 9, node-affinity) or HA group (PVE 8) keeping HA resources on the DRBD nodes. */
+function haPlacementCalls(ha: ClusterFacts["ha"]): ApiCall[] {
+  if (ha.mode === "group") {
+    const p = { group: ha.name };
+    return [
+      call("GET", "/cluster/ha/groups", {}, "HA group: list"),
+      call("POST", "/cluster/ha/groups", p, `HA group ${ha.name}: create`),
+      call("GET", "/cluster/ha/groups/{group}", p, `HA group ${ha.name}: read`),
+      call("PUT", "/cluster/ha/groups/{group}", p, `HA group ${ha.name}: update`),
+      call("DELETE", "/cluster/ha/groups/{group}", p, `HA group ${ha.name}: delete`),
+    ];
+  }
+  const p = { rule: ha.name };
+  return [
+    call("GET", "/cluster/ha/rules", {}, "HA rule: list"),
+    call("POST", "/cluster/ha/rules", p, `HA rule ${ha.name}: create (node-affinity over every HA resource)`),
+    call("GET", "/cluster/ha/rules/{rule}", p, `HA rule ${ha.name}: read`),
+    call("PUT", "/cluster/ha/rules/{rule}", p, `HA rule ${ha.name}: update (a customer gains or loses HA)`),
+    call("DELETE", "/cluster/ha/rules/{rule}", p, `HA rule ${ha.name}: delete`),
+  ];
+}
+
+function infraCalls(facts: ClusterFacts): ApiCall[] {
   const calls: ApiCall[] = [call("GET", "/version", {}, "provider: PVE version (feature checks)")];
-  for (const g of INFRA_CONTAINERS) calls.push(...infraContainerCalls(g));
-  for (const g of INFRA_VMS) calls.push(...infraVmCalls(g));
-  for (const d of DOWNLOADS) calls.push(...downloadCalls(d));
-  for (const storage of MANAGED_STORAGES) {
+  for (const g of facts.containers) calls.push(...infraContainerCalls(g));
+  for (const g of facts.vms) calls.push(...infraVmCalls(g, facts.nodes));
+  for (const d of downloadsOf(facts)) calls.push(...downloadCalls(d));
+  for (const storage of facts.managedStorages) {
     calls.push(
       call("POST", "/storage", { storage }, `storage ${storage}: create (adopted)`),
       call("GET", "/storage/{storage}", { storage }, `storage ${storage}: read`),
@@ -401,34 +486,29 @@ function infraCalls(): ApiCall[] {
   };
   const backupReview = "tmpdir, dumpdir and script are never set (root@pam only); bwlimit/ionice/performance are not set either";
   calls.push(call("GET", "/cluster/backup", {}, "backup jobs: list"));
-  for (const id of BACKUP_JOBS) {
-    const p = { id, storage: BACKUP_STORAGE };
+  for (const { id, storage } of facts.backupJobs) {
+    const p = { id, storage };
     calls.push(
-      call("POST", "/cluster/backup", p, `backup job ${id}: create (all guests, snapshot, zstd, to ${BACKUP_STORAGE})`, { extra: [backupStorage], descriptionReviewed: backupReview }),
+      call("POST", "/cluster/backup", p, `backup job ${id}: create (to ${storage})`, { extra: [backupStorage], descriptionReviewed: backupReview }),
       call("GET", "/cluster/backup/{id}", p, `backup job ${id}: read`),
       call("PUT", "/cluster/backup/{id}", p, `backup job ${id}: update`, { extra: [backupStorage], descriptionReviewed: backupReview }),
       call("DELETE", "/cluster/backup/{id}", p, `backup job ${id}: delete`),
     );
   }
-  calls.push(...customerHaCalls());
-  calls.push(
-    call("GET", "/cluster/ha/rules", {}, "HA rule: list"),
-    call("POST", "/cluster/ha/rules", { rule: HA_RULE }, "HA rule drbd-nodes: create (node-affinity over every HA resource)"),
-    call("GET", "/cluster/ha/rules/{rule}", { rule: HA_RULE }, "HA rule drbd-nodes: read"),
-    call("PUT", "/cluster/ha/rules/{rule}", { rule: HA_RULE }, "HA rule drbd-nodes: update (a customer gains or loses HA)"),
-    call("DELETE", "/cluster/ha/rules/{rule}", { rule: HA_RULE }, "HA rule drbd-nodes: delete"),
-  );
-  for (const node of NODES) {
+  calls.push(...customerHaCalls(facts));
+  calls.push(...haPlacementCalls(facts.ha));
+  for (const node of facts.nodes) {
     calls.push(call("GET", "/nodes/{node}/config", { node }, `node ${node}: read the notes`), call("PUT", "/nodes/{node}/config", { node }, `node ${node}: set the notes (role, capacity)`));
   }
-  const pool = { poolid: CUSTOMER_POOL };
+  const pool = { poolid: facts.customer.pool };
+  const pn = `pool ${facts.customer.pool}`;
   calls.push(
-    call("GET", "/pools", pool, "pool customers: read (GET /pools?poolid=customers)", {
+    call("GET", "/pools", pool, `${pn}: read (GET /pools?poolid=${facts.customer.pool})`, {
       extra: [{ check: ["perm", "/pool/{poolid}", ["Pool.Audit"]], because: "the pool is only listed with Pool.Audit on it; otherwise the provider sees it as gone", source: { kind: "schema-description", quote: "List all pools where you have Pool.Audit permissions on /pool/<pool>" } }],
     }),
-    call("POST", "/pools", pool, "pool customers: create"),
-    call("PUT", "/pools", pool, "pool customers: update the comment", { descriptionReviewed: "members are never added or removed here (containers join the pool through the create call's `pool`), so no right to modify permissions on members is needed" }),
-    call("DELETE", "/pools", pool, "pool customers: delete", { descriptionReviewed: "only an empty pool can be deleted: a state condition, not a privilege" }),
+    call("POST", "/pools", pool, `${pn}: create`),
+    call("PUT", "/pools", pool, `${pn}: update the comment`, { descriptionReviewed: "members are never added or removed here (containers join the pool through the create call's `pool`), so no right to modify permissions on members is needed" }),
+    call("DELETE", "/pools", pool, `${pn}: delete`, { descriptionReviewed: "only an empty pool can be deleted: a state condition, not a privilege" }),
   );
   // Cluster firewall: every call is Sys.Audit (read) or Sys.Modify (write) on `/`.
   const cfw = (method: HttpMethod, sub: string, params: ApiCall["params"], why: string): ApiCall => call(method, `/cluster/firewall/${sub}`, params, `cluster firewall: ${why}`);
@@ -548,49 +628,74 @@ export function deriveScope(def: ScopeDefinition, schema: PveApiSchema): Derived
   return { name: def.name, tokenId: def.tokenId, required, requirements, roles, acl: def.acl, grantedBy };
 }
 
-const customerPoolMember = (vmid: number): boolean => vmid >= CUSTOMER_VMIDS.first && vmid <= CUSTOMER_VMIDS.last;
+function customerPoolMembers(facts: ClusterFacts): ScopeDefinition["poolMembers"] {
+  const { first, last } = facts.customer.vmids;
+  return { [facts.customer.pool]: (vmid: number) => vmid >= first && vmid <= last };
+}
+
+/** "a, b and c". */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]!}`;
+}
 
 /**
- * The customer token: guests only through the `customers` pool, plus the storages and the bridge
+ * The customer token: guests only through the customer pool, plus the storages and the bridge
  * they use. It has no ACL entry on `/`: the HA resources of customer containers, the only calls
  * that would need one (Sys.Console, Sys.Audit on `/`, which would reach every guest's HA state),
  * are made with the infrastructure token (`customerHaCalls`).
  */
-export function customerScope(): ScopeDefinition {
+export function customerScope(facts: ClusterFacts): ScopeDefinition {
+  const { pool, storage, storageType } = facts.customer;
+  const templateStorage = facts.lxcTemplate.storage;
+  const storageEntries: AclEntry[] =
+    storage === templateStorage
+      ? [{ path: `/storage/${storage}`, role: "NodepointCustomerDisks", propagate: false, why: "root disks and the LXC template on the same storage" }]
+      : [
+          { path: `/storage/${storage}`, role: "NodepointCustomerDisks", propagate: false, why: `root disks on the ${storageType === "drbd" ? "DRBD" : "shared"} storage` },
+          { path: `/storage/${templateStorage}`, role: "NodepointCustomerTemplates", propagate: false, why: "read the LXC template" },
+        ];
   return {
     name: "customer",
     tokenId: "pulumi-customers@pve!iac",
-    calls: customerCalls(),
-    poolMembers: { [CUSTOMER_POOL]: customerPoolMember },
+    calls: customerCalls(facts),
+    poolMembers: customerPoolMembers(facts),
     acl: [
-      { path: `/pool/${CUSTOMER_POOL}`, role: "NodepointCustomerGuests", propagate: true, why: "create customer containers in the pool; manage the pool's members (never an infrastructure VMID)" },
-      { path: `/storage/${CUSTOMER_STORAGE}`, role: "NodepointCustomerDisks", propagate: false, why: "root disks on the DRBD storage" },
-      { path: `/storage/${TEMPLATE_STORAGE}`, role: "NodepointCustomerTemplates", propagate: false, why: "read the LXC template" },
-      { path: sdnPath({ bridge: LAN_BRIDGE }), role: "NodepointCustomerLan", propagate: false, why: "attach eth0 to the LAN bridge (untagged)" },
+      { path: `/pool/${pool}`, role: "NodepointCustomerGuests", propagate: true, why: "create customer containers in the pool; manage the pool's members (never an infrastructure VMID)" },
+      ...storageEntries,
+      { path: sdnPath({ bridge: facts.lanBridge }), role: "NodepointCustomerLan", propagate: false, why: "attach eth0 to the LAN bridge (untagged)" },
     ],
   };
 }
 
 /** The infrastructure token. */
-export function infraScope(): ScopeDefinition {
+export function infraScope(facts: ClusterFacts): ScopeDefinition {
+  const guests = [...facts.containers, ...facts.vms];
+  const nics = [...new Map(guests.flatMap((g) => g.nics).map((n) => [sdnPath(n), n] as const)).values()].sort((a, b) => a.bridge.localeCompare(b.bridge) || (a.vlan ?? -1) - (b.vlan ?? -1));
+  const sysModify = [
+    ...(facts.backupJobs.length > 0 ? ["backup jobs"] : []),
+    "node notes",
+    "cluster firewall",
+    ...(facts.containers.some((c) => c.privileged) ? ["privileged router CT"] : []),
+    ...(facts.vms.some((v) => v.startup) ? ["QEMU startup order"] : []),
+  ];
   return {
     name: "infrastructure",
     tokenId: "pulumi-infra@pve!iac",
-    calls: infraCalls(),
-    poolMembers: { [CUSTOMER_POOL]: customerPoolMember },
+    calls: infraCalls(facts),
+    poolMembers: customerPoolMembers(facts),
     acl: [
-      { path: "/", role: "NodepointInfraCluster", propagate: false, why: "backup jobs, node notes, cluster firewall, privileged router CT, QEMU startup order (Sys.Modify); HA rule and HA resources (Sys.Console); cluster reads (Sys.Audit)" },
+      { path: "/", role: "NodepointInfraCluster", propagate: false, why: `${sysModify.join(", ")} (Sys.Modify); HA ${facts.ha.mode} and HA resources (Sys.Console); cluster reads (Sys.Audit)` },
       { path: "/nodes", role: "NodepointInfraNodes", propagate: true, why: "download-url and query-url-metadata on every node (Sys.AccessNetwork)" },
-      ...INFRA_VMIDS.map((vmid) => ({ path: `/vms/${vmid}`, role: "NodepointInfraGuests", propagate: false, why: `infrastructure guest ${vmid}` })),
+      ...infraVmids(facts).map((vmid) => ({ path: `/vms/${vmid}`, role: "NodepointInfraGuests", propagate: false, why: `infrastructure guest ${vmid}` })),
       { path: "/storage", role: "NodepointInfraStorage", propagate: true, why: "storage definitions (checked on /storage and /storage/<id>), guest disks, downloads, backup targets" },
-      { path: "/sdn/zones/localnetwork", role: "NodepointInfraNetwork", propagate: true, why: "NICs on vmbr0, vmbr1 and vmbr2 tag 1203" },
+      ...(nics.length > 0 ? [{ path: "/sdn/zones/localnetwork", role: "NodepointInfraNetwork", propagate: true, why: `NICs on ${listed(nics.map((n) => `${n.bridge}${n.vlan !== undefined ? ` tag ${n.vlan}` : ""}`))}` }] : []),
       // No propagate: PVE would otherwise extend the entry to the pool's members (customer containers).
-      { path: `/pool/${CUSTOMER_POOL}`, role: "NodepointInfraPool", propagate: false, why: "create and maintain the customers pool" },
+      { path: `/pool/${facts.customer.pool}`, role: "NodepointInfraPool", propagate: false, why: `create and maintain the ${facts.customer.pool} pool` },
     ],
   };
 }
 
 /** Both scopes, evaluated against the schema. */
-export function deriveScopes(schema: PveApiSchema): { infra: DerivedScope; customer: DerivedScope } {
-  return { infra: deriveScope(infraScope(), schema), customer: deriveScope(customerScope(), schema) };
+export function deriveScopes(schema: PveApiSchema, facts: ClusterFacts): { infra: DerivedScope; customer: DerivedScope } {
+  return { infra: deriveScope(infraScope(facts), schema), customer: deriveScope(customerScope(facts), schema) };
 }

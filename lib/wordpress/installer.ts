@@ -33,6 +33,13 @@ export function siteEnv(site: { url: string; domain: string; title: string; admi
  * it), stores the settings from stdin with mode 600, then runs the script. No secret is in it.
  */
 export function installCommand(): string {
+  return INSTALL_COMMAND;
+}
+
+/** Built once: every site runs the same command (a 16 KB string a thousand sites need not copy). */
+const INSTALL_COMMAND = buildInstallCommand();
+
+function buildInstallCommand(): string {
   const script = Buffer.from(INSTALL_SCRIPT).toString("base64");
   return [
     "set -eu",

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { HA_RESOURCE, ID_FORMATS, LXC_CORES, LXC_CPULIMIT, LXC_DESCRIPTION_MAX_LENGTH, LXC_FIREWALL, LXC_HOSTNAME, LXC_MEMORY_MIB, LXC_NET, LXC_OSTYPES, LXC_PASSWORD_MIN_LENGTH, LXC_SWAP_MIB, perlPatternToRegExp, TAGS, VMID } from "../../lib/permissions/pveBounds";
+import { HA_LIMITS, HA_RESOURCE, ID_FORMATS, namedFormat, QEMU_CORES, QEMU_MEMORY_MIB, QEMU_NAME, LXC_CORES, LXC_CPULIMIT, LXC_DESCRIPTION_MAX_LENGTH, LXC_FIREWALL, LXC_HOSTNAME, LXC_MEMORY_MIB, LXC_NET, LXC_OSTYPES, LXC_PASSWORD_MIN_LENGTH, LXC_SWAP_MIB, perlPatternToRegExp, TAGS, VMID } from "../../lib/permissions/pveBounds";
 
 type Node = { path: string; info?: Record<string, { parameters?: { properties?: Record<string, Record<string, unknown>> } }>; children?: Node[] };
 const tree = JSON.parse(readFileSync(path.resolve(__dirname, "..", "..", "..", "shared", "contracts", "proxmox-ve", "api-schema.json"), "utf8")) as Node[];
@@ -67,6 +67,30 @@ describe("container create parameters", () => {
   });
 });
 
+describe("VM create parameters", () => {
+  const qemu = props("POST", "/nodes/{node}/qemu");
+  test("name: dns-name without a length limit; cores (1..N); memory.current (16..N)", () => {
+    expect(QEMU_NAME).toEqual({ format: qemu["name"]?.["format"], maxLength: qemu["name"]?.["maxLength"] });
+    expect(QEMU_NAME).toEqual({ format: "dns-name", maxLength: undefined });
+    expect(QEMU_CORES).toEqual({ min: qemu["cores"]?.["minimum"], max: qemu["cores"]?.["maximum"] });
+    expect(QEMU_CORES).toEqual({ min: 1, max: undefined });
+    expect(QEMU_MEMORY_MIB).toEqual({ min: sub(qemu["memory"], "current")?.["minimum"], max: undefined });
+    expect(QEMU_MEMORY_MIB.min).toBe(16);
+  });
+});
+
+describe("named formats (regexes from pve-common, looked up by the schema's format name)", () => {
+  test("dns-name: dot-separated labels of letters, digits and hyphens (pve_verify_dns_name)", () => {
+    const { pattern } = namedFormat("dns-name");
+    for (const ok of ["web", "Web-01", "ns1.nodepoint.eu", "a", "1"]) expect(pattern.test(ok), ok).toBe(true);
+    for (const bad of ["", "-web", "web-", "web_site", "a..b", ".a", "a.", "a b"]) expect(pattern.test(bad), bad).toBe(false);
+  });
+
+  test("an unknown format is an error, not a silent pass", () => {
+    expect(() => namedFormat("pve-vmid-list")).toThrow(/no regex known for the PVE format 'pve-vmid-list'/);
+  });
+});
+
 describe("tags", () => {
   test("format pve-tag-list; one tag as the datacenter options state it", () => {
     expect(TAGS.format).toBe(lxc["tags"]?.["format"]);
@@ -93,6 +117,8 @@ describe("HA resources, firewall, IDs", () => {
     const ha = props("POST", "/cluster/ha/resources");
     expect(HA_RESOURCE).toEqual({ states: ha["state"]?.["enum"], maxRestartMin: ha["max_restart"]?.["minimum"], maxRelocateMin: ha["max_relocate"]?.["minimum"], commentMaxLength: ha["comment"]?.["maxLength"] });
     expect(HA_RESOURCE.states).toEqual(["started", "stopped", "enabled", "disabled", "ignored"]);
+    expect(HA_LIMITS).toEqual({ maxRestart: { min: ha["max_restart"]?.["minimum"], max: ha["max_restart"]?.["maximum"] }, maxRelocate: { min: ha["max_relocate"]?.["minimum"], max: ha["max_relocate"]?.["maximum"] } });
+    expect(HA_LIMITS).toEqual({ maxRestart: { min: 0, max: undefined }, maxRelocate: { min: 0, max: undefined } });
   });
 
   test("container firewall", () => {

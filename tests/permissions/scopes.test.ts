@@ -1,35 +1,31 @@
 import { describe, expect, test } from "vitest";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { loadPveApiSchema } from "../../lib/permissions/pveApiSchema";
 import { callRequirements, privilegeMapOf, requiredPrivileges, type ApiCall } from "../../lib/permissions/requiredPrivileges";
 import {
   aclEntryReaches,
-  BACKUP_JOBS,
-  CUSTOMER_POOL,
-  CUSTOMER_STORAGE,
-  CUSTOMER_VMIDS,
+  type ClusterFacts,
+  clusterFactsOf,
   customerHaCalls,
-  customerScope,
+  customerScope as customerScopeOf,
   deriveScope,
   deriveScopes,
-  HA_RULE,
-  INFRA_CONTAINERS,
-  INFRA_VMIDS,
-  INFRA_VMS,
-  infraScope,
-  LAN_BRIDGE,
-  MANAGED_STORAGES,
+  infraScope as infraScopeOf,
+  infraVmids,
   ScopeDerivationError,
-  TEMPLATE_STORAGE,
-  WAN,
   type DerivedScope,
   type ScopeDefinition,
 } from "../../lib/permissions/scopes";
+import { projectStacks, stackClusterFacts, stackConfigOf } from "../../lib/permissions/stackFacts";
 
 const schema = loadPveApiSchema();
-const { infra, customer } = deriveScopes(schema);
+/** Pulumi.prod.yaml's cluster: the detailed tests below are written against its figures. */
+const prod = stackClusterFacts("prod");
+const { infra, customer } = deriveScopes(schema, prod);
+const customerScope = (): ScopeDefinition => customerScopeOf(prod);
+const infraScope = (): ScopeDefinition => infraScopeOf(prod);
+const INFRA_VMIDS = infraVmids(prod);
+const CUSTOMER_POOL = prod.customer.pool;
+const CUSTOMER_VMIDS = prod.customer.vmids;
 
 const VM_GUEST = ["VM.Allocate", "VM.Audit", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.PowerMgmt"];
 const QEMU_SERVICE = ["VM.Allocate", "VM.Audit", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.HWType", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.Migrate", "VM.PowerMgmt"];
@@ -175,7 +171,7 @@ describe("HA resources are the infrastructure token's", () => {
 
   test("put back into the customer scope, they need `/`, which no customer ACL entry reaches", () => {
     const def = customerScope();
-    const withHa: ScopeDefinition = { ...def, calls: [...def.calls, ...customerHaCalls()] };
+    const withHa: ScopeDefinition = { ...def, calls: [...def.calls, ...customerHaCalls(prod)] };
     expect(requiredPrivileges(withHa.calls, schema)["/"]).toEqual(["Sys.Audit", "Sys.Console"]);
     expect(() => deriveScope(withHa, schema)).toThrow(/\/ \(Sys.Audit, Sys.Console\) is reached by no ACL entry/);
   });
@@ -324,36 +320,138 @@ describe("documented checks are accounted for", () => {
   });
 });
 
-describe("the scopes match Pulumi.prod.yaml", () => {
-  const stack = parseYaml(readFileSync(path.resolve(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-  const cfg = (k: string) => stack.config[`nodepoint:${k}`] as never;
+describe("prod's cluster facts are the figures the scopes were first written with", () => {
+  const LAN = { bridge: "vmbr0" };
+  const DMZ = { bridge: "vmbr1" };
+  const WAN = { bridge: "vmbr2", vlan: 1203 };
 
-  test("infrastructure guests", () => {
-    const guests = cfg("guests") as Array<{ kind: string; vmid: number; node: string; privileged?: boolean; startupOrder?: number }>;
-    expect([...guests.map((g) => g.vmid)].sort((a, b) => a - b)).toEqual(INFRA_VMIDS);
-    for (const g of guests) {
-      const ct = INFRA_CONTAINERS.find((c) => c.vmid === g.vmid);
-      const vm = INFRA_VMS.find((v) => v.vmid === g.vmid);
-      expect(ct ?? vm, String(g.vmid)).toBeDefined();
-      expect((ct ?? vm)?.node).toBe(g.node);
-      expect((ct ?? vm)?.startup).toBe(g.startupOrder !== undefined);
-      if (ct) expect(ct.privileged).toBe(g.privileged === true);
-      if (vm) expect(vm.template !== undefined).toBe(g.kind === "vm-template");
-    }
+  test("clusterFactsOf(Pulumi.prod.yaml)", () => {
+    expect(prod).toEqual({
+      cluster: "cluster0",
+      nodes: ["node1", "node2", "node3"],
+      containers: [
+        { vmid: 10001, name: "openwrt", node: "node3", privileged: true, startup: true, rootStorage: "local-lvm", templateStorage: "local", nics: [WAN, LAN, DMZ] },
+        { vmid: 102, name: "website", node: "node3", privileged: false, startup: true, rootStorage: "local-lvm", templateStorage: "local", nics: [LAN] },
+      ],
+      vms: [
+        { vmid: 100, name: "ispconfig", node: "node2", diskStorage: "local-zfs", nics: [LAN], startup: true, migrate: true },
+        { vmid: 107, name: "paymenter", node: "node3", diskStorage: "local-lvm", nics: [LAN], startup: true, migrate: true },
+        { vmid: 201, name: "nginx-proxy-manager", node: "node3", diskStorage: "local-lvm", nics: [DMZ, LAN], startup: true, migrate: true },
+        { vmid: 8000, name: "ubuntu-24-cloud", node: "node2", diskStorage: "local-zfs", nics: [LAN], startup: false, migrate: false, template: "cloud-init", image: { storage: "local", fileName: "noble-server-cloudimg-amd64.img" } },
+        { vmid: 9000, name: "ubuntu-template", node: "node3", diskStorage: "local-lvm", nics: [LAN], startup: false, migrate: false, template: "iso", image: { storage: "local", fileName: "ubuntu-24.04.3-live-server-amd64.iso" } },
+      ],
+      managedStorages: ["local-zfs", "local-lvm", "local", "backup"],
+      lanBridge: "vmbr0",
+      customer: { pool: "customers", vmids: { first: 1000, last: 7999 }, storage: "global-lvm", storageType: "drbd", node: "node1" },
+      lxcTemplate: { storage: "local", nodes: ["node1", "node2"] },
+      ha: { mode: "rule", name: "drbd-nodes" },
+      backupJobs: [
+        { id: "nightly-node3", storage: "backup" },
+        { id: "nightly-node1", storage: "backup" },
+        { id: "nightly-node2", storage: "backup" },
+      ],
+    } satisfies ClusterFacts);
+    expect(INFRA_VMIDS).toEqual([100, 102, 107, 201, 8000, 9000, 10001]);
   });
 
-  test("pools, storages, networks, HA, backups", () => {
-    const pools = cfg("customerPools") as { vmids: { first: number; last: number }; storage: string; proxmoxPool?: string };
-    expect(CUSTOMER_VMIDS).toEqual(pools.vmids);
-    expect(CUSTOMER_STORAGE).toBe(pools.storage);
-    expect(CUSTOMER_POOL).toBe(pools.proxmoxPool ?? "customers");
-    expect(TEMPLATE_STORAGE).toBe((cfg("lxcTemplate") as { storage: string }).storage);
-    const networks = cfg("networks") as { lan: { bridge: string }; wan: { bridge: string; vlanId: number } };
-    expect(LAN_BRIDGE).toBe(networks.lan.bridge);
-    expect(WAN).toEqual({ bridge: networks.wan.bridge, vlan: networks.wan.vlanId });
-    expect(HA_RULE).toBe((cfg("ha") as { name: string }).name);
-    const storages = cfg("storage") as Array<{ id: string; type: string }>;
-    expect([...MANAGED_STORAGES].sort()).toEqual(storages.filter((s) => s.type !== "drbd").map((s) => s.id).sort());
-    expect([...BACKUP_JOBS].sort()).toEqual((cfg("backupJobs") as Array<{ id: string }>).map((j) => j.id).sort());
+  test("downloads: the LXC template on node1 and node2, the cloud image on node2, the ISO on node3", () => {
+    const downloads = infraScope().calls.filter((c) => c.path === "/nodes/{node}/storage/{storage}/download-url").map((c) => `${String(c.params["node"])}:${String(c.params["storage"])}`);
+    expect(downloads).toEqual(["node1:local", "node2:local", "node2:local", "node3:local"]);
+  });
+
+  test("a guest without a disk in config: the first non-DRBD storage on its node for its content", () => {
+    // ispconfig (node2) has no `disk`: global-lvm (DRBD) is skipped, local-zfs holds images.
+    expect(prod.vms.find((v) => v.vmid === 100)?.diskStorage).toBe("local-zfs");
+  });
+});
+
+describe("every stack: nothing assumes prod's cluster", () => {
+  const stacks = projectStacks();
+
+  test("the project has the prod and bench stacks", () => {
+    expect(stacks).toEqual(expect.arrayContaining(["bench", "prod"]));
+  });
+
+  for (const stack of stacks) {
+    describe(stack, () => {
+      const facts = stackClusterFacts(stack);
+      const derived = deriveScopes(schema, facts);
+      const vmids = infraVmids(facts);
+
+      test("customer scope: no Sys.*, nothing on `/`, nothing on or reaching an infrastructure VMID", () => {
+        const c = derived.customer;
+        expect(c.acl.map((e) => e.path)).not.toContain("/");
+        expect(c.required["/"]).toBeUndefined();
+        expect([...Object.values(c.required).flat(), ...c.roles.flatMap((r) => r.privileges)].filter((p) => p.startsWith("Sys."))).toEqual([]);
+        expect(vmids.length).toBeGreaterThan(0);
+        const members = customerScopeOf(facts).poolMembers;
+        for (const vmid of vmids) {
+          expect(Object.keys(c.required)).not.toContain(`/vms/${vmid}`);
+          for (const entry of c.acl) expect(aclEntryReaches(entry, `/vms/${vmid}`, members), `${entry.path} -> ${vmid}`).toBe(false);
+        }
+        expect(c.acl.filter((e) => e.path.startsWith("/vms"))).toEqual([]);
+        expect(c.acl.find((e) => e.path === `/pool/${facts.customer.pool}`)?.propagate).toBe(true);
+      });
+
+      test("infrastructure scope: Sys.Modify on `/`, one ACL entry per infrastructure VMID", () => {
+        expect(derived.infra.required["/"]).toContain("Sys.Modify");
+        expect(derived.infra.acl.filter((e) => e.path.startsWith("/vms/")).map((e) => e.path)).toEqual(vmids.map((v) => `/vms/${v}`));
+      });
+
+      test("every node gets its notes call; every managed storage and backup job its calls", () => {
+        const infraCalls = infraScopeOf(facts).calls;
+        const notes = infraCalls.filter((c) => c.method === "PUT" && c.path === "/nodes/{node}/config").map((c) => c.params["node"]);
+        expect(notes).toEqual([...facts.nodes]);
+        expect(infraCalls.filter((c) => c.method === "POST" && c.path === "/storage").map((c) => c.params["storage"])).toEqual([...facts.managedStorages]);
+        expect(infraCalls.filter((c) => c.method === "POST" && c.path === "/cluster/backup").map((c) => `${String(c.params["id"])}:${String(c.params["storage"])}`)).toEqual(facts.backupJobs.map((j) => `${j.id}:${j.storage}`));
+      });
+
+      test("every role privilege is one PVE knows", () => {
+        for (const scope of [derived.infra, derived.customer]) for (const role of scope.roles) for (const p of role.privileges) expect(schema.knownPrivileges).toContain(p);
+      });
+    });
+  }
+
+  test("bench: its own nodes, VMIDs, storages and bridges, not prod's", () => {
+    const bench = stackClusterFacts("bench");
+    expect(bench.nodes.length).toBe(21);
+    expect(infraVmids(bench)).toEqual([100, 201]);
+    const { infra: bi, customer: bc } = deriveScopes(schema, bench);
+    expect(bc.acl.map((e) => e.path)).toEqual(["/pool/customers", "/storage/drbd-pool", "/storage/local", "/sdn/zones/localnetwork/vmbr0"]);
+    expect(Object.keys(bi.required).filter((p) => p.startsWith("/nodes/")).sort()).toEqual(bench.lxcTemplate.nodes.map((n) => `/nodes/${n}`).sort());
+    expect(bi.required["/sdn/zones/localnetwork/vmbr2/100"]).toEqual(["SDN.Use"]);
+    for (const p of ["/vms/102", "/vms/107", "/vms/8000", "/vms/9000", "/vms/10001", "/storage/global-lvm", "/storage/local-zfs", "/nodes/node1"]) expect(bi.required[p], p).toBeUndefined();
+  });
+});
+
+describe("clusterFactsOf: other cluster shapes", () => {
+  const base = (): Parameters<typeof clusterFactsOf>[0] => structuredClone(stackConfigOf("prod"));
+
+  test("no infrastructure guests and no backup jobs: no /vms, /sdn entries in the infrastructure scope, still Sys.Modify on `/`", () => {
+    const config = { ...base(), guests: [], backupJobs: [] };
+    const { infra: i, customer: c } = deriveScopes(schema, clusterFactsOf(config));
+    expect(i.acl.map((e) => e.path)).toEqual(["/", "/nodes", "/storage", "/pool/customers"]);
+    expect(i.required["/"]).toContain("Sys.Modify");
+    expect(c.acl.map((e) => e.path)).not.toContain("/");
+  });
+
+  test("PVE 8: an HA group instead of a rule", () => {
+    const config = base();
+    config.ha = { ...config.ha, mode: "group" };
+    const def = infraScopeOf(clusterFactsOf(config));
+    expect(def.calls.filter((c) => c.path.startsWith("/cluster/ha/groups")).length).toBe(5);
+    expect(def.calls.filter((c) => c.path.startsWith("/cluster/ha/rules"))).toEqual([]);
+    expect(deriveScope(def, schema).required["/"]).toEqual(["Sys.Audit", "Sys.Console", "Sys.Modify"]);
+  });
+
+  test("another pool, VMID range and LAN bridge", () => {
+    const config = base();
+    config.customerPools = { ...config.customerPools, proxmoxPool: "tenants", vmids: { first: 20000, last: 29999 } };
+    config.networks = { ...config.networks, lan: { ...config.networks.lan, bridge: "vmbr9" } };
+    const facts = clusterFactsOf(config);
+    const c = deriveScope(customerScopeOf(facts), schema);
+    expect(c.acl.map((e) => e.path)).toEqual(["/pool/tenants", "/storage/global-lvm", "/storage/local", "/sdn/zones/localnetwork/vmbr9"]);
+    expect(c.grantedBy["/vms/20000"]).toBe("/pool/tenants");
+    expect(customerHaCalls(facts)[0]?.params["sid"]).toBe("ct:20000");
   });
 });
