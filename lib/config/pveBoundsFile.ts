@@ -11,9 +11,9 @@
  * (tests/config/pveBoundsFile.test.ts) fails when the file differs from a fresh derivation. This
  * module imports nothing that reads the schema (the import below is a type only).
  */
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
+import { readGeneratedJson } from "../generatedFile";
 import type * as schemaBounds from "../permissions/pveBounds";
 
 /** The generated file, next to this module. */
@@ -121,14 +121,6 @@ export function renderPveBoundsFile(file: PveBoundsFile): string {
 
 /** Reads and validates the generated file; a malformed one is an error naming the regeneration command. */
 export function loadPveBounds(file: string = PVE_BOUNDS_FILE): PveBoundsFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new Error(`${file}: cannot be read (${(err as Error).message}); regenerate it with ${GENERATE_COMMAND}`);
-  }
-  const parsed = pveBoundsFileSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}\nregenerate it with ${GENERATE_COMMAND}`);
-  return parsed.data;
+  return readGeneratedJson(file, pveBoundsFileSchema, GENERATE_COMMAND);
 }
 

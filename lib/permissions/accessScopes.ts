@@ -10,10 +10,11 @@
  * (tests/access.test.ts) fails when a file differs from a fresh derivation. This module imports
  * nothing that reads the schema.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { readGeneratedJson } from "../generatedFile";
 import type { DerivedScope } from "./scopes";
 
 /** The generated file of `stack`, next to this module. */
@@ -120,13 +121,5 @@ export function loadAccessScopes(stack: string = pulumi.getStack(), file: string
   if (!existsSync(file)) {
     throw new Error(`${path.relative(process.cwd(), file) || file} is missing: stack ${stack} has no generated automation roles. Run ${GENERATE_COMMAND} (it writes one file per Pulumi.<stack>.yaml) and commit it`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new Error(`${file}: cannot be read (${(err as Error).message}); regenerate it with ${GENERATE_COMMAND}`);
-  }
-  const parsed = accessScopesFileSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}\nregenerate it with ${GENERATE_COMMAND}`);
-  return parsed.data.scopes;
+  return readGeneratedJson(file, accessScopesFileSchema, GENERATE_COMMAND).scopes;
 }
