@@ -35,7 +35,7 @@ export function infraContainerArgs(guest: ContainerGuestConfig, networks: Networ
   return {
     vmId: guest.vmid,
     nodeName: guest.node,
-    description: guest.description,
+    ...(guest.description !== undefined ? { description: guest.description } : {}),
     tags: [...guest.tags].sort(),
     unprivileged: !guest.privileged,
     cpu: { cores: guest.cores },
@@ -43,7 +43,7 @@ export function infraContainerArgs(guest: ContainerGuestConfig, networks: Networ
     networkInterfaces: containerInterfaces(networks, guest.networks, false),
     startOnBoot: guest.startOnBoot,
     started: true,
-    protection: true,
+    protection: guest.pveProtection,
     ...(guest.startupOrder !== undefined ? { startup: { order: guest.startupOrder } } : {}),
     ...(guest.disk ? { disk: { datastoreId: guest.disk.storage, size: guest.disk.sizeGiB } } : {}),
     ...(guest.template ? { operatingSystem: { templateFileId: guest.template, type: guest.osType } } : {}),

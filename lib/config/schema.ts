@@ -162,7 +162,10 @@ const guestDisk = z.strictObject({ storage: identifier, sizeGiB: positiveInt });
 const guestCommon = {
   vmid,
   node: identifier,
-  description: z.string().default(""),
+  /** PVE notes. Omitted: the guest's notes are left as they are (an adopted guest keeps its own). */
+  description: z.string().optional(),
+  /** PVE's own deletion guard (`protection`). Set false only to adopt a guest that has it off, then turn it on. */
+  pveProtection: z.boolean().default(true),
   /** Proxmox tags, each as PVE accepts it. */
   tags: z.array(pveString(PVE_BOUNDS.tag, "tag")).default([]),
   /** Adopt the existing guest with `import` on the next `pulumi up` instead of creating it. */

@@ -209,18 +209,9 @@ describe("(c) the infrastructure token needs Sys.Modify on /", () => {
     const fromExtras = [...new Set(needing.filter((r) => r.origin === "extra").map((r) => `${r.call.method} ${r.call.path} ${String(r.call.params["vmid"])}`))].sort();
     expect(fromExtras).toEqual(
       [
-        // the privileged OpenWrt router (schema description of container create)
+        // the privileged OpenWrt router (schema description of container create). No VM sets a
+        // `startup` order in prod (QEMU startup would need Sys.Modify too; LXC's only VM.Config.Options).
         "POST /nodes/{node}/lxc 10001",
-        // QEMU `startup` (qemu-server code; LXC's startup is only VM.Config.Options)
-        "POST /nodes/{node}/qemu 100",
-        "POST /nodes/{node}/qemu 107",
-        "POST /nodes/{node}/qemu 201",
-        "POST /nodes/{node}/qemu/{vmid}/config 100",
-        "POST /nodes/{node}/qemu/{vmid}/config 107",
-        "POST /nodes/{node}/qemu/{vmid}/config 201",
-        "PUT /nodes/{node}/qemu/{vmid}/config 100",
-        "PUT /nodes/{node}/qemu/{vmid}/config 107",
-        "PUT /nodes/{node}/qemu/{vmid}/config 201",
       ].sort(),
     );
   });
@@ -331,12 +322,12 @@ describe("prod's cluster facts are the figures the scopes were first written wit
       nodes: ["node1", "node2", "node3"],
       containers: [
         { vmid: 10001, name: "openwrt", node: "node3", privileged: true, startup: true, rootStorage: "local-lvm", templateStorage: "local", nics: [WAN, LAN, DMZ] },
-        { vmid: 102, name: "website", node: "node3", privileged: false, startup: true, rootStorage: "local-lvm", templateStorage: "local", nics: [LAN] },
+        { vmid: 102, name: "website", node: "node3", privileged: false, startup: false, rootStorage: "local-lvm", templateStorage: "local", nics: [LAN] },
       ],
       vms: [
-        { vmid: 100, name: "ispconfig", node: "node2", diskStorage: "local-zfs", nics: [LAN], startup: true, migrate: true },
-        { vmid: 107, name: "paymenter", node: "node3", diskStorage: "local-lvm", nics: [LAN], startup: true, migrate: true },
-        { vmid: 201, name: "nginx-proxy-manager", node: "node3", diskStorage: "local-lvm", nics: [DMZ, LAN], startup: true, migrate: true },
+        { vmid: 100, name: "ispconfig", node: "node2", diskStorage: "local-zfs", nics: [LAN], startup: false, migrate: true },
+        { vmid: 107, name: "paymenter", node: "node3", diskStorage: "local-lvm", nics: [LAN], startup: false, migrate: true },
+        { vmid: 201, name: "nginx-proxy-manager", node: "node3", diskStorage: "local-lvm", nics: [DMZ, LAN], startup: false, migrate: true },
         { vmid: 8000, name: "ubuntu-24-cloud", node: "node2", diskStorage: "local-zfs", nics: [LAN], startup: false, migrate: false, template: "cloud-init", image: { storage: "local", fileName: "noble-server-cloudimg-amd64.img" } },
         { vmid: 9000, name: "ubuntu-template", node: "node3", diskStorage: "local-lvm", nics: [LAN], startup: false, migrate: false, template: "iso", image: { storage: "local", fileName: "ubuntu-24.04.3-live-server-amd64.iso" } },
       ],
