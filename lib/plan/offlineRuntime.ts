@@ -136,9 +136,14 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   // outputs the program reads), skipping the stock mock's deserialize/serialize round trip.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource: (req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void) => unknown;
-    registerResourceOutputs: (req: unknown, cb: (err: unknown, resp?: unknown) => void) => unknown;
+    registerResourceOutputs: (req: { getUrn(): string; getOutputs(): Struct | undefined }, cb: (err: unknown, resp?: unknown) => void) => unknown;
   };
-  monitor.registerResourceOutputs = (_req, cb) => cb(null, {});
+  // Stack outputs are taken as the engine receives them: serialized, secrets still marked.
+  let stackOutputs: Record<string, unknown> = {};
+  monitor.registerResourceOutputs = (req, cb) => {
+    if (req.getUrn().includes("::pulumi:pulumi:Stack::")) stackOutputs = (req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    cb(null, {});
+  };
   monitor.registerResource = (req, cb) => {
     const type = req.getType();
     const name = req.getName();
@@ -175,7 +180,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   // SDK's internal promises never reject unhandled (the CLI would print them twice, tests fail).
   let programError: unknown;
   const restoreStacks = options.debugStacks ? () => {} : cheapStackTraces();
-  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+  await pulumi.runtime.runInPulumiStack(async () => {
     try {
       return { ...((await options.loadProgram()) as Record<string, unknown>) };
     } catch (err) {
@@ -186,8 +191,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   await waitForRegistrations();
   restoreStacks();
   if (programError !== undefined) throw programError;
-  const serialized = await pulumi.runtime.serializeProperties("outputs", stackOutputs ?? {}, { keepOutputValues: false });
-  const outputs = sanitizeWireValue(serialized) as Record<string, unknown>;
+  const outputs = sanitizeWireValue(stackOutputs) as Record<string, unknown>;
   delete outputs["default"];
   return { resources: [...recorded.values()], outputs, invokes };
 }
