@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   }
   const root = process.cwd();
   const started = performance.now();
-  const result = await runPlan({ stack: values.stack, root, ...(values.customers ? { customersDir: values.customers } : {}) });
+  const result = await runPlan({ stack: values.stack, root, debugStacks: values.debug, ...(values.customers ? { customersDir: values.customers } : {}) });
   const elapsed = performance.now() - started;
   const doc = planDocument(values.stack, result.resources);
   if (values.diff) {

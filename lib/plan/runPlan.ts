@@ -13,6 +13,8 @@ export interface PlanOptions {
   customersDir?: string;
   /** Extra config entries (tests use it to vary one value). */
   configOverrides?: Record<string, string>;
+  /** Keep full, source-mapped stack traces (slower; for --debug). */
+  debugStacks?: boolean;
 }
 
 /** Runs the project's real program (`index.ts`) offline with a stack's config. */
@@ -28,5 +30,6 @@ export async function runPlan(options: PlanOptions): Promise<OfflineRunResult> {
     config: flat.config,
     secretKeys: flat.secretKeys,
     loadProgram: () => import(resolve(options.root, "index.ts")),
+    debugStacks: options.debugStacks ?? false,
   });
 }
