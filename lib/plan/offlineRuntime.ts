@@ -148,7 +148,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     const type = req.getType();
     const name = req.getName();
     const mockParent = req.getParent();
-    const urn = mockUrn(options.stack, options.project, mockParent, type, name);
+    const urn = resourceUrn(options.stack, options.project, mockParent, type, name);
     const custom = req.getCustom();
     const struct = req.getObject();
     const inputs = (struct?.toJavaScript() ?? {}) as Record<string, unknown>;
@@ -204,13 +204,13 @@ interface RegisterResponse {
   getResult(): number;
 }
 
-/** The URN the SDK's mock monitor would give (its parent-type prefix included, as the SDK expects). */
-function mockUrn(stack: string, project: string, parent: string, type: string, name: string): string {
-  let qualified = type;
-  if (parent) {
-    const parentType = (parent.split("::")[2] ?? "").split("$").pop() ?? "";
-    qualified = `${parentType}$${type}`;
-  }
+/**
+ * The URN the engine gives: the type is qualified by the parent's whole type chain, except under
+ * the root stack, whose children have plain types.
+ */
+function resourceUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+  const chain = parent.split("::")[2] ?? "";
+  const qualified = !parent || chain === "pulumi:pulumi:Stack" ? type : `${chain}$${type}`;
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
