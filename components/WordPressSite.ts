@@ -66,11 +66,13 @@ export const CREATE_ONLY_CONTAINER_INPUTS = ["operatingSystem", "initialization.
 
 /**
  * One customer's WordPress site: an unprivileged LXC container from the shared template on the
- * DRBD pool, its generated credentials, its HA resource (when `ha`) and its DNS record.
+ * DRBD pool, its generated credentials, its firewall (the shared security group), its HA resource
+ * (when `ha`), its DNS record, its proxy host on Nginx Proxy Manager and the WordPress installer.
  *
- * Lifecycle (`customer.state`): `active` runs; `suspended` stops the container (HA resource
- * `stopped` so HA does not restart it) but keeps DNS; `decommissioned` stops it, drops HA and DNS
- * and lifts protection, so that deleting the customer file afterwards can destroy it.
+ * Lifecycle (`customer.state`): `active` runs and installs; `suspended` stops the container (HA
+ * resource `stopped` so HA does not restart it) but keeps DNS and the proxy host; `decommissioned`
+ * stops it, drops HA, DNS and the proxy host and lifts protection, so that deleting the customer
+ * file afterwards can destroy it.
  */
 export class WordPressSite extends pulumi.ComponentResource {
   readonly url: string;
