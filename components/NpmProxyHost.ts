@@ -10,11 +10,17 @@ export interface NpmProxyHostCredentials {
 }
 
 export interface NpmProxyHostArgs {
-  /** NPM API base URL including `/api`, e.g. `http://192.168.2.10:81/api` (NPM on VM 201). */
+  /**
+   * NPM API base URL including `/api`, e.g. `http://192.168.2.10:81/api` (NPM on VM 201). Changing
+   * it replaces the host: it is removed from the old NPM, then created on the new one.
+   */
   apiUrl: pulumi.Input<string>;
   /** NPM user to act as. Stored in state (delete and refresh need it), always marked secret. */
   credentials: pulumi.Input<NpmProxyHostCredentials>;
-  /** The site's domain, the one name the proxy host serves. Changing it replaces the host. */
+  /**
+   * The site's domain, the one name the proxy host serves. Changing it replaces the host (the old
+   * name is removed first). Deleting removes only this name from a host that serves others too.
+   */
   domain: pulumi.Input<string>;
   /** Address to forward to: the site container's IP. */
   forwardHost: pulumi.Input<string>;

@@ -45,7 +45,6 @@ export interface ProxyHost {
   /** `0` when the host has no certificate. */
   readonly certificate_id: number;
   readonly ssl_forced: boolean;
-  readonly enabled: boolean;
 }
 
 /** Writable proxy host fields this project sets (a subset of the create/update request schemas). */
@@ -189,7 +188,8 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
         json = JSON.parse(text);
       } catch {
         if (status >= 200 && status < 300) throw fail("protocol", call.method, call.path, `answered HTTP ${status} with a body that is not JSON`, status);
-        return { status, json: undefined, npmMessage: text.slice(0, 200) };
+        // Redacted before it is cut, so that no part of a secret straddling the cut survives.
+        return { status, json: undefined, npmMessage: redact(text).slice(0, 200) };
       }
     }
     const npmMessage = errorMessageOf(json);
@@ -325,12 +325,12 @@ function isStringList(value: unknown): value is string[] {
 function toProxyHost(json: unknown): ProxyHost | undefined {
   const o = asRecord(json);
   if (!o || !isId(o["id"]) || !isStringList(o["domain_names"])) return undefined;
-  const { forward_scheme, forward_host, forward_port, certificate_id, ssl_forced, enabled } = o;
+  const { forward_scheme, forward_host, forward_port, certificate_id, ssl_forced } = o;
   if (typeof forward_scheme !== "string" || typeof forward_host !== "string" || typeof forward_port !== "number") return undefined;
-  if (typeof ssl_forced !== "boolean" || typeof enabled !== "boolean") return undefined;
+  if (typeof ssl_forced !== "boolean") return undefined;
   // certificate_id is an integer (0 = none), or the string "new" while NPM is still requesting one.
   const certificateId = typeof certificate_id === "number" ? certificate_id : 0;
-  return { id: o["id"], domain_names: o["domain_names"], forward_scheme, forward_host, forward_port, certificate_id: certificateId, ssl_forced, enabled };
+  return { id: o["id"], domain_names: o["domain_names"], forward_scheme, forward_host, forward_port, certificate_id: certificateId, ssl_forced };
 }
 
 function toCertificate(json: unknown): Certificate | undefined {

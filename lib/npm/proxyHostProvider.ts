@@ -7,8 +7,10 @@
  *   serving the domain and adopts it; NPM refuses a second host for a domain anyway.
  * - never lost: `read` answering "no id" when the host is gone makes Pulumi recreate it; `update`
  *   recreates a vanished host in place. A host counts as ours only while it serves our domain: one
- *   repurposed in the NPM UI for other names is neither rewritten nor deleted. The Pulumi id is the domain, so it stays stable when the
- *   NPM host id changes; the NPM id is the `hostId` output.
+ *   repurposed in the NPM UI for other names is neither rewritten nor deleted. `delete` removes
+ *   only our name from a host that serves other names too, and the host only with its last name.
+ *   A new domain or apiUrl replaces, deleting first. The Pulumi id is the domain, so it stays
+ *   stable when the NPM host id changes; the NPM id is the `hostId` output.
  * - the bearer token lives only in memory for the length of one operation, never in state. The
  *   credentials are in state (`delete` and `read` need them) and are marked secret by the resource.
  *
@@ -52,8 +54,8 @@ export interface ProxyHostProviderOptions {
   certificateTimeoutMs?: number;
 }
 
-/** The value Pulumi passes for an input that is not known yet (preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** The value Pulumi passes for an input that is not known yet (preview); `runtime.unknownValue` of @pulumi/pulumi, copied to keep the provider free of imports. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** `domain_names` items as the NPM schema allows them, additionally restricted to a hostname shape. */
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -80,22 +82,24 @@ export function createProxyHostProvider(options: ProxyHostProviderOptions = {}):
       return checkInputs(news as unknown as Record<string, unknown>);
     },
 
+    // `news` come from `check`: defaults applied, domain and apiUrl normalized.
     async diff(_id, olds, news) {
       const unknown = (v: unknown): boolean => v === UNKNOWN;
-      const replaces: string[] = [];
-      if (unknown(news.domain) || normalizeDomain(news.domain) !== olds.domain) replaces.push("domain");
+      // Another domain is another host; another apiUrl is another NPM (or an unknown one).
+      const replaces = (["apiUrl", "domain"] as const).filter((key) => unknown(news[key]) || news[key] !== olds[key]);
       const sameCredentials =
         !unknown(news.credentials) && news.credentials?.identity === olds.credentials?.identity && news.credentials?.secret === olds.credentials?.secret;
       const changed =
         replaces.length > 0 ||
         !sameCredentials ||
-        news.apiUrl !== olds.apiUrl ||
         news.forwardHost !== olds.forwardHost ||
-        (news.forwardPort ?? 80) !== olds.forwardPort ||
-        (news.sslForced ?? true) !== olds.sslForced ||
+        news.forwardPort !== olds.forwardPort ||
+        news.sslForced !== olds.sslForced ||
         news.email !== olds.email ||
         !(olds.certificateId > 0);
-      return { changes: changed, replaces, deleteBeforeReplace: false };
+      // Delete first: the new resource may adopt the very host the old one holds (one serving both
+      // names), which a later delete of the old one must not take away.
+      return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 };
     },
 
     async create(inputs) {
@@ -130,9 +134,14 @@ export function createProxyHostProvider(options: ProxyHostProviderOptions = {}):
       if (!props.hostId) return;
       const client = clientFor(props);
       // A host that is gone, or that someone repurposed for another domain, is left alone.
-      if (!(await liveHost(client, props.hostId, props.domain))) return;
+      const host = await liveHost(client, props.hostId, props.domain);
+      if (!host) return;
+      // Only our name goes: a host serving other names too (another resource's, or added in the
+      // NPM UI) keeps serving them, and is deleted only with its last name.
+      const others = host.domain_names.filter((d) => d.toLowerCase() !== props.domain);
       try {
-        await client.deleteProxyHost(props.hostId);
+        if (others.length > 0) await client.updateProxyHost(host.id, { domain_names: others });
+        else await client.deleteProxyHost(host.id);
       } catch (err) {
         if (!isNpmStatus(err, 404)) throw err; // already gone is what we wanted
       }
@@ -164,15 +173,9 @@ async function converge(client: NpmClient, inputs: ProxyHostInputs, knownHostId:
 
   // The certificate covers every name of an adopted host, or just the domain of a new one.
   const certDomains = host ? host.domain_names.map((d) => d.toLowerCase()) : [inputs.domain];
-  let certificateId = host && host.certificate_id > 0 ? host.certificate_id : undefined;
-  let needsNewCertificate = false;
-  if (certificateId === undefined) {
-    certificateId = (await client.findLetsEncryptCertificate(certDomains))?.id;
-    if (certificateId === undefined) {
-      await assertLetsEncryptEmail(client, inputs.email);
-      needsNewCertificate = true;
-    }
-  }
+  let certificateId = host && host.certificate_id > 0 ? host.certificate_id : (await client.findLetsEncryptCertificate(certDomains))?.id;
+  // None yet: one will be requested below, after anything that can refuse.
+  if (certificateId === undefined) await assertLetsEncryptEmail(client, inputs.email);
 
   for (let attempt = 1; ; attempt++) {
     if (!host) {
@@ -182,12 +185,9 @@ async function converge(client: NpmClient, inputs: ProxyHostInputs, knownHostId:
         throw domainTakenOr(err, inputs.domain);
       }
     }
-    if (needsNewCertificate) {
-      certificateId = (await client.requestLetsEncryptCertificate(certDomains)).id;
-      needsNewCertificate = false;
-    }
+    certificateId ??= (await client.requestLetsEncryptCertificate(certDomains)).id;
     try {
-      const updated = await client.updateProxyHost(host.id, { ...forward, certificate_id: certificateId ?? 0, ssl_forced: inputs.sslForced });
+      const updated = await client.updateProxyHost(host.id, { ...forward, certificate_id: certificateId, ssl_forced: inputs.sslForced });
       return outputsOf(inputs, updated);
     } catch (err) {
       // Deleted between our look-up and the update: create it once more, then give up.

@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { createServer } from "node:net";
 import { createNpmClient, isDomainTaken, isNpmStatus, NpmApiError } from "../../lib/npm/client";
-import { FakeNpmServer } from "./fakeNpmServer";
+import { IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 
-const IDENTITY = "automation@nodepoint.example";
-const SECRET = "Client-Secret-c0ffee";
-
-let fake: FakeNpmServer;
-beforeAll(async () => {
-  fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
+const fake = useFakeNpm();
 
 const withCredentials = (timeoutMs = 2_000) => createNpmClient({ apiUrl: `${fake.apiUrl}/`, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs });
 
@@ -78,6 +68,19 @@ describe("errors", () => {
     expect(err.npmMessage).not.toContain(SECRET);
   });
 
+  test("a non-JSON error page is cut to 200 characters only after redaction: no part of a secret crossing the cut", async () => {
+    const client = withCredentials();
+    await client.listProxyHosts();
+    const token = fake.exchanges.map((e) => (e.responseBody as { token?: string }).token).find(Boolean)!;
+    // The secret starts 10 characters before the cut, the token right after it.
+    const page = `${"x".repeat(190)}${SECRET}${token}</html>`;
+    fake.failNextWithText(502, page, { method: "GET", path: "/nginx/certificates" });
+    const err = await rejection(client.listCertificates());
+    expect(err.npmMessage).toBe(`${"x".repeat(190)}[redacted]`);
+    expect(err.message).toBe(`NPM API GET /nginx/certificates failed with HTTP 502: ${"x".repeat(190)}[redacted]`);
+    expect(err.message).not.toContain(SECRET.slice(0, 6));
+  });
+
   test("a slow answer times out with the call named", async () => {
     fake.delayNext(2_000, { method: "GET", path: "/nginx/certificates" });
     const started = Date.now();
@@ -108,6 +111,11 @@ describe("look-ups", () => {
     const client = withCredentials();
     expect(await client.findProxyHostByDomain("WWW.b.example")).toMatchObject({ id: host.id });
     expect(await client.findProxyHostByDomain("c.example")).toBeUndefined();
+  });
+
+  test("reads a host whatever its `enabled` is: a field it does not use is not checked", async () => {
+    const host = fake.addHost({ domain_names: ["b.example"], forward_host: "10.0.0.5", forward_port: 80, enabled: 1 as unknown as boolean });
+    expect(await withCredentials().getProxyHost(host.id)).toMatchObject({ id: host.id, domain_names: ["b.example"] });
   });
 
   test("finds a Let's Encrypt certificate only if it covers every domain", async () => {

@@ -3,23 +3,15 @@
  * own OpenAPI schema (resolved from the files on disk), so the behaviour tests run against answers
  * shaped like the real API's, and the client sends only requests the real API accepts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { createNpmClient, isNpmStatus } from "../../lib/npm/client";
-import { FakeNpmServer } from "./fakeNpmServer";
+import { FakeNpmServer, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 import { contractProblems, loadNpmContract, type NpmContract } from "./npmContract";
 
-const IDENTITY = "automation@nodepoint.example";
-const SECRET = "Contract-Secret-91b2";
-
+const fake = useFakeNpm();
 let contract: NpmContract;
-let fake: FakeNpmServer;
-
-beforeAll(async () => {
+beforeAll(() => {
   contract = loadNpmContract();
-  fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
-});
-afterAll(async () => {
-  await fake.close();
 });
 
 /** The documented examples of one operation, from its file. */
@@ -76,7 +68,6 @@ describe("the schema as loaded", () => {
 
 describe("client and fake against the schema", () => {
   test("every request the client sends and every answer the fake gives is schema-valid", async () => {
-    fake.reset();
     const client = createNpmClient({ apiUrl: fake.apiUrl, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs: 2_000 });
     fake.addHost({ domain_names: ["taken.example"], forward_host: "10.0.0.9", forward_port: 80 });
 
@@ -123,7 +114,6 @@ describe("client and fake against the schema", () => {
   });
 
   test("the fake's answers stay valid with hosts and certificates it was seeded with", async () => {
-    fake.reset();
     const cert = fake.addCertificate(["b.example", "www.b.example"]);
     fake.addHost({ domain_names: ["b.example", "www.b.example"], forward_host: "10.0.0.5", forward_port: 80, certificate_id: cert.id, ssl_forced: true });
     const client = createNpmClient({ apiUrl: fake.apiUrl, credentials: { identity: IDENTITY, secret: SECRET } });

@@ -5,11 +5,32 @@
  * records every exchange so tests can check both directions against the schema.
  *
  * Faults: `rejectNextAuthenticated` (token expiry), `removeHost` (a host gone behind our back),
- * `takeDomainElsewhere` (a domain used by a host the client cannot see), `delayNext` (slow answers).
+ * `takeDomainElsewhere` (a domain used by a host the client cannot see), `delayNext` (slow answers),
+ * `failNext` (an NPM error answer), `failNextWithText` (a non-JSON error page, as from a proxy).
+ *
+ * A test file gets one with `useFakeNpm()`, which logs in `IDENTITY` with `SECRET`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+
+/** The NPM user of `useFakeNpm` (also the Let's Encrypt email the provider must declare). */
+export const IDENTITY = "automation@nodepoint.example";
+/** That user's password; tests assert it never shows up in errors or outputs. */
+export const SECRET = "S3cret-Npm-Passw0rd-7f1c";
+
+/**
+ * The fake NPM of a test file: listening from `beforeAll`, emptied before each test, stopped in
+ * `afterAll`. Its `apiUrl` is available inside tests and hooks (once it listens).
+ */
+export function useFakeNpm(options: Partial<FakeNpmOptions> = {}): FakeNpmServer {
+  const fake = new FakeNpmServer({ identity: IDENTITY, secret: SECRET, ...options });
+  beforeAll(() => fake.listen());
+  afterAll(() => fake.close());
+  beforeEach(() => fake.reset());
+  return fake;
+}
 
 /** One request and the answer the fake gave. Paths are relative to `/api`. */
 export interface RecordedExchange {
@@ -75,10 +96,8 @@ export interface FakeNpmOptions {
 const USER_ID = 1;
 const NOW = "2026-06-10T12:00:00.000Z";
 
-/** The fake NPM. Start with `FakeNpmServer.start`, stop with `close` (in `afterAll`). */
+/** The fake NPM. `useFakeNpm()` in a test file, or `FakeNpmServer.start` and `close` by hand. */
 export class FakeNpmServer {
-  /** Base URL including `/api`, like the real one. */
-  readonly apiUrl: string;
   /** Every exchange, in order. */
   readonly exchanges: RecordedExchange[] = [];
   /** Proxy hosts by id. */
@@ -93,30 +112,35 @@ export class FakeNpmServer {
   private rejections: { status: 400 | 401; invalidate: boolean }[] = [];
   private delays: { ms: number; method?: string; path?: string }[] = [];
   private readonly elsewhere = new Set<string>();
-  private failures: { status: number; message: string; method?: string; path?: string }[] = [];
+  private failures: { status: number; message: string; text?: string; method?: string; path?: string }[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly server: Server;
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: FakeNpmOptions,
-  ) {
-    const { port } = server.address() as AddressInfo;
-    this.apiUrl = `http://127.0.0.1:${port}/api`;
+  /** A fake that does not listen yet (`listen`). */
+  constructor(private readonly options: FakeNpmOptions) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+
+  /** A fake listening on 127.0.0.1, port chosen by the OS. */
+  static async start(options: FakeNpmOptions): Promise<FakeNpmServer> {
+    const fake = new FakeNpmServer(options);
+    await fake.listen();
+    return fake;
+  }
+
+  /** Base URL including `/api`, like the real one. Only while listening. */
+  get apiUrl(): string {
+    const address = this.server.address() as AddressInfo | null;
+    if (!address) throw new Error("fake NPM: not listening yet");
+    return `http://127.0.0.1:${address.port}/api`;
   }
 
   /** Listens on 127.0.0.1, port chosen by the OS. */
-  static async start(options: FakeNpmOptions): Promise<FakeNpmServer> {
-    let fake: FakeNpmServer | undefined;
-    const server = createServer((req, res) => {
-      if (!fake) throw new Error("fake NPM: request before start completed");
-      void fake.handle(req, res);
-    });
+  async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
+      this.server.once("error", reject);
+      this.server.listen(0, "127.0.0.1", () => resolve());
     });
-    fake = new FakeNpmServer(server, options);
-    return fake;
   }
 
   /** Stops listening, drops open connections and pending delayed answers. */
@@ -156,6 +180,11 @@ export class FakeNpmServer {
   /** The next request matching `method` and `path` (when given) gets an NPM error answer instead. */
   failNext(status: number, message: string, match: { method?: string; path?: string } = {}): void {
     this.failures.push({ status, message, ...match });
+  }
+
+  /** Like `failNext`, but the answer's body is `text` as is, not JSON (e.g. a proxy's HTML error page). */
+  failNextWithText(status: number, text: string, match: { method?: string; path?: string } = {}): void {
+    this.failures.push({ status, message: "", text, ...match });
   }
 
   /** `domain` counts as used by some host the API user cannot list (e.g. a redirection host). */
@@ -231,7 +260,7 @@ export class FakeNpmServer {
     const path = (req.url ?? "/").replace(/^\/api/, "");
     const raw = await readBody(req);
     let requestBody: unknown;
-    let answer: { status: number; body: unknown };
+    let answer: Answer;
     try {
       requestBody = raw === "" ? undefined : JSON.parse(raw);
       answer = this.route(method, path, requestBody, req.headers.authorization);
@@ -242,6 +271,11 @@ export class FakeNpmServer {
 
     const send = (): void => {
       if (res.destroyed) return;
+      if (typeof answer.text === "string") {
+        res.writeHead(answer.status, { "content-type": "text/html; charset=utf-8" });
+        res.end(answer.text);
+        return;
+      }
       res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8" });
       res.end(JSON.stringify(answer.body));
     };
@@ -255,11 +289,11 @@ export class FakeNpmServer {
     this.timers.add(timer);
   }
 
-  private route(method: string, path: string, body: unknown, authorization: string | undefined): { status: number; body: unknown } {
+  private route(method: string, path: string, body: unknown, authorization: string | undefined): Answer {
     const failure = this.failures.findIndex((f) => (f.method ?? method) === method && (f.path ?? path) === path);
     if (failure >= 0) {
       const f = this.failures.splice(failure, 1)[0]!;
-      return error(f.status, f.message);
+      return f.text === undefined ? error(f.status, f.message) : { status: f.status, body: f.text, text: f.text };
     }
     if (path === "/tokens" && method === "POST") return this.login(body);
 
@@ -357,6 +391,13 @@ export class FakeNpmServer {
     Object.assign(host, b, { id: host.id, modified_on: NOW });
     return { status: 200, body: { ...host, certificate: this.certificates.get(host.certificate_id) ?? null } };
   }
+}
+
+/** An answer: JSON `body`, or with `text` that text as the raw body (and as `body` in the record). */
+interface Answer {
+  status: number;
+  body: unknown;
+  text?: string;
 }
 
 function error(code: number, message: string): { status: number; body: unknown } {

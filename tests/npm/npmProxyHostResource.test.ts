@@ -3,24 +3,16 @@
  * works from the serialized text alone, and `NpmProxyHost` registers its credentials as a secret,
  * with the defaults applied.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { NpmProxyHost } from "../../components/NpmProxyHost";
 import { proxyHostProvider, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
-import { FakeNpmServer } from "./fakeNpmServer";
+import { IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 
-const IDENTITY = "automation@nodepoint.example";
-const SECRET = "Resource-Secret-5e7a";
 /** Pulumi's wire signature of a secret value. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-let fake: FakeNpmServer;
-beforeAll(async () => {
-  fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
-});
-afterAll(async () => {
-  await fake.close();
-});
+const fake = useFakeNpm();
 
 describe("serialized provider", () => {
   test("is self-contained and manages a host from its serialized text alone", async () => {

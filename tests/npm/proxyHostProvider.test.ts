@@ -1,23 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
-import { createProxyHostProvider, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
-import { FakeNpmServer } from "./fakeNpmServer";
+import { afterEach, describe, expect, test } from "vitest";
+import { createProxyHostProvider, UNKNOWN, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
+import { FakeNpmServer, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 import { contractProblems, loadNpmContract } from "./npmContract";
 
-const IDENTITY = "automation@nodepoint.example";
-const SECRET = "S3cret-Npm-Passw0rd-7f1c";
 const DOMAIN = "shop.acme-customer.example";
 
 const contract = loadNpmContract();
-let fake: FakeNpmServer;
+const fake = useFakeNpm();
 const provider = createProxyHostProvider({ timeoutMs: 200, certificateTimeoutMs: 200 });
-
-beforeAll(async () => {
-  fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(() => fake.reset());
 afterEach(() => {
   // Whatever the scenario, both directions stayed within NPM's schema.
   expect(contractProblems(contract, fake.exchanges)).toEqual([]);
@@ -293,6 +283,75 @@ describe("delete", () => {
     expect(fake.hosts.size).toBe(1);
     expect(fake.calls("DELETE", "/nginx/proxy-hosts/")).toHaveLength(0);
   });
+
+  test("on a host serving several names it removes only its own; the host goes with the last name", async () => {
+    fake.addHost({ domain_names: [DOMAIN, `WWW.${DOMAIN}`], forward_host: "10.20.0.99", forward_port: 80 });
+    const apex = await create();
+    const www = await create({ domain: `www.${DOMAIN}` });
+    expect(www.outs.hostId).toBe(apex.outs.hostId);
+
+    await provider.delete!(apex.id, apex.outs);
+
+    expect(fake.hosts.get(apex.outs.hostId)).toMatchObject({ domain_names: [`WWW.${DOMAIN}`], certificate_id: www.outs.certificateId });
+    expect((await provider.read!(www.id, www.outs)).id).toBe(www.id);
+    expect(fake.calls("DELETE", "/nginx/proxy-hosts/")).toHaveLength(0);
+
+    await provider.delete!(www.id, www.outs);
+
+    expect(fake.hosts.size).toBe(0);
+  });
+});
+
+describe("replacement", () => {
+  /** What the engine does with a diff that replaces: delete first if the diff says so, else create first. */
+  async function replace(id: string, olds: ProxyHostOutputs, news: ProxyHostInputs): Promise<{ id: string; outs: ProxyHostOutputs }> {
+    const checked = await provider.check!(olds, news);
+    expect(checked.failures).toEqual([]);
+    const diff = await provider.diff!(id, olds, checked.inputs!);
+    expect(diff.replaces?.length).toBeGreaterThan(0);
+    if (diff.deleteBeforeReplace) await provider.delete!(id, olds);
+    const created = await provider.create(checked.inputs!);
+    if (!diff.deleteBeforeReplace) await provider.delete!(id, olds);
+    return { id: created.id, outs: created.outs! };
+  }
+
+  test("moving the domain to another name of the adopted host keeps that host, serving the new name", async () => {
+    const existing = fake.addHost({ domain_names: [DOMAIN, `www.${DOMAIN}`], forward_host: "10.20.0.99", forward_port: 80 });
+    const { id, outs } = await create();
+
+    const moved = await replace(id, outs, inputs({ domain: `www.${DOMAIN}` }));
+
+    expect(fake.hosts.size).toBe(1);
+    expect(moved.outs.hostId).toBe(existing.id);
+    expect(fake.hosts.get(existing.id)).toMatchObject({ domain_names: [`www.${DOMAIN}`], ssl_forced: true, certificate_id: moved.outs.certificateId });
+    expect((await provider.read!(moved.id, moved.outs)).id).toBe(`www.${DOMAIN}`);
+  });
+
+  test("even created before the old one is deleted, the new resource keeps the host they share", async () => {
+    fake.addHost({ domain_names: [DOMAIN, `www.${DOMAIN}`], forward_host: "10.20.0.99", forward_port: 80 });
+    const old = await create();
+
+    const moved = await create({ domain: `www.${DOMAIN}` });
+    await provider.delete!(old.id, old.outs);
+
+    expect(fake.hosts.size).toBe(1);
+    expect(fake.hosts.get(moved.outs.hostId)?.domain_names).toEqual([`www.${DOMAIN}`]);
+  });
+
+  test("a new apiUrl moves the host to that NPM and removes it from the old one", async () => {
+    const { id, outs } = await create();
+    const other = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
+    try {
+      const moved = await replace(id, outs, inputs({ apiUrl: other.apiUrl }));
+
+      expect(fake.hosts.size).toBe(0);
+      expect(other.hosts.size).toBe(1);
+      expect(other.hosts.get(moved.outs.hostId)).toMatchObject({ domain_names: [DOMAIN], ssl_forced: true });
+      expect(moved.outs.apiUrl).toBe(other.apiUrl);
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe("timeouts", () => {
@@ -315,9 +374,14 @@ describe("diff", () => {
     expect(await provider.diff!(DOMAIN, olds(), inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
   });
 
-  test("a new domain replaces", async () => {
+  test("a new domain replaces, deleting first", async () => {
     const result = await provider.diff!(DOMAIN, olds(), inputs({ domain: "www.acme-customer.example" }));
-    expect(result).toMatchObject({ changes: true, replaces: ["domain"] });
+    expect(result).toEqual({ changes: true, replaces: ["domain"], deleteBeforeReplace: true });
+  });
+
+  test("a new apiUrl (another NPM) replaces, deleting first", async () => {
+    const result = await provider.diff!(DOMAIN, olds(), inputs({ apiUrl: "http://192.168.2.11:81/api" }));
+    expect(result).toEqual({ changes: true, replaces: ["apiUrl"], deleteBeforeReplace: true });
   });
 
   test.each([
@@ -327,7 +391,7 @@ describe("diff", () => {
     ["credentials", { credentials: { identity: IDENTITY, secret: "rotated-password" } }],
   ] as const)("%s is an update", async (_name, change) => {
     const result = await provider.diff!(DOMAIN, olds(), inputs(change));
-    expect(result).toMatchObject({ changes: true, replaces: [] });
+    expect(result).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 
   test("a host that lost its certificate (seen by refresh) is an update", async () => {
@@ -336,7 +400,7 @@ describe("diff", () => {
   });
 
   test("a domain not known yet (preview) may replace", async () => {
-    const result = await provider.diff!(DOMAIN, olds(), inputs({ domain: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }));
+    const result = await provider.diff!(DOMAIN, olds(), inputs({ domain: UNKNOWN }));
     expect(result.replaces).toEqual(["domain"]);
   });
 });
@@ -357,8 +421,7 @@ describe("check", () => {
   });
 
   test("values not known yet (preview) are not failures", async () => {
-    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-    const result = await provider.check!(inputs(), inputs({ forwardHost: unknown, domain: unknown }));
+    const result = await provider.check!(inputs(), inputs({ forwardHost: UNKNOWN, domain: UNKNOWN }));
     expect(result.failures).toEqual([]);
   });
 });
