@@ -36,7 +36,7 @@ const { config, topology, secrets, customers } = loadPlatformInputs();
 // with the administrator token. The infrastructure user and token are made by hand to bootstrap and
 // adopted; the customer ones are created here (bootstrap: components/AutomationAccess.ts).
 const proxmoxAccess = createAccessProvider(config, secrets);
-const access = new AutomationAccess("automation-access", { scopes: loadAccessScopes(), provider: proxmoxAccess, adopt: ["infrastructure"] });
+const access = new AutomationAccess("automation-access", { scopes: loadAccessScopes(config), provider: proxmoxAccess, adopt: ["infrastructure"] });
 const providers = createProviders(config, secrets, proxmoxAccess, {
   infrastructure: { grants: access.grants("infrastructure") },
   customer: { grants: access.grants("customer"), apiToken: access.apiToken("customer") },

@@ -4,7 +4,7 @@ import type { AccessScope, AccessScopeName } from "../lib/permissions/accessScop
 
 export interface AutomationAccessArgs {
   /**
-   * The automation tokens to declare, as `loadAccessScopes()` reads them from the stack's
+   * The automation tokens to declare, as `loadAccessScopes(config)` reads them from the stack's
    * lib/permissions/roles.<stack>.generated.json: per scope its user, token name, roles (privileges
    * exactly as derived from the PVE API schema for that stack's cluster) and ACL entries.
    */
@@ -64,8 +64,21 @@ export interface ScopeAccess {
  *   3. `pulumi up`: adopts that user and token (`import`), creates the roles, the ACL entries of both
  *      tokens and the customer user and token. The infrastructure provider waits for its grants, the
  *      customer provider for its grants and for the new token's value (kept as a secret in state).
- * Rotating the customer token: `pulumi up --replace <its URN>`. The infrastructure token: by hand
- * (`pveum user token remove`/`add` with the same name), then `pulumi config set --secret proxmoxve:apiToken`.
+ * Rotating the customer token. It is protected, and Pulumi refuses to replace a resource that is
+ * protected in the state; the engine checks the state's flag, which `pulumi state unprotect`
+ * clears. Tokens are declared `deleteBeforeReplace` (PVE refuses a second token with the same id,
+ * so create-first replacement would fail):
+ *   1. `pulumi stack --show-urns`: the URN of `pulumi-customers-iac` (`proxmoxve:user/token:Token`).
+ *   2. `pulumi state unprotect '<URN>'`.
+ *   3. `pulumi preview --replace '<URN>'`: it must show the token and its ACL entries replaced and
+ *      nothing else (PVE drops a deleted token's entries; their `tokenId` depends on the token and
+ *      forces their replacement). Then `pulumi up --replace '<URN>'`: the customer provider takes
+ *      the new secret, kept in state, and the token is recorded as protected again.
+ *   Customer operations fail between the delete and the new grants: rotate outside deploys.
+ * The infrastructure token (adopted, its secret in config): by hand, `pveum user token remove`/`add`
+ * with the same name; PVE drops the old token's ACL entries, so re-add each infrastructure entry of
+ * roles.<stack>.generated.json for the token (`pveum acl modify <path> --tokens 'pulumi-infra@pve!iac'
+ * --roles <role> --propagate <0|1>`), then `pulumi config set --secret proxmoxve:apiToken`.
  */
 export class AutomationAccess extends pulumi.ComponentResource {
   private readonly byScope = new Map<AccessScopeName, ScopeAccess>();
@@ -119,13 +132,14 @@ export class AutomationAccess extends pulumi.ComponentResource {
     const token = new proxmoxve.user.Token(
       `${who}-${scope.tokenName}`,
       { userId: user.userId, tokenName: scope.tokenName, privilegesSeparation: true, comment: `nodepoint ${scope.name} scope (managed by Pulumi)` },
-      { ...base, protect: true, ...adoptOpts(`${scope.userId}!${scope.tokenName}`) },
+      // Replacing it (rotation) must delete first: see "Rotating the customer token" above.
+      { ...base, protect: true, deleteBeforeReplace: true, ...adoptOpts(`${scope.userId}!${scope.tokenName}`) },
     );
     const tokenId = pulumi.interpolate`${token.userId}!${token.tokenName}`;
 
     const roles = new Map<string, proxmoxve.RoleLegacy>();
     for (const role of scope.roles) {
-      roles.set(role.name, new proxmoxve.RoleLegacy(`role-${role.name}`, { roleId: role.name, privileges: [...role.privileges].sort() }, { ...base, protect: false }));
+      roles.set(role.name, new proxmoxve.RoleLegacy(`role-${role.name}`, { roleId: role.name, privileges: [...role.privileges] }, { ...base, protect: false }));
     }
 
     const acls: proxmoxve.Acl[] = [];

@@ -2,8 +2,9 @@
  * Writes lib/permissions/roles.<stack>.generated.json for every Pulumi.<stack>.yaml in the project:
  * the automation tokens' roles and ACL entries for that stack's cluster, derived from the Proxmox VE
  * API schema (../shared/contracts/proxmox-ve/api-schema.json) and the stack's config by
- * lib/permissions/scopes.ts. Run it after changing a scope, the schema or a stack file, and commit
- * the files.
+ * lib/permissions/scopes.ts, with the fingerprint of the stack's cluster facts (the program refuses a
+ * file whose fingerprint differs from its stack file's). Run it after changing a scope, the schema or
+ * a stack file, and commit the files.
  *
  *   npm run roles             (re)write the files
  *   npm run roles -- --check  exit 1 when a file is missing or out of date, or a file has no stack (CI)
@@ -40,7 +41,8 @@ function main(): number {
   for (const stack of stacks) {
     let text: string;
     try {
-      text = renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, stackClusterFacts(stack))));
+      const facts = stackClusterFacts(stack);
+      text = renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, facts), facts));
     } catch (err) {
       console.error(err instanceof InvalidInputError ? formatProblems(err.problems) : `Pulumi.${stack}.yaml: ${(err as Error).message}`);
       stale++;

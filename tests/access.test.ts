@@ -9,11 +9,12 @@ import { dirname } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { aclSlug } from "../components/AutomationAccess";
 import { accessScopesFile, accessScopesFileOf, loadAccessScopes, renderAccessScopesFile } from "../lib/permissions/accessScopes";
+import { clusterFactsOf, infraVmids } from "../lib/permissions/clusterFacts";
 import { loadPveApiSchema } from "../lib/permissions/pveApiSchema";
-import { aclEntryReaches, customerScope as customerScopeOf, deriveScopes, infraVmids } from "../lib/permissions/scopes";
-import { projectStacks, stackClusterFacts } from "../lib/permissions/stackFacts";
+import { aclEntryReaches, deriveScopes } from "../lib/permissions/scopes";
+import { projectStacks, stackClusterFacts, stackConfigOf } from "../lib/permissions/stackFacts";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
-import { byName, offlinePlan, scratchCustomers } from "./helpers/offlinePlan";
+import { byName, offlinePlan, scratchCustomers, stackValue } from "./helpers/offlinePlan";
 
 const schema = loadPveApiSchema();
 const prod = stackClusterFacts("prod");
@@ -21,7 +22,6 @@ const derived = deriveScopes(schema, prod);
 const INFRA_VMIDS = infraVmids(prod);
 const CUSTOMER_POOL = prod.customer.pool;
 const CUSTOMER_VMIDS = prod.customer.vmids;
-const customerScope = () => customerScopeOf(prod);
 const T = {
   role: "proxmoxve:index/roleLegacy:RoleLegacy",
   user: "proxmoxve:index/userLegacy:UserLegacy",
@@ -38,6 +38,16 @@ const ofType = (type: string): RecordedResource[] => plan.resources.filter((r) =
 const provider = (name: string): RecordedResource => byName(plan.resources, name, "pulumi:providers:proxmoxve");
 const underSite = (r: RecordedResource): boolean => r.parent.includes("nodepoint:customers:WordPressSite::");
 const aclsOf = (principal: string): Array<Record<string, unknown>> => ofType(T.acl).map((r) => r.inputs).filter((i) => i["userId"] === principal || i["tokenId"] === principal);
+const GUEST_TYPES = ["proxmoxve:index/containerLegacy:ContainerLegacy", "proxmoxve:index/vmLegacy:VmLegacy"];
+/** Pool membership as a plan declares it: pool → the VMIDs of the guests created with that `poolId`. */
+function poolMembersOf(resources: readonly RecordedResource[]): Record<string, (vmid: number) => boolean> {
+  const members = new Map<string, Set<number>>();
+  for (const r of resources.filter((x) => GUEST_TYPES.includes(x.type) && typeof x.inputs["poolId"] === "string")) {
+    const pool = r.inputs["poolId"] as string;
+    members.set(pool, (members.get(pool) ?? new Set()).add(Number(r.inputs["vmId"])));
+  }
+  return Object.fromEntries([...members].map(([pool, vmids]) => [pool, (vmid: number) => vmids.has(vmid)]));
+}
 
 describe("the generated roles files, one per stack", () => {
   const stacks = projectStacks();
@@ -45,7 +55,8 @@ describe("the generated roles files, one per stack", () => {
   it.each(stacks)("%s: equals a fresh derivation from the PVE API schema and Pulumi.%s.yaml (regenerate: npm run roles)", (stack) => {
     const file = accessScopesFile(stack);
     expect(existsSync(file), `${file} is missing: run npm run roles`).toBe(true);
-    expect(readFileSync(file, "utf8")).toBe(renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, stackClusterFacts(stack)))));
+    const facts = stackClusterFacts(stack);
+    expect(readFileSync(file, "utf8")).toBe(renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, facts), facts)));
   });
 
   it("no other roles file: none without a stack, no stack-less roles.generated.json", () => {
@@ -54,12 +65,29 @@ describe("the generated roles files, one per stack", () => {
   });
 
   it("is what the program reads: the two scopes of the stack, valid", () => {
-    expect(loadAccessScopes("prod").map((s) => `${s.userId}!${s.tokenName}`)).toEqual([derived.infra.tokenId, derived.customer.tokenId]);
-    expect(loadAccessScopes("bench")[0]?.acl.map((e) => e.path)).toContain("/vms/100");
+    expect(loadAccessScopes(stackConfigOf("prod"), "prod").map((s) => `${s.userId}!${s.tokenName}`)).toEqual([derived.infra.tokenId, derived.customer.tokenId]);
+    expect(loadAccessScopes(stackConfigOf("bench"), "bench")[0]?.acl.map((e) => e.path)).toContain("/vms/100");
   });
 
   it("a stack without a generated file: an error naming the file and the command", () => {
-    expect(() => loadAccessScopes("nosuchstack")).toThrow(/roles\.nosuchstack\.generated\.json is missing: stack nosuchstack has no generated automation roles\. Run npm run roles/);
+    expect(() => loadAccessScopes(stackConfigOf("prod"), "nosuchstack")).toThrow(/roles\.nosuchstack\.generated\.json is missing: stack nosuchstack has no generated automation roles\. Run npm run roles/);
+  });
+
+  const STALE = /roles\.prod\.generated\.json is out of date: it was generated for other cluster facts than Pulumi\.prod\.yaml gives now .*Run npm run roles and commit it/;
+  const website2 = { kind: "container", vmid: 103, name: "website2", node: "node3", cores: 1, memoryMiB: 512, networks: ["lan"], osType: "ubuntu" };
+
+  it("a changed cluster fact (a guest added, a guest moved) makes loading fail, naming the file and npm run roles", () => {
+    const config = structuredClone(stackConfigOf("prod"));
+    const moved = { ...config, guests: config.guests.map((g) => (g.vmid === 102 ? { ...g, node: "node2" } : g)) };
+    expect(clusterFactsOf(moved)).not.toEqual(prod);
+    expect(() => loadAccessScopes(moved, "prod")).toThrow(STALE);
+    expect(() => loadAccessScopes({ ...config, nodes: config.nodes.slice(0, 2) }, "prod")).toThrow(STALE);
+    // what does not reach the facts (a guest's cores) keeps the file valid
+    expect(() => loadAccessScopes({ ...config, guests: config.guests.map((g) => (g.vmid === 102 ? { ...g, cores: 2 } : g)) }, "prod")).not.toThrow();
+  });
+
+  it("pulumi up with a guest added to the stack file but no npm run roles: the program stops before declaring anything", async () => {
+    await expect(offlinePlan({ set: { guests: [...stackValue<unknown[]>("guests"), website2] } })).rejects.toThrow(STALE);
   });
 });
 
@@ -113,18 +141,35 @@ describe("the customer token stays out of the infrastructure", () => {
     }
   });
 
-  it("no ACL entry on `/` nor on, or reaching, any infrastructure VMID; the pool entry reaches only customer VMIDs", () => {
+  it("the pool's members, as the plan declares them: the customer containers, none of the infrastructure guests", () => {
+    const members = poolMembersOf(plan.resources);
+    expect(Object.keys(members)).toEqual([CUSTOMER_POOL]);
+    const guests = plan.resources.filter((r) => GUEST_TYPES.includes(r.type));
+    const customerVmids = guests.filter(underSite).map((r) => Number(r.inputs["vmId"]));
+    expect(customerVmids.length).toBeGreaterThan(0);
+    for (const vmid of customerVmids) {
+      expect(members[CUSTOMER_POOL]!(vmid), `customer ${vmid}`).toBe(true);
+      expect(vmid >= CUSTOMER_VMIDS.first && vmid <= CUSTOMER_VMIDS.last, `customer ${vmid} in the range`).toBe(true);
+    }
+    for (const vmid of INFRA_VMIDS) expect(members[CUSTOMER_POOL]!(vmid), `infrastructure ${vmid}`).toBe(false);
+    for (const r of guests.filter((g) => !underSite(g))) expect(r.inputs["poolId"], r.name).toBeUndefined();
+  });
+
+  it("no ACL entry on `/` nor on, or reaching (with the plan's pool membership), any infrastructure VMID; the pool entry reaches the customer containers", () => {
+    const members = poolMembersOf(plan.resources);
+    const customerVmids = plan.resources.filter((r) => GUEST_TYPES.includes(r.type) && underSite(r)).map((r) => Number(r.inputs["vmId"]));
     for (const principal of [derived.customer.tokenId, "pulumi-customers@pve"]) {
       const acls = aclsOf(principal);
       expect(acls.length).toBeGreaterThan(0);
       expect(acls.map((a) => a["path"])).not.toContain("/");
       for (const a of acls) {
         expect(String(a["path"])).not.toMatch(/^\/vms(\/|$)/);
-        for (const vmid of INFRA_VMIDS) expect(aclEntryReaches({ path: String(a["path"]), propagate: a["propagate"] === true }, `/vms/${vmid}`, customerScope().poolMembers), `${String(a["path"])} -> ${vmid}`).toBe(false);
+        for (const vmid of INFRA_VMIDS) expect(aclEntryReaches({ path: String(a["path"]), propagate: a["propagate"] === true }, `/vms/${vmid}`, members), `${String(a["path"])} -> ${vmid}`).toBe(false);
       }
-      expect(acls.find((a) => a["path"] === `/pool/${CUSTOMER_POOL}`)).toMatchObject({ propagate: true });
+      const pool = acls.find((a) => a["path"] === `/pool/${CUSTOMER_POOL}`);
+      expect(pool).toMatchObject({ propagate: true });
+      for (const vmid of customerVmids) expect(aclEntryReaches({ path: `/pool/${CUSTOMER_POOL}`, propagate: true }, `/vms/${vmid}`, members), `pool -> ${vmid}`).toBe(true);
     }
-    expect(INFRA_VMIDS.every((v) => v < CUSTOMER_VMIDS.first || v > CUSTOMER_VMIDS.last)).toBe(true);
   });
 
   it("the infrastructure token keeps Sys.Modify on `/`", () => {
@@ -224,8 +269,9 @@ describe("another stack declares its own cluster's access (bench: 21 nodes, othe
     for (const prodOnly of ["/vms/102", "/vms/107", "/vms/8000", "/vms/9000", "/vms/10001", "/storage/global-lvm"]) expect(paths).not.toContain(prodOnly);
   });
 
-  it("the customer token: nothing on `/`, nothing reaching bench's infrastructure VMIDs", () => {
-    const members = customerScopeOf(bench).poolMembers;
+  it("the customer token: nothing on `/`, nothing reaching bench's infrastructure VMIDs (with the plan's pool membership)", () => {
+    const members = poolMembersOf(benchPlan.resources);
+    expect(members[bench.customer.pool]?.(1000)).toBe(true);
     const acls = benchPlan.resources.filter((r) => r.type === T.acl).map((r) => r.inputs).filter((i) => i["tokenId"] === benchDerived.customer.tokenId || i["userId"] === "pulumi-customers@pve");
     expect(acls.length).toBe(2 * benchDerived.customer.acl.length);
     for (const a of acls) {

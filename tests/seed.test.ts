@@ -131,11 +131,13 @@ describe("providers and options", () => {
     }
   });
 
-  it("every VM and container is protected; nothing is delete-before-replace", () => {
+  it("every VM and container is protected; only the API tokens replace delete-first", () => {
     const guests = plan.resources.filter((r) => /ContainerLegacy|VmLegacy/.test(r.type));
     expect(guests.length).toBe(10);
     for (const g of guests) expect(g.options.protect, g.name).toBe(true);
-    for (const r of plan.resources) expect(r.options.deleteBeforeReplace, r.name).toBe(false);
+    // Only API tokens replace delete-first: PVE refuses a second token with the same id.
+    for (const r of plan.resources) expect(r.options.deleteBeforeReplace, r.name).toBe(r.type === "proxmoxve:user/token:Token");
+    expect(plan.resources.filter((r) => r.options.deleteBeforeReplace).length).toBe(2);
   });
 
   it("no provider invokes (data sources) at all", () => {

@@ -9,8 +9,6 @@
 import { z } from "zod";
 import { loadPveBounds, type PveBoundsFile, type PvePattern, type PveRange } from "./pveBoundsFile";
 
-export { GENERATE_COMMAND, loadPveBounds, PVE_BOUNDS_FILE, type PveBoundsFile, type PvePattern, type PveRange } from "./pveBoundsFile";
-
 /** The limits, read once when this module is loaded. */
 export const PVE_BOUNDS: PveBoundsFile = loadPveBounds();
 

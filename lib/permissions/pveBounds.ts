@@ -207,22 +207,12 @@ export const ID_FORMATS = {
 } as const;
 
 const HA_CREATE = ["POST", "/cluster/ha/resources"] as const;
-/**
- * HA resources: parameters of POST /cluster/ha/resources: requested `state` values, `max_restart`
- * and `max_relocate` minimum 0 (no maximum), `comment` at most 4096 characters.
- */
-export const HA_RESOURCE = {
-  states: enumOf(param(...HA_CREATE, "state"), "ha resources state"),
-  maxRestartMin: num(param(...HA_CREATE, "max_restart"), "minimum", "ha resources max_restart"),
-  maxRelocateMin: num(param(...HA_CREATE, "max_relocate"), "minimum", "ha resources max_relocate"),
-  commentMaxLength: int(param(...HA_CREATE, "comment"), "maxLength", "ha resources comment"),
-} as const;
-
 /** HA resource limits as ranges: `max_restart` and `max_relocate` of POST /cluster/ha/resources (minimum 0, no maximum). */
-export const HA_LIMITS = {
-  maxRestart: { min: num(param(...HA_CREATE, "max_restart"), "minimum", "ha resources max_restart"), max: optNum(param(...HA_CREATE, "max_restart"), "maximum") },
-  maxRelocate: { min: num(param(...HA_CREATE, "max_relocate"), "minimum", "ha resources max_relocate"), max: optNum(param(...HA_CREATE, "max_relocate"), "maximum") },
-} as const;
+function haRange(name: "max_restart" | "max_relocate"): { readonly min: number; readonly max: number | undefined } {
+  const p = param(...HA_CREATE, name);
+  return { min: num(p, "minimum", `ha resources ${name}`), max: optNum(p, "maximum") };
+}
+export const HA_LIMITS = { maxRestart: haRange("max_restart"), maxRelocate: haRange("max_relocate") } as const;
 
 const QEMU_CREATE = ["POST", "/nodes/{node}/qemu"] as const;
 const qemuNameParam = param(...QEMU_CREATE, "name");

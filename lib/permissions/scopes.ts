@@ -18,141 +18,16 @@
  * `deriveScopes` for every `Pulumi.<stack>.yaml`.
  *
  * Every concrete value (VMIDs, nodes, storages, bridges, pool, HA rule, backup jobs) comes from one
- * stack's config through `clusterFactsOf`: one cluster per stack, any number of nodes. Customer
+ * stack's config through `clusterFactsOf` (clusterFacts.ts): one cluster per stack, any number of nodes. Customer
  * calls use one representative container (the first customer VMID on the first node of the customer
  * storage): every customer container gets the same calls with its own VMID, all inside the pool.
  *
  * Privilege-separated tokens only get what both the token and its user are granted: each ACL entry
  * is applied to the token and to its user (AutomationAccess does).
  */
-import type { StackConfig, StorageConfig } from "../config/schema";
+import type { ClusterFacts, InfraContainer, InfraVm, NicSpec } from "./clusterFacts";
 import type { HttpMethod, PveApiSchema } from "./pveApiSchema";
-import { allRequirements, privilegeMapOf, type ApiCall, type ExtraRequirement, type PrivilegeMap, type Requirement } from "./requiredPrivileges";
-
-// ---------------------------------------------------------------------------------------------
-// Cluster facts (one stack's config)
-
-export interface NicSpec {
-  readonly bridge: string;
-  readonly vlan?: number;
-}
-
-export interface InfraContainer {
-  readonly vmid: number;
-  readonly name: string;
-  readonly node: string;
-  readonly privileged: boolean;
-  /** `startup: order=N` is set. */
-  readonly startup: boolean;
-  /** Storage of the root disk should the provider ever create it (`disk.storage`, else the node's default: see `defaultDiskStorage`). */
-  readonly rootStorage: string;
-  /** Storage of the container's OS template (`template`'s volume, else `lxcTemplate.storage`). */
-  readonly templateStorage: string;
-  readonly nics: readonly NicSpec[];
-}
-
-export interface InfraVm {
-  readonly vmid: number;
-  readonly name: string;
-  readonly node: string;
-  readonly diskStorage: string;
-  readonly nics: readonly NicSpec[];
-  readonly startup: boolean;
-  /** `migrate: true`: a node change migrates the VM. */
-  readonly migrate: boolean;
-  /** VM templates: converted with `POST .../template`; `cloud-init` has a cloud-init drive, `iso` a CD-ROM. */
-  readonly template?: "cloud-init" | "iso";
-  /** VM templates: the image downloaded for the template (`image.storage`, `image.fileName`). */
-  readonly image?: { readonly storage: string; readonly fileName: string };
-}
-
-/** Everything about one cluster the scopes depend on, from its stack config (`clusterFactsOf`). */
-export interface ClusterFacts {
-  /** `nodepoint:cluster.name`. */
-  readonly cluster: string;
-  /** `nodepoint:nodes[].name`, in config order. */
-  readonly nodes: readonly string[];
-  /** Infrastructure containers (the privileged router among them), in config order. */
-  readonly containers: readonly InfraContainer[];
-  /** Infrastructure VMs and VM templates, in config order. */
-  readonly vms: readonly InfraVm[];
-  /** Storages the infrastructure token manages: every non-DRBD `nodepoint:storage` (DRBD is referenced, not managed). */
-  readonly managedStorages: readonly string[];
-  /** LAN bridge (`networks.lan.bridge`): customer containers' NIC. */
-  readonly lanBridge: string;
-  readonly customer: {
-    /** Proxmox pool customer containers are created in (`customerPools.proxmoxPool`). */
-    readonly pool: string;
-    /** Customer VMID range (`customerPools.vmids`): the members of the pool. */
-    readonly vmids: { readonly first: number; readonly last: number };
-    /** Storage customer disks live on (`customerPools.storage`) and its type. */
-    readonly storage: string;
-    readonly storageType: StorageConfig["type"];
-    /** Node of the representative customer container: the first node of the customer storage. */
-    readonly node: string;
-  };
-  /** The LXC template: its storage and the nodes it is downloaded to (`lxcTemplate`). */
-  readonly lxcTemplate: { readonly storage: string; readonly nodes: readonly string[] };
-  /** HA rule (PVE 9) or group (PVE 8) keeping HA resources on the DRBD nodes (`ha.mode`, `ha.name`). */
-  readonly ha: { readonly mode: "rule" | "group"; readonly name: string };
-  /** Backup jobs and their target storages (`backupJobs`). */
-  readonly backupJobs: readonly { readonly id: string; readonly storage: string }[];
-}
-
-/**
- * Storage of a guest disk the config gives no `disk` for (adopted guests): the first non-DRBD storage
- * on the guest's node holding `content`, else any storage there that does.
- */
-export function defaultDiskStorage(config: StackConfig, node: string, content: "images" | "rootdir"): string {
-  const on = config.storage.filter((s) => s.nodes.includes(node) && s.content.includes(content));
-  const found = on.find((s) => s.type !== "drbd") ?? on[0];
-  if (!found) throw new Error(`node ${node} has no storage holding ${content} content (nodepoint:storage), so no disk of a guest on it can be placed`);
-  return found.id;
-}
-
-/** The cluster facts the scopes are derived from. Pure: everything comes from the parsed stack config. */
-export function clusterFactsOf(config: StackConfig): ClusterFacts {
-  const { networks } = config;
-  const nic = (network: "wan" | "lan" | "dmz"): NicSpec => (network === "wan" ? { bridge: networks.wan.bridge, vlan: networks.wan.vlanId } : { bridge: networks[network].bridge });
-  const containers: InfraContainer[] = [];
-  const vms: InfraVm[] = [];
-  for (const g of config.guests) {
-    if (g.kind === "container") {
-      const templateStorage = g.template !== undefined && /^[^:]+:/.test(g.template) ? g.template.slice(0, g.template.indexOf(":")) : config.lxcTemplate.storage;
-      containers.push({ vmid: g.vmid, name: g.name, node: g.node, privileged: g.privileged, startup: g.startupOrder !== undefined, rootStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "rootdir"), templateStorage, nics: g.networks.map(nic) });
-    } else if (g.kind === "vm") {
-      vms.push({ vmid: g.vmid, name: g.name, node: g.node, diskStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "images"), nics: g.networks.map(nic), startup: g.startupOrder !== undefined, migrate: true });
-    } else {
-      // Templates get one NIC on the LAN (components/Templates.ts) and are never started or migrated.
-      vms.push({ vmid: g.vmid, name: g.name, node: g.node, diskStorage: g.disk.storage, nics: [nic("lan")], startup: false, migrate: false, template: g.flavour === "cloud-init" ? "cloud-init" : "iso", image: { storage: g.image.storage, fileName: g.image.fileName } });
-    }
-  }
-  const pools = config.customerPools;
-  const customerStorage = config.storage.find((s) => s.id === pools.storage);
-  return {
-    cluster: config.cluster.name,
-    nodes: config.nodes.map((n) => n.name),
-    containers,
-    vms,
-    managedStorages: config.storage.filter((s) => s.type !== "drbd").map((s) => s.id),
-    lanBridge: networks.lan.bridge,
-    customer: {
-      pool: pools.proxmoxPool,
-      vmids: { first: pools.vmids.first, last: pools.vmids.last },
-      storage: pools.storage,
-      storageType: customerStorage?.type ?? "drbd",
-      node: customerStorage?.nodes[0] ?? config.lxcTemplate.nodes[0] ?? config.nodes[0]!.name,
-    },
-    lxcTemplate: { storage: config.lxcTemplate.storage, nodes: [...config.lxcTemplate.nodes] },
-    ha: { mode: config.ha.mode, name: config.ha.name },
-    backupJobs: config.backupJobs.map((j) => ({ id: j.id, storage: j.storage })),
-  };
-}
-
-/** Every VMID the infrastructure owns, ascending: the customer token must have no privilege on any of them. */
-export function infraVmids(facts: ClusterFacts): number[] {
-  return [...facts.containers, ...facts.vms].map((g) => g.vmid).sort((a, b) => a - b);
-}
+import { allRequirements, privilegeMapOf, type ApiCall, type Choices, type ExtraRequirement, type PrivilegeMap, type Requirement, type RequirementSource } from "./requiredPrivileges";
 
 // ---------------------------------------------------------------------------------------------
 // Extra requirements shared by calls (checks the API makes in code)
@@ -165,24 +40,24 @@ export function sdnPath(nic: NicSpec): string {
   return `/sdn/zones/localnetwork/${nic.bridge}${nic.vlan !== undefined ? `/${nic.vlan}` : ""}`;
 }
 
+/** The two kinds of guest, as the API paths name them. */
+type Guest = "lxc" | "qemu";
+
 const LXC_CLONE_SDN: ExtraRequirement["alsoDocumented"] = [{ method: "POST", path: "/nodes/{node}/lxc/{vmid}/clone", quote: "and 'SDN.Use' on any bridge." }];
 
-function lxcNicSdn(nics: readonly NicSpec[], when: string): ExtraRequirement[] {
+/** SDN.Use on the bridge (and VLAN) of each NIC a create or update call sets. */
+function nicSdn(guest: Guest, op: "create" | "update", nics: readonly NicSpec[]): ExtraRequirement[] {
+  const source: RequirementSource =
+    guest === "lxc"
+      ? { kind: "server-code", ref: `${CT_PERM_CODE} → check_bridge_access → PVE::GuestHelpers::check_vnet_access (old and new netN)` }
+      : op === "create"
+        ? { kind: "schema-description", method: "POST", path: "/nodes/{node}/qemu", quote: "If you use a bridge/vlan, you need 'SDN.Use' on any used bridge/vlan." }
+        : { kind: "server-code", ref: "qemu-server src/PVE/API2/Qemu.pm update_vm_api → PVE::QemuServer::check_bridge_access" };
   return nics.map((nic) => ({
     check: ["perm", sdnPath(nic), ["SDN.Use"]],
-    because: `${when}: net with bridge=${nic.bridge}${nic.vlan !== undefined ? `,tag=${nic.vlan}` : ""}`,
-    source: { kind: "server-code", ref: `${CT_PERM_CODE} → check_bridge_access → PVE::GuestHelpers::check_vnet_access (old and new netN)` },
-    alsoDocumented: LXC_CLONE_SDN,
-  }));
-}
-
-function qemuNicSdn(nics: readonly NicSpec[], quoteCreate: boolean): ExtraRequirement[] {
-  return nics.map((nic) => ({
-    check: ["perm", sdnPath(nic), ["SDN.Use"]],
-    because: `netN on bridge ${nic.bridge}${nic.vlan !== undefined ? ` tag ${nic.vlan}` : ""}`,
-    source: quoteCreate
-      ? { kind: "schema-description", method: "POST", path: "/nodes/{node}/qemu", quote: "If you use a bridge/vlan, you need 'SDN.Use' on any used bridge/vlan." }
-      : { kind: "server-code", ref: "qemu-server src/PVE/API2/Qemu.pm update_vm_api → PVE::QemuServer::check_bridge_access" },
+    because: `${op}: netN on bridge ${nic.bridge}${nic.vlan !== undefined ? ` tag ${nic.vlan}` : ""}`,
+    source,
+    ...(guest === "lxc" ? { alsoDocumented: LXC_CLONE_SDN } : {}),
   }));
 }
 
@@ -197,20 +72,34 @@ function volumeAccess(storageParam: string, because: string, holder: "allocate" 
   };
 }
 
-function lxcOptionPrivileges(privileges: readonly string[], options: string): ExtraRequirement {
+const OPTION_CHECKS: Record<Guest, string> = {
+  lxc: `${CT_PERM_CODE} (cores/cpulimit/cpuunits: VM.Config.CPU; memory/swap: VM.Config.Memory; netN/hostname/nameserver/searchdomain: VM.Config.Network; rootfs/mpN: VM.Config.Disk; tags: VM.Config.Options via PVE::GuestHelpers::assert_tag_permissions; anything else: VM.Config.Options)`,
+  qemu: `${QM_PERM_CODE} ($cpuoptions: VM.Config.CPU, $memoryoptions: VM.Config.Memory, $hwtypeoptions and serialN=socket: VM.Config.HWType, $generaloptions: VM.Config.Options, netN: VM.Config.Network, ipconfigN/cloud-init: VM.Config.Cloudinit or VM.Config.Network)`,
+};
+
+/** The per-option privileges on the guest for the options a create or update call sends. */
+function optionPrivileges(guest: Guest, privileges: readonly string[], options: string): ExtraRequirement {
+  return { check: ["perm", "/vms/{vmid}", [...privileges]], because: `options the provider sends: ${options}`, source: { kind: "server-code", ref: OPTION_CHECKS[guest] } };
+}
+
+const VM_ALLOCATE_QUOTES: Record<Guest, string> = {
+  lxc: "You need 'VM.Allocate' permission on /vms/{vmid} or on the VM pool /pool/{pool}.",
+  qemu: "You need 'VM.Allocate' permissions on /vms/{vmid} or on the VM pool /pool/{pool}. ",
+};
+
+/** Creating a guest: VM.Allocate on the new VMID, or on the pool it is created in. */
+function vmAllocate(guest: Guest, because: string, choose?: Choices): ExtraRequirement {
   return {
-    check: ["perm", "/vms/{vmid}", [...privileges]],
-    because: `options the provider sends: ${options}`,
-    source: { kind: "server-code", ref: `${CT_PERM_CODE} (cores/cpulimit/cpuunits: VM.Config.CPU; memory/swap: VM.Config.Memory; netN/hostname/nameserver/searchdomain: VM.Config.Network; rootfs/mpN: VM.Config.Disk; tags: VM.Config.Options via PVE::GuestHelpers::assert_tag_permissions; anything else: VM.Config.Options)` },
+    check: ["or", ["perm", "/vms/{vmid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]],
+    because,
+    source: { kind: "schema-description", quote: VM_ALLOCATE_QUOTES[guest] },
+    ...(choose ? { choose } : {}),
   };
 }
 
-function qemuOptionPrivileges(privileges: readonly string[], options: string): ExtraRequirement {
-  return {
-    check: ["perm", "/vms/{vmid}", [...privileges]],
-    because: `options the provider sends: ${options}`,
-    source: { kind: "server-code", ref: `${QM_PERM_CODE} ($cpuoptions: VM.Config.CPU, $memoryoptions: VM.Config.Memory, $hwtypeoptions and serialN=socket: VM.Config.HWType, $generaloptions: VM.Config.Options, netN: VM.Config.Network, ipconfigN/cloud-init: VM.Config.Cloudinit or VM.Config.Network)` },
-  };
+/** Datastore.AllocateSpace on the call's `storage`: a new or grown volume there. */
+function allocateSpace(because: string, source: RequirementSource): ExtraRequirement {
+  return { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because, source };
 }
 
 /** QEMU's `startup` is special-cased: it changes host behaviour, so it needs Sys.Modify on `/` (LXC's does not). */
@@ -225,10 +114,47 @@ const QEMU_STARTUP_SYS_MODIFY: ExtraRequirement = {
 
 const call = (method: HttpMethod, path: string, params: ApiCall["params"], why: string, more: Partial<Pick<ApiCall, "choose" | "extra" | "descriptionReviewed">> = {}): ApiCall => ({ method, path, params, why, ...more });
 
+const LXC_CREATE_SPACE: RequirementSource = { kind: "schema-description", quote: "You also need 'Datastore.AllocateSpace' permissions on the storage." };
+
 const TASK_STATUS_REVIEW = "the token is the owner of the tasks it starts (pve-manager PVE/API2/Tasks.pm $check_task_user matches the full token id), so no Sys.Audit on /nodes/<node> is needed";
 
 function taskPolling(node: string, what: string): ApiCall {
   return call("GET", "/nodes/{node}/tasks/{upid}/status", { node, upid: "UPID:placeholder" }, `poll the task of ${what}`, { descriptionReviewed: TASK_STATUS_REVIEW });
+}
+
+/** Growing a guest's disk: the resize call and the space it allocates on the disk's storage. */
+function resizeCall(guest: Guest, params: { node: string; vmid: number }, disk: string, storage: string, who: string): ApiCall {
+  const code = guest === "lxc" ? "pve-container src/PVE/API2/LXC.pm" : "qemu-server src/PVE/API2/Qemu.pm";
+  return call("PUT", `/nodes/{node}/${guest}/{vmid}/resize`, { ...params, disk, storage }, `${who}: grow ${disk}`, {
+    extra: [allocateSpace("growing a volume allocates space on its storage", { kind: "server-code", ref: `${code} resize_vm: check('/storage/$storeid', ['Datastore.AllocateSpace'])` })],
+  });
+}
+
+/** The firewall calls under `base` (`/cluster/firewall`, `/nodes/{node}/lxc/{vmid}/firewall`), each named `<who>: <why>`. */
+function firewallCall(base: string, params: ApiCall["params"], who: string) {
+  return (method: HttpMethod, sub: string, more: ApiCall["params"], why: string): ApiCall => call(method, `${base}/${sub}`, { ...params, ...more }, `${who}: ${why}`);
+}
+
+/** What both the cluster and a container firewall are managed with: options, rules and an IP set (`ipset`, holding `cidr`). */
+function firewallCalls(base: string, params: ApiCall["params"], who: string, options: string, ipset: { name: string; cidr: string }): ApiCall[] {
+  const fw = firewallCall(base, params, who);
+  const pos = { pos: 0 };
+  const set = { name: ipset.name };
+  return [
+    fw("GET", "options", {}, "read options"),
+    fw("PUT", "options", {}, options),
+    fw("GET", "rules", {}, "list rules"),
+    fw("POST", "rules", {}, "add a rule"),
+    fw("GET", "rules/{pos}", pos, "read a rule"),
+    fw("PUT", "rules/{pos}", pos, "change a rule"),
+    fw("DELETE", "rules/{pos}", pos, "delete a rule"),
+    fw("GET", "ipset", {}, "list IP sets"),
+    fw("POST", "ipset", set, `create the ${ipset.name} IP set`),
+    fw("GET", "ipset/{name}", set, "read an IP set"),
+    fw("POST", "ipset/{name}", set, "add an address"),
+    fw("DELETE", "ipset/{name}/{cidr}", { ...set, cidr: ipset.cidr }, "remove an address"),
+    fw("DELETE", "ipset/{name}", set, "delete the IP set"),
+  ];
 }
 
 /** Calls an LXC container resource (`ContainerLegacy`) makes, besides create. */
@@ -241,7 +167,7 @@ function lxcLifecycle(p: { node: string; vmid: number; nics: readonly NicSpec[];
     call("PUT", "/nodes/{node}/lxc/{vmid}/config", params, `${p.who}: update cores, memory, NIC, hostname, description, tags, onboot, protection`, {
       // The method's gate is "any" of the VM.Config.* privileges; the real checks are per option (extra).
       choose: { any: ["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"] },
-      extra: [p.updateOptions, ...lxcNicSdn(p.nics, "update")],
+      extra: [p.updateOptions, ...nicSdn("lxc", "update", p.nics)],
       descriptionReviewed: "only volume mount points are configured; non-volume (bind/device) mount points are root@pam only and never used",
     }),
     call("POST", "/nodes/{node}/lxc/{vmid}/status/start", params, `${p.who}: start (started: true)`),
@@ -251,45 +177,29 @@ function lxcLifecycle(p: { node: string; vmid: number; nics: readonly NicSpec[];
     call("DELETE", "/nodes/{node}/lxc/{vmid}", params, `${p.who}: destroy`),
     taskPolling(p.node, `${p.who} operations`),
   ];
-  if (p.resizeStorage !== undefined) {
-    calls.push(
-      call("PUT", "/nodes/{node}/lxc/{vmid}/resize", { ...params, disk: "rootfs", storage: p.resizeStorage }, `${p.who}: grow the root disk`, {
-        extra: [{ check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: "growing a volume allocates space on its storage", source: { kind: "server-code", ref: "pve-container src/PVE/API2/LXC.pm resize_vm: check('/storage/$storeid', ['Datastore.AllocateSpace'])" } }],
-      }),
-    );
-  }
+  if (p.resizeStorage !== undefined) calls.push(resizeCall("lxc", params, "rootfs", p.resizeStorage, p.who));
   return calls;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Customer scope
 
-/** The representative customer container: the first customer VMID, on the first node of the customer storage. */
-function customerCt(facts: ClusterFacts): { node: string; vmid: number } {
-  return { node: facts.customer.node, vmid: facts.customer.vmids.first };
-}
-
+/** The calls of a customer container: every container gets these with its own VMID; the first customer VMID, on the first node of the customer storage, stands for them. */
 function customerCalls(facts: ClusterFacts): ApiCall[] {
-  const ct = customerCt(facts);
-  const { pool, storage } = facts.customer;
+  const { pool, storage, node } = facts.customer;
+  const ct = { node, vmid: facts.customer.vmids.first };
   const templateStorage = facts.lxcTemplate.storage;
   const nics = [{ bridge: facts.lanBridge }];
-  const fw = (method: HttpMethod, sub: string, extraParams: Record<string, string | number>, why: string): ApiCall => call(method, `/nodes/{node}/lxc/{vmid}/firewall/${sub}`, { ...ct, ...extraParams }, `customer firewall: ${why}`);
   return [
     call("GET", "/version", {}, "provider: PVE version (feature checks on create/start)"),
-    call("GET", "/nodes/{node}/storage/{storage}/content", { node: ct.node, storage: templateStorage }, "find the Ubuntu LXC template on the node", { choose: { any: ["Datastore.Audit"] } }),
+    call("GET", "/nodes/{node}/storage/{storage}/content", { node, storage: templateStorage }, "find the Ubuntu LXC template on the node", { choose: { any: ["Datastore.Audit"] } }),
     call("POST", "/nodes/{node}/lxc", { ...ct, pool, storage, templateStorage }, `create the customer container (unprivileged, nesting, in the ${pool} pool, rootfs on ${storage}, eth0 on ${facts.lanBridge} with firewall)`, {
       extra: [
-        {
-          check: ["or", ["perm", "/vms/{vmid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]],
-          because: "a new container; the customer token allocates through the pool, never on a VMID path",
-          source: { kind: "schema-description", quote: "You need 'VM.Allocate' permission on /vms/{vmid} or on the VM pool /pool/{pool}." },
-          choose: { orPath: ["/pool/{pool}"] },
-        },
-        { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: `rootfs is a new volume on ${storage}`, source: { kind: "schema-description", quote: "You also need 'Datastore.AllocateSpace' permissions on the storage." } },
+        vmAllocate("lxc", "a new container; the customer token allocates through the pool, never on a VMID path", { orPath: ["/pool/{pool}"] }),
+        allocateSpace(`rootfs is a new volume on ${storage}`, LXC_CREATE_SPACE),
         volumeAccess("templateStorage", `ostemplate is a vztmpl volume on \`${templateStorage}\``, "read"),
-        ...lxcNicSdn(nics, "create"),
-        lxcOptionPrivileges(["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Disk", "VM.Config.Options"], "cores, memory, swap, net0, hostname, rootfs, description, tags, onboot, protection, ostype, arch, console, tty"),
+        ...nicSdn("lxc", "create", nics),
+        optionPrivileges("lxc", ["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Disk", "VM.Config.Options"], "cores, memory, swap, net0, hostname, rootfs, description, tags, onboot, protection, ostype, arch, console, tty"),
         { check: ["perm", "/vms/{vmid}", ["VM.Allocate"]], because: "features: nesting=1 (the only feature flag a non-root user may set, and only on unprivileged containers)", source: { kind: "server-code", ref: `${CT_PERM_CODE}: features → check_vm_perm(['VM.Allocate']) if only nesting changed` } },
       ],
       descriptionReviewed: "unprivileged container, so the Sys.Modify clause for privileged ones does not apply; no restore, so VM.Backup does not either",
@@ -298,25 +208,13 @@ function customerCalls(facts: ClusterFacts): ApiCall[] {
       ...ct,
       nics,
       who: "customer container",
-      updateOptions: lxcOptionPrivileges(["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"], "cores, memory, swap, net0, hostname, description, tags, onboot, protection"),
+      updateOptions: optionPrivileges("lxc", ["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"], "cores, memory, swap, net0, hostname, description, tags, onboot, protection"),
       resizeStorage: storage,
     }),
     // No HA resource calls: they are made with the infrastructure token (see `customerHaCalls`).
     // Per-container firewall (`firewall.OptionsLegacy`, `firewall.RulesLegacy`): reads are VM.Audit,
     // writes VM.Config.Network, both on /vms/{vmid}, which the pool entry reaches.
-    fw("GET", "options", {}, "read options"),
-    fw("PUT", "options", {}, "enable, policies, ipfilter, macfilter"),
-    fw("GET", "rules", {}, "list rules"),
-    fw("POST", "rules", {}, "add a rule"),
-    fw("GET", "rules/{pos}", { pos: 0 }, "read a rule"),
-    fw("PUT", "rules/{pos}", { pos: 0 }, "change a rule"),
-    fw("DELETE", "rules/{pos}", { pos: 0 }, "delete a rule"),
-    fw("GET", "ipset", {}, "list IP sets"),
-    fw("POST", "ipset", { name: "ipfilter-net0" }, "create the ipfilter-net0 IP set"),
-    fw("GET", "ipset/{name}", { name: "ipfilter-net0" }, "read an IP set"),
-    fw("POST", "ipset/{name}", { name: "ipfilter-net0" }, "add the container's address"),
-    fw("DELETE", "ipset/{name}/{cidr}", { name: "ipfilter-net0", cidr: "192.168.1.100" }, "remove an address"),
-    fw("DELETE", "ipset/{name}", { name: "ipfilter-net0" }, "delete the IP set"),
+    ...firewallCalls("/nodes/{node}/lxc/{vmid}/firewall", ct, "customer firewall", "enable, policies, ipfilter, macfilter", { name: "ipfilter-net0", cidr: "192.168.1.100" }),
   ];
 }
 
@@ -347,16 +245,16 @@ function infraContainerCalls(g: InfraContainer): ApiCall[] {
   const options = "cores, memory, swap, netN, hostname, rootfs, description, tags, onboot, startup, protection, ostype";
   const create = call("POST", "/nodes/{node}/lxc", { ...ct, storage: g.rootStorage, templateStorage: g.templateStorage }, `${who}: create (adopted; declared so a rebuild works)`, {
     extra: [
-      { check: ["or", ["perm", "/vms/{vmid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]], because: "a new container outside any pool", source: { kind: "schema-description", quote: "You need 'VM.Allocate' permission on /vms/{vmid} or on the VM pool /pool/{pool}." } },
-      { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: `rootfs is a new volume on ${g.rootStorage}`, source: { kind: "schema-description", quote: "You also need 'Datastore.AllocateSpace' permissions on the storage." } },
+      vmAllocate("lxc", "a new container outside any pool"),
+      allocateSpace(`rootfs is a new volume on ${g.rootStorage}`, LXC_CREATE_SPACE),
       volumeAccess("templateStorage", `ostemplate is a vztmpl volume on \`${g.templateStorage}\``, "allocate"),
-      ...lxcNicSdn(g.nics, "create"),
-      lxcOptionPrivileges(["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Disk", "VM.Config.Options"], `${options} (LXC's startup is VM.Config.Options, not Sys.Modify)`),
+      ...nicSdn("lxc", "create", g.nics),
+      optionPrivileges("lxc", ["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Disk", "VM.Config.Options"], `${options} (LXC's startup is VM.Config.Options, not Sys.Modify)`),
       ...(g.privileged ? [{ check: ["perm", "/", ["Sys.Modify"]], because: "unprivileged: 0 (the router)", source: { kind: "schema-description", quote: "For privileged containers, 'Sys.Modify' permissions on '/' are required." } } satisfies ExtraRequirement] : []),
     ],
     ...(g.privileged ? {} : { descriptionReviewed: "unprivileged container: the Sys.Modify clause does not apply; no restore, so VM.Backup does not either" }),
   });
-  return [create, ...lxcLifecycle({ ...ct, nics: g.nics, who, updateOptions: lxcOptionPrivileges(["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"], options) })];
+  return [create, ...lxcLifecycle({ ...ct, nics: g.nics, who, updateOptions: optionPrivileges("lxc", ["VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"], options) })];
 }
 
 function infraVmCalls(g: InfraVm, nodes: readonly string[]): ApiCall[] {
@@ -367,19 +265,19 @@ function infraVmCalls(g: InfraVm, nodes: readonly string[]): ApiCall[] {
   const options = `cores, sockets, cpu, memory, scsihw, vga, tablet, kvm, acpi, netN, name, description, tags, onboot, agent, protection, ostype${g.startup ? ", startup" : ""}${g.template === "cloud-init" ? ", ipconfig0, serial0=socket" : ""}`;
   const diskPrivs = g.template === "iso" ? ["VM.Config.Disk", "VM.Config.CDROM"] : ["VM.Config.Disk"];
   const updateExtra: ExtraRequirement[] = [
-    qemuOptionPrivileges(createPrivs, options),
+    optionPrivileges("qemu", createPrivs, options),
     { check: ["perm", "/vms/{vmid}", diskPrivs], because: g.template === "iso" ? "scsi0 disk and ide2 CD-ROM changes" : "scsi0 disk changes", source: { kind: "server-code", ref: "qemu-server src/PVE/API2/Qemu.pm update_vm_api: drives need VM.Config.Disk, CD-ROMs VM.Config.CDROM" } },
-    ...qemuNicSdn(g.nics, false),
+    ...nicSdn("qemu", "update", g.nics),
     ...(g.startup ? [QEMU_STARTUP_SYS_MODIFY] : []),
   ];
   const calls: ApiCall[] = [
     call("POST", "/nodes/{node}/qemu", { ...vm, storage: g.diskStorage, ...(g.image ? { imageStorage: g.image.storage } : {}) }, `${who}: create (adopted; declared so a rebuild works)`, {
       extra: [
-        { check: ["or", ["perm", "/vms/{vmid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]], because: "a new VM outside any pool", source: { kind: "schema-description", quote: "You need 'VM.Allocate' permissions on /vms/{vmid} or on the VM pool /pool/{pool}. " } },
-        { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: `scsi0${g.template === "cloud-init" ? " and the cloud-init drive" : ""} on ${g.diskStorage}`, source: { kind: "schema-description", quote: "If you create disks you need 'Datastore.AllocateSpace' on any used storage." } },
+        vmAllocate("qemu", "a new VM outside any pool"),
+        allocateSpace(`scsi0${g.template === "cloud-init" ? " and the cloud-init drive" : ""} on ${g.diskStorage}`, { kind: "schema-description", quote: "If you create disks you need 'Datastore.AllocateSpace' on any used storage." }),
         ...(g.image ? [volumeAccess("imageStorage", g.template === "iso" ? `ide2 is the installer ISO on \`${g.image.storage}\`` : `scsi0 imports the cloud image from \`${g.image.storage}\``, "allocate")] : []),
-        ...qemuNicSdn(g.nics, true),
-        qemuOptionPrivileges(createPrivs, options),
+        ...nicSdn("qemu", "create", g.nics),
+        optionPrivileges("qemu", createPrivs, options),
         ...(g.startup ? [QEMU_STARTUP_SYS_MODIFY] : []),
       ],
       descriptionReviewed: "no restore (archive), so the VM.Backup clause does not apply",
@@ -390,9 +288,7 @@ function infraVmCalls(g: InfraVm, nodes: readonly string[]): ApiCall[] {
     call("GET", "/nodes/{node}/qemu/{vmid}/status/current", vm, `${who}: read the state; wait for the config lock`),
     call("POST", "/nodes/{node}/qemu/{vmid}/config", vm, `${who}: update (asynchronous form)`, { choose: { any: createPrivs }, extra: updateExtra }),
     call("PUT", "/nodes/{node}/qemu/{vmid}/config", vm, `${who}: update (synchronous form)`, { choose: { any: createPrivs }, extra: updateExtra }),
-    call("PUT", "/nodes/{node}/qemu/{vmid}/resize", { ...vm, disk: "scsi0", storage: g.diskStorage }, `${who}: grow scsi0`, {
-      extra: [{ check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]], because: "growing a volume allocates space on its storage", source: { kind: "server-code", ref: "qemu-server src/PVE/API2/Qemu.pm resize_vm: check('/storage/$storeid', ['Datastore.AllocateSpace'])" } }],
-    }),
+    resizeCall("qemu", vm, "scsi0", g.diskStorage, who),
     call("DELETE", "/nodes/{node}/qemu/{vmid}", vm, `${who}: destroy`),
     taskPolling(g.node, who),
   ];
@@ -511,32 +407,22 @@ function infraCalls(facts: ClusterFacts): ApiCall[] {
     call("DELETE", "/pools", pool, `${pn}: delete`, { descriptionReviewed: "only an empty pool can be deleted: a state condition, not a privilege" }),
   );
   // Cluster firewall: every call is Sys.Audit (read) or Sys.Modify (write) on `/`.
-  const cfw = (method: HttpMethod, sub: string, params: ApiCall["params"], why: string): ApiCall => call(method, `/cluster/firewall/${sub}`, params, `cluster firewall: ${why}`);
+  const cfw = firewallCall("/cluster/firewall", {}, "cluster firewall");
+  const group = { group: "webserver" };
+  const alias = { name: "lan" };
   calls.push(
-    cfw("GET", "options", {}, "read options"),
-    cfw("PUT", "options", {}, "enable, policies"),
-    cfw("GET", "rules", {}, "list rules"),
-    cfw("POST", "rules", {}, "add a rule"),
-    cfw("GET", "rules/{pos}", { pos: 0 }, "read a rule"),
-    cfw("PUT", "rules/{pos}", { pos: 0 }, "change a rule"),
-    cfw("DELETE", "rules/{pos}", { pos: 0 }, "delete a rule"),
+    ...firewallCalls("/cluster/firewall", {}, "cluster firewall", "enable, policies", { name: "management", cidr: "10.8.0.0/24" }),
     cfw("POST", "groups", {}, "create a security group"),
-    cfw("GET", "groups/{group}", { group: "webserver" }, "list a security group's rules"),
-    cfw("POST", "groups/{group}", { group: "webserver" }, "add a rule to a security group"),
-    cfw("PUT", "groups/{group}/{pos}", { group: "webserver", pos: 0 }, "change a security group rule"),
-    cfw("DELETE", "groups/{group}/{pos}", { group: "webserver", pos: 0 }, "delete a security group rule"),
-    cfw("DELETE", "groups/{group}", { group: "webserver" }, "delete a security group"),
-    cfw("GET", "ipset", {}, "list IP sets"),
-    cfw("POST", "ipset", { name: "management" }, "create an IP set"),
-    cfw("GET", "ipset/{name}", { name: "management" }, "read an IP set"),
-    cfw("POST", "ipset/{name}", { name: "management" }, "add an address"),
-    cfw("DELETE", "ipset/{name}/{cidr}", { name: "management", cidr: "10.8.0.0/24" }, "remove an address"),
-    cfw("DELETE", "ipset/{name}", { name: "management" }, "delete an IP set"),
+    cfw("GET", "groups/{group}", group, "list a security group's rules"),
+    cfw("POST", "groups/{group}", group, "add a rule to a security group"),
+    cfw("PUT", "groups/{group}/{pos}", { ...group, pos: 0 }, "change a security group rule"),
+    cfw("DELETE", "groups/{group}/{pos}", { ...group, pos: 0 }, "delete a security group rule"),
+    cfw("DELETE", "groups/{group}", group, "delete a security group"),
     cfw("GET", "aliases", {}, "list aliases"),
     cfw("POST", "aliases", {}, "create an alias"),
-    cfw("GET", "aliases/{name}", { name: "lan" }, "read an alias"),
-    cfw("PUT", "aliases/{name}", { name: "lan" }, "change an alias"),
-    cfw("DELETE", "aliases/{name}", { name: "lan" }, "delete an alias"),
+    cfw("GET", "aliases/{name}", alias, "read an alias"),
+    cfw("PUT", "aliases/{name}", alias, "change an alias"),
+    cfw("DELETE", "aliases/{name}", alias, "delete an alias"),
   );
   return calls;
 }
@@ -575,7 +461,7 @@ export interface DerivedScope {
   readonly required: PrivilegeMap;
   /** Every requirement with the call that has it (for explanations). */
   readonly requirements: readonly Requirement[];
-  /** Roles, each exactly the union of what is needed on the paths its ACL entries reach. */
+  /** Roles, one per distinct privilege set: each exactly what every ACL entry holding it needs on the paths that entry reaches. */
   readonly roles: readonly PveRole[];
   readonly acl: readonly AclEntry[];
   /** Required ACL path → path of the ACL entry that grants it. */
@@ -603,29 +489,48 @@ export function aclEntryReaches(entry: Pick<AclEntry, "path" | "propagate">, tar
 /**
  * Evaluates a scope: the privileges its calls need, and the roles that grant them through its ACL
  * entries. Every needed path must be reached by exactly one entry (so nothing depends on PVE's
- * override order between a path and its parents), and every entry must be needed.
+ * override order between a path and its parents), and every entry must be needed. A role is what
+ * its entries need: entries holding the same role must need exactly the same privileges (else one
+ * would get privileges it does not need), and no two roles may hold the same privileges.
  */
 export function deriveScope(def: ScopeDefinition, schema: PveApiSchema): DerivedScope {
   const requirements = allRequirements(def.calls, schema);
   const required = privilegeMapOf(requirements);
   const grantedBy: Record<string, string> = {};
-  const rolePrivileges = new Map<string, Set<string>>();
-  const used = new Set<AclEntry>();
-  for (const entry of def.acl) if (!rolePrivileges.has(entry.role)) rolePrivileges.set(entry.role, new Set());
+  const needs = new Map<AclEntry, Set<string>>(def.acl.map((e) => [e, new Set<string>()]));
   for (const [aclPath, privileges] of Object.entries(required)) {
     const reaching = def.acl.filter((e) => aclEntryReaches(e, aclPath, def.poolMembers));
     if (reaching.length !== 1) throw new ScopeDerivationError(def.name, `${aclPath} (${privileges.join(", ")}) is reached by ${reaching.length === 0 ? "no ACL entry" : `${reaching.length} ACL entries: ${reaching.map((e) => e.path).join(", ")}`}`);
     const [entry] = reaching as [AclEntry];
-    used.add(entry);
     grantedBy[aclPath] = entry.path;
-    const set = rolePrivileges.get(entry.role) ?? new Set<string>();
-    for (const p of privileges) set.add(p);
-    rolePrivileges.set(entry.role, set);
+    for (const p of privileges) needs.get(entry)!.add(p);
   }
-  const unused = def.acl.filter((e) => !used.has(e));
+  const unused = def.acl.filter((e) => needs.get(e)!.size === 0);
   if (unused.length > 0) throw new ScopeDerivationError(def.name, `ACL entries no call needs: ${unused.map((e) => `${e.path} (${e.role})`).join(", ")}`);
-  const roles = [...rolePrivileges.entries()].map(([name, set]) => ({ name, privileges: [...set].sort() })).sort((a, b) => a.name.localeCompare(b.name));
-  return { name: def.name, tokenId: def.tokenId, required, requirements, roles, acl: def.acl, grantedBy };
+  const roles = new Map<string, { privileges: string[]; path: string }>();
+  for (const entry of def.acl) {
+    const privileges = [...needs.get(entry)!].sort();
+    const seen = roles.get(entry.role);
+    if (seen === undefined) roles.set(entry.role, { privileges, path: entry.path });
+    else if (seen.privileges.join() !== privileges.join()) {
+      throw new ScopeDerivationError(def.name, `role ${entry.role} is granted on ${seen.path}, which needs ${seen.privileges.join(", ")}, and on ${entry.path}, which needs ${privileges.join(", ")}: give each privilege set its own role`);
+    }
+  }
+  const bySet = new Map<string, string>();
+  for (const [name, { privileges }] of roles) {
+    const twin = bySet.get(privileges.join());
+    if (twin !== undefined) throw new ScopeDerivationError(def.name, `roles ${twin} and ${name} hold the same privileges (${privileges.join(", ")}): use one role`);
+    bySet.set(privileges.join(), name);
+  }
+  return {
+    name: def.name,
+    tokenId: def.tokenId,
+    required,
+    requirements,
+    roles: [...roles].map(([name, { privileges }]) => ({ name, privileges })).sort((a, b) => a.name.localeCompare(b.name)),
+    acl: def.acl,
+    grantedBy,
+  };
 }
 
 function customerPoolMembers(facts: ClusterFacts): ScopeDefinition["poolMembers"] {
@@ -667,6 +572,26 @@ export function customerScope(facts: ClusterFacts): ScopeDefinition {
   };
 }
 
+/**
+ * The role of each kind of infrastructure guest: the calls of one kind need the same privileges on
+ * every guest of that kind, and different kinds need different ones (deriveScope refuses a role
+ * whose entries need different privileges, and two roles with the same).
+ */
+const INFRA_GUEST_ROLES = {
+  container: { role: "NodepointInfraContainers", label: "container" },
+  vm: { role: "NodepointInfraVms", label: "VM" },
+  "cloud-init": { role: "NodepointInfraCloudInitTemplates", label: "cloud-init template" },
+  iso: { role: "NodepointInfraIsoTemplates", label: "ISO template" },
+} as const;
+
+/** One ACL entry per infrastructure guest, ascending by VMID, each with the role of its kind. */
+function infraGuestEntries(facts: ClusterFacts): AclEntry[] {
+  const guests = [...facts.containers.map((g) => ({ ...g, kind: "container" as const })), ...facts.vms.map((g) => ({ ...g, kind: g.template ?? ("vm" as const) }))];
+  return guests
+    .sort((a, b) => a.vmid - b.vmid)
+    .map((g) => ({ path: `/vms/${g.vmid}`, role: INFRA_GUEST_ROLES[g.kind].role, propagate: false, why: `infrastructure ${INFRA_GUEST_ROLES[g.kind].label} ${g.vmid} ${g.name}` }));
+}
+
 /** The infrastructure token. */
 export function infraScope(facts: ClusterFacts): ScopeDefinition {
   const guests = [...facts.containers, ...facts.vms];
@@ -684,9 +609,10 @@ export function infraScope(facts: ClusterFacts): ScopeDefinition {
     calls: infraCalls(facts),
     poolMembers: customerPoolMembers(facts),
     acl: [
-      { path: "/", role: "NodepointInfraCluster", propagate: false, why: `${sysModify.join(", ")} (Sys.Modify); HA ${facts.ha.mode} and HA resources (Sys.Console); cluster reads (Sys.Audit)` },
+      // The why names no HA mode: a rule and a group need the same, so the file does not depend on it (clusterFactsHash).
+      { path: "/", role: "NodepointInfraCluster", propagate: false, why: `${sysModify.join(", ")} (Sys.Modify); HA placement and HA resources (Sys.Console); cluster reads (Sys.Audit)` },
       { path: "/nodes", role: "NodepointInfraNodes", propagate: true, why: "download-url and query-url-metadata on every node (Sys.AccessNetwork)" },
-      ...infraVmids(facts).map((vmid) => ({ path: `/vms/${vmid}`, role: "NodepointInfraGuests", propagate: false, why: `infrastructure guest ${vmid}` })),
+      ...infraGuestEntries(facts),
       { path: "/storage", role: "NodepointInfraStorage", propagate: true, why: "storage definitions (checked on /storage and /storage/<id>), guest disks, downloads, backup targets" },
       ...(nics.length > 0 ? [{ path: "/sdn/zones/localnetwork", role: "NodepointInfraNetwork", propagate: true, why: `NICs on ${listed(nics.map((n) => `${n.bridge}${n.vlan !== undefined ? ` tag ${n.vlan}` : ""}`))}` }] : []),
       // No propagate: PVE would otherwise extend the entry to the pool's members (customer containers).

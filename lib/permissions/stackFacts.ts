@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parseStackConfig } from "../config/loadStackConfig";
 import type { StackConfig } from "../config/schema";
 import { readStackFile } from "../plan/stackFile";
-import { clusterFactsOf, type ClusterFacts } from "./scopes";
+import { clusterFactsOf, type ClusterFacts } from "./clusterFacts";
 
 /** The project root: where Pulumi.yaml and the stack files are. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");

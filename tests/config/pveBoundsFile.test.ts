@@ -3,14 +3,16 @@
  * derivation from the PVE API schema, and the program must read it without the schema.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import fs, { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import type * as SchemaModule from "../../lib/permissions/pveApiSchema";
 import * as schemaBounds from "../../lib/permissions/pveBounds";
 import { PVE_BOUNDS, patternProblem, pveInt, pveString, regExpOf } from "../../lib/config/pveBounds";
 import { loadPveBounds, PVE_BOUNDS_FILE, pveBoundsFileOf, renderPveBoundsFile } from "../../lib/config/pveBoundsFile";
-import { ROOT } from "../helpers/offlinePlan";
+import { offlinePlan, ROOT } from "../helpers/offlinePlan";
 
 const scratch = mkdtempSync(join(tmpdir(), "pve-bounds-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -41,11 +43,62 @@ describe("the generated file", () => {
     expect(r.status).toBe(0);
   });
 
-  it("the loader reads no schema: its modules import lib/permissions only as types", () => {
-    for (const f of ["lib/config/pveBounds.ts", "lib/config/pveBoundsFile.ts", "lib/config/schema.ts", "lib/customers/schema.ts", "lib/customers/validateCustomers.ts"]) {
-      const imports = readFileSync(join(ROOT, f), "utf8").split("\n").filter((l) => /^import .*permissions\//.test(l));
-      for (const l of imports) expect(l, f).toMatch(/^import type /);
+});
+
+describe("the program runs without ../shared (where the PVE API schema lives)", () => {
+  const SHARED = resolve(ROOT, "..", "shared");
+  const FS_READS = ["readFileSync", "existsSync", "statSync", "lstatSync", "accessSync", "openSync", "readdirSync", "createReadStream", "readFile"] as const;
+
+  /**
+   * Makes every way of reading a file (node:fs, as every module of the program imports it) throw for
+   * a path under ../shared or the schema's directory, and records the attempts. Named imports
+   * (`import { readFileSync } from "node:fs"`) see the spies through syncBuiltinESMExports.
+   */
+  function trapSchemaReads(): { attempts: string[]; restore: () => void } {
+    const attempts: string[] = [];
+    const spies = FS_READS.map((name) => {
+      const real = fs[name] as (...args: unknown[]) => unknown;
+      return vi.spyOn(fs, name).mockImplementation(((file: unknown, ...rest: unknown[]) => {
+        const target = typeof file === "string" || file instanceof URL || Buffer.isBuffer(file) ? resolve(String(file instanceof URL ? file.pathname : file)) : "";
+        if (target.startsWith(`${SHARED}/`) || target.includes("contracts/proxmox-ve")) {
+          attempts.push(`${name} ${target}`);
+          throw new Error(`the program read ${target} (${name})`);
+        }
+        return real.call(fs, file, ...rest);
+      }) as never);
+    });
+    syncBuiltinESMExports();
+    return {
+      attempts,
+      restore: () => {
+        for (const spy of spies) spy.mockRestore();
+        syncBuiltinESMExports();
+      },
+    };
+  }
+
+  it("the trap catches the schema loader itself (so it would catch the program reading it)", async () => {
+    const trap = trapSchemaReads();
+    try {
+      vi.resetModules();
+      const { loadPveApiSchema } = (await import(join(ROOT, "lib", "permissions", "pveApiSchema.ts"))) as typeof SchemaModule;
+      expect(() => loadPveApiSchema()).toThrow(/the program read .*contracts\/proxmox-ve\/api-schema\.json/);
+      expect(trap.attempts.length).toBeGreaterThan(0);
+    } finally {
+      trap.restore();
     }
+  });
+
+  it("the offline plan of prod succeeds with every read under ../shared refused, and tries none", async () => {
+    const trap = trapSchemaReads();
+    try {
+      const plan = await offlinePlan();
+      expect(plan.resources.length).toBeGreaterThan(100);
+      expect(plan.resources.some((r) => r.type === "proxmoxve:index/roleLegacy:RoleLegacy")).toBe(true);
+    } finally {
+      trap.restore();
+    }
+    expect(trap.attempts).toEqual([]);
   });
 });
 

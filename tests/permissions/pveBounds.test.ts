@@ -5,7 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { HA_LIMITS, HA_RESOURCE, ID_FORMATS, namedFormat, QEMU_CORES, QEMU_MEMORY_MIB, QEMU_NAME, LXC_CORES, LXC_CPULIMIT, LXC_DESCRIPTION_MAX_LENGTH, LXC_FIREWALL, LXC_HOSTNAME, LXC_MEMORY_MIB, LXC_NET, LXC_OSTYPES, LXC_PASSWORD_MIN_LENGTH, LXC_SWAP_MIB, perlPatternToRegExp, TAGS, VMID } from "../../lib/permissions/pveBounds";
+import { HA_LIMITS, ID_FORMATS, namedFormat, QEMU_CORES, QEMU_MEMORY_MIB, QEMU_NAME, LXC_CORES, LXC_CPULIMIT, LXC_DESCRIPTION_MAX_LENGTH, LXC_FIREWALL, LXC_HOSTNAME, LXC_MEMORY_MIB, LXC_NET, LXC_OSTYPES, LXC_PASSWORD_MIN_LENGTH, LXC_SWAP_MIB, perlPatternToRegExp, TAGS, VMID } from "../../lib/permissions/pveBounds";
 
 type Node = { path: string; info?: Record<string, { parameters?: { properties?: Record<string, Record<string, unknown>> } }>; children?: Node[] };
 const tree = JSON.parse(readFileSync(path.resolve(__dirname, "..", "..", "..", "shared", "contracts", "proxmox-ve", "api-schema.json"), "utf8")) as Node[];
@@ -115,8 +115,6 @@ describe("tags", () => {
 describe("HA resources, firewall, IDs", () => {
   test("HA resource parameters", () => {
     const ha = props("POST", "/cluster/ha/resources");
-    expect(HA_RESOURCE).toEqual({ states: ha["state"]?.["enum"], maxRestartMin: ha["max_restart"]?.["minimum"], maxRelocateMin: ha["max_relocate"]?.["minimum"], commentMaxLength: ha["comment"]?.["maxLength"] });
-    expect(HA_RESOURCE.states).toEqual(["started", "stopped", "enabled", "disabled", "ignored"]);
     expect(HA_LIMITS).toEqual({ maxRestart: { min: ha["max_restart"]?.["minimum"], max: ha["max_restart"]?.["maximum"] }, maxRelocate: { min: ha["max_relocate"]?.["minimum"], max: ha["max_relocate"]?.["maximum"] } });
     expect(HA_LIMITS).toEqual({ maxRestart: { min: 0, max: undefined }, maxRelocate: { min: 0, max: undefined } });
   });

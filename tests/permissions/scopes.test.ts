@@ -1,16 +1,15 @@
 import { describe, expect, test } from "vitest";
+import { accessScopesFileOf, loadAccessScopes, renderAccessScopesFile, type AccessScope } from "../../lib/permissions/accessScopes";
+import { type ClusterFacts, clusterFactsHash, clusterFactsOf, infraVmids } from "../../lib/permissions/clusterFacts";
 import { loadPveApiSchema } from "../../lib/permissions/pveApiSchema";
-import { callRequirements, privilegeMapOf, requiredPrivileges, type ApiCall } from "../../lib/permissions/requiredPrivileges";
+import { requiredPrivileges, type ApiCall } from "../../lib/permissions/requiredPrivileges";
 import {
   aclEntryReaches,
-  type ClusterFacts,
-  clusterFactsOf,
   customerHaCalls,
   customerScope as customerScopeOf,
   deriveScope,
   deriveScopes,
   infraScope as infraScopeOf,
-  infraVmids,
   ScopeDerivationError,
   type DerivedScope,
   type ScopeDefinition,
@@ -30,6 +29,65 @@ const CUSTOMER_VMIDS = prod.customer.vmids;
 const VM_GUEST = ["VM.Allocate", "VM.Audit", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.PowerMgmt"];
 const QEMU_SERVICE = ["VM.Allocate", "VM.Audit", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.HWType", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.Migrate", "VM.PowerMgmt"];
 const QEMU_TEMPLATE = ["VM.Allocate", "VM.Audit", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.HWType", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"];
+const CLOUD_INIT_TEMPLATE = [...QEMU_TEMPLATE, "VM.Config.Cloudinit"].sort();
+const ISO_TEMPLATE = [...QEMU_TEMPLATE, "VM.Config.CDROM"].sort();
+
+/**
+ * What prod's infrastructure token needs, per ACL path, written out: a privilege missing here or one
+ * more than the calls need fails the tests below (the derivation, and the generated file deployed).
+ */
+const INFRA_REQUIRED = {
+  "/": ["Sys.Audit", "Sys.Console", "Sys.Modify"],
+  "/nodes/node1": ["Sys.AccessNetwork"],
+  "/nodes/node2": ["Sys.AccessNetwork"],
+  "/nodes/node3": ["Sys.AccessNetwork"],
+  "/pool/customers": ["Pool.Allocate", "Pool.Audit"],
+  "/sdn/zones/localnetwork/vmbr0": ["SDN.Use"],
+  "/sdn/zones/localnetwork/vmbr1": ["SDN.Use"],
+  "/sdn/zones/localnetwork/vmbr2/1203": ["SDN.Use"],
+  "/storage": ["Datastore.Allocate"],
+  "/storage/backup": ["Datastore.Allocate"],
+  "/storage/local": ["Datastore.Allocate", "Datastore.AllocateTemplate", "Datastore.Audit"],
+  "/storage/local-lvm": ["Datastore.Allocate", "Datastore.AllocateSpace"],
+  "/storage/local-zfs": ["Datastore.Allocate", "Datastore.AllocateSpace"],
+  "/vms/100": QEMU_SERVICE,
+  "/vms/10001": VM_GUEST,
+  "/vms/102": VM_GUEST,
+  "/vms/107": QEMU_SERVICE,
+  "/vms/201": QEMU_SERVICE,
+  "/vms/8000": CLOUD_INIT_TEMPLATE,
+  "/vms/9000": ISO_TEMPLATE,
+};
+
+/** Prod's ACL entries, written out: path → role and the privileges it grants there (with propagate, below it too). */
+const INFRA_GRANTS: Record<string, { role: string; propagate: boolean; privileges: readonly string[] }> = {
+  "/": { role: "NodepointInfraCluster", propagate: false, privileges: ["Sys.Audit", "Sys.Console", "Sys.Modify"] },
+  "/nodes": { role: "NodepointInfraNodes", propagate: true, privileges: ["Sys.AccessNetwork"] },
+  "/pool/customers": { role: "NodepointInfraPool", propagate: false, privileges: ["Pool.Allocate", "Pool.Audit"] },
+  "/sdn/zones/localnetwork": { role: "NodepointInfraNetwork", propagate: true, privileges: ["SDN.Use"] },
+  "/storage": { role: "NodepointInfraStorage", propagate: true, privileges: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"] },
+  // One role per kind of guest, each exactly what that guest's calls need (INFRA_REQUIRED).
+  "/vms/100": { role: "NodepointInfraVms", propagate: false, privileges: QEMU_SERVICE },
+  "/vms/102": { role: "NodepointInfraContainers", propagate: false, privileges: VM_GUEST },
+  "/vms/107": { role: "NodepointInfraVms", propagate: false, privileges: QEMU_SERVICE },
+  "/vms/201": { role: "NodepointInfraVms", propagate: false, privileges: QEMU_SERVICE },
+  "/vms/8000": { role: "NodepointInfraCloudInitTemplates", propagate: false, privileges: CLOUD_INIT_TEMPLATE },
+  "/vms/9000": { role: "NodepointInfraIsoTemplates", propagate: false, privileges: ISO_TEMPLATE },
+  "/vms/10001": { role: "NodepointInfraContainers", propagate: false, privileges: VM_GUEST },
+};
+
+const CUSTOMER_GRANTS: typeof INFRA_GRANTS = {
+  "/pool/customers": { role: "NodepointCustomerGuests", propagate: true, privileges: VM_GUEST },
+  "/sdn/zones/localnetwork/vmbr0": { role: "NodepointCustomerLan", propagate: false, privileges: ["SDN.Use"] },
+  "/storage/global-lvm": { role: "NodepointCustomerDisks", propagate: false, privileges: ["Datastore.AllocateSpace"] },
+  "/storage/local": { role: "NodepointCustomerTemplates", propagate: false, privileges: ["Datastore.Audit"] },
+};
+
+/** An access scope as deployed: ACL path → role, propagate and the role's privileges. */
+function grantsOf(scope: AccessScope): typeof INFRA_GRANTS {
+  const roles = new Map(scope.roles.map((r) => [r.name, r.privileges]));
+  return Object.fromEntries(scope.acl.map((e) => [e.path, { role: e.role, propagate: e.propagate, privileges: roles.get(e.role) ?? [] }]));
+}
 
 describe("(a) derived privileges, written out", () => {
   test("customer scope", () => {
@@ -56,44 +114,37 @@ describe("(a) derived privileges, written out", () => {
   });
 
   test("infrastructure scope", () => {
-    expect(infra.required).toEqual({
-      "/": ["Sys.Audit", "Sys.Console", "Sys.Modify"],
-      "/nodes/node1": ["Sys.AccessNetwork"],
-      "/nodes/node2": ["Sys.AccessNetwork"],
-      "/nodes/node3": ["Sys.AccessNetwork"],
-      "/pool/customers": ["Pool.Allocate", "Pool.Audit"],
-      "/sdn/zones/localnetwork/vmbr0": ["SDN.Use"],
-      "/sdn/zones/localnetwork/vmbr1": ["SDN.Use"],
-      "/sdn/zones/localnetwork/vmbr2/1203": ["SDN.Use"],
-      "/storage": ["Datastore.Allocate"],
-      "/storage/backup": ["Datastore.Allocate"],
-      "/storage/local": ["Datastore.Allocate", "Datastore.AllocateTemplate", "Datastore.Audit"],
-      "/storage/local-lvm": ["Datastore.Allocate", "Datastore.AllocateSpace"],
-      "/storage/local-zfs": ["Datastore.Allocate", "Datastore.AllocateSpace"],
-      "/vms/100": QEMU_SERVICE,
-      "/vms/10001": VM_GUEST,
-      "/vms/102": VM_GUEST,
-      "/vms/107": QEMU_SERVICE,
-      "/vms/201": QEMU_SERVICE,
-      "/vms/8000": [...QEMU_TEMPLATE, "VM.Config.Cloudinit"].sort(),
-      "/vms/9000": [...QEMU_TEMPLATE, "VM.Config.CDROM"].sort(),
-    });
+    expect(infra.required).toEqual(INFRA_REQUIRED);
     expect(infra.roles).toEqual([
+      { name: "NodepointInfraCloudInitTemplates", privileges: CLOUD_INIT_TEMPLATE },
       { name: "NodepointInfraCluster", privileges: ["Sys.Audit", "Sys.Console", "Sys.Modify"] },
-      { name: "NodepointInfraGuests", privileges: ["VM.Allocate", "VM.Audit", "VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Cloudinit", "VM.Config.Disk", "VM.Config.HWType", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.Migrate", "VM.PowerMgmt"] },
+      { name: "NodepointInfraContainers", privileges: VM_GUEST },
+      { name: "NodepointInfraIsoTemplates", privileges: ISO_TEMPLATE },
       { name: "NodepointInfraNetwork", privileges: ["SDN.Use"] },
       { name: "NodepointInfraNodes", privileges: ["Sys.AccessNetwork"] },
       { name: "NodepointInfraPool", privileges: ["Pool.Allocate", "Pool.Audit"] },
       { name: "NodepointInfraStorage", privileges: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"] },
+      { name: "NodepointInfraVms", privileges: QEMU_SERVICE },
     ]);
     expect(infra.acl.map(({ path: p, role, propagate }) => ({ path: p, role, propagate }))).toEqual([
       { path: "/", role: "NodepointInfraCluster", propagate: false },
       { path: "/nodes", role: "NodepointInfraNodes", propagate: true },
-      ...[100, 102, 107, 201, 8000, 9000, 10001].map((id) => ({ path: `/vms/${id}`, role: "NodepointInfraGuests", propagate: false })),
+      ...[100, 102, 107, 201, 8000, 9000, 10001].map((id) => ({ path: `/vms/${id}`, role: INFRA_GRANTS[`/vms/${id}`]!.role, propagate: false })),
       { path: "/storage", role: "NodepointInfraStorage", propagate: true },
       { path: "/sdn/zones/localnetwork", role: "NodepointInfraNetwork", propagate: true },
       { path: "/pool/customers", role: "NodepointInfraPool", propagate: false },
     ]);
+  });
+
+  test("each infrastructure guest's role holds exactly what that guest's calls need: CTs 102 and 10001 get no VM.Migrate, HWType, Cloudinit or CDROM", () => {
+    for (const vmid of INFRA_VMIDS) {
+      const entry = infra.acl.find((e) => e.path === `/vms/${vmid}`);
+      expect(infra.roles.find((r) => r.name === entry?.role)?.privileges, `/vms/${vmid}`).toEqual(infra.required[`/vms/${vmid}`]);
+    }
+    for (const ct of ["/vms/102", "/vms/10001"]) {
+      const role = infra.roles.find((r) => r.name === infra.acl.find((e) => e.path === ct)?.role);
+      for (const p of ["VM.Migrate", "VM.Config.HWType", "VM.Config.Cloudinit", "VM.Config.CDROM"]) expect(role?.privileges, `${ct} ${p}`).not.toContain(p);
+    }
   });
 
   test("every privilege named is one PVE knows", () => {
@@ -108,14 +159,21 @@ describe("(b) the customer token stays out of the infrastructure", () => {
     expect(allCustomerPrivileges(customer)).not.toContain("Sys.Modify");
   });
 
-  test("no ACL entry and no needed path on an infrastructure VMID", () => {
+  test("no ACL entry, no needed path, and no entry reaching by path or propagation, on an infrastructure VMID", () => {
     expect(INFRA_VMIDS).toEqual([100, 102, 107, 201, 8000, 9000, 10001]);
     for (const vmid of INFRA_VMIDS) {
       expect(customer.acl.map((e) => e.path)).not.toContain(`/vms/${vmid}`);
       expect(Object.keys(customer.required)).not.toContain(`/vms/${vmid}`);
-      // and no customer ACL entry reaches it, through propagation or the pool
-      for (const entry of customer.acl) expect(aclEntryReaches(entry, `/vms/${vmid}`, customerScope().poolMembers)).toBe(false);
+      // Pool membership is not modelled here: tests/access.test.ts checks it on the plan's guests.
+      for (const entry of customer.acl) expect(aclEntryReaches(entry, `/vms/${vmid}`)).toBe(false);
     }
+  });
+
+  test("infrastructure guests are created in no pool, so the customer pool entry never reaches them", () => {
+    const creates = infraScope().calls.filter((c) => c.method === "POST" && (c.path === "/nodes/{node}/lxc" || c.path === "/nodes/{node}/qemu"));
+    expect(creates.map((c) => c.params["vmid"]).sort()).toEqual([...INFRA_VMIDS].map(Number).sort());
+    for (const c of creates) expect(c.params["pool"], String(c.params["vmid"])).toBeUndefined();
+    expect(customerScope().calls.find((c) => c.method === "POST" && c.path === "/nodes/{node}/lxc")?.params["pool"]).toBe(CUSTOMER_POOL);
   });
 
   test("guest privileges only through the pool; no entry on /vms, /nodes or /storage as a whole", () => {
@@ -231,33 +289,25 @@ describe("(c) the infrastructure token needs Sys.Modify on /", () => {
 });
 
 describe("(d) no unneeded privilege", () => {
-  const key = (p: string, priv: string) => `${p} ${priv}`;
-  const pairs = (m: Readonly<Record<string, readonly string[]>>) => new Set(Object.entries(m).flatMap(([p, privs]) => privs.map((x) => key(p, x))));
+  test("the generated roles file (what is deployed) grants exactly the privileges written out above, path by path", () => {
+    const [fileInfra, fileCustomer] = loadAccessScopes(stackConfigOf("prod"), "prod") as [AccessScope, AccessScope];
+    expect(grantsOf(fileInfra)).toEqual(INFRA_GRANTS);
+    expect(grantsOf(fileCustomer)).toEqual(CUSTOMER_GRANTS);
+    // An entry without propagate grants on its path only: there, what it grants is what is needed.
+    for (const [p, grant] of Object.entries(INFRA_GRANTS)) if (!grant.propagate && p in INFRA_REQUIRED) expect(grant.privileges, p).toEqual(INFRA_REQUIRED[p as keyof typeof INFRA_REQUIRED]);
+  });
 
-  for (const def of [infraScope(), customerScope()]) {
-    test(`${def.name}: removing any one call drops exactly the privileges only it needs`, () => {
-      const perCall = def.calls.map((c) => pairs(privilegeMapOf(callRequirements(c, schema))));
-      const full = pairs(requiredPrivileges(def.calls, schema));
-      def.calls.forEach((_, i) => {
-        const others = def.calls.filter((__, j) => j !== i);
-        const reduced = pairs(requiredPrivileges(others, schema));
-        const onlyThis = [...(perCall[i] ?? [])].filter((p) => !perCall.some((s, j) => j !== i && s.has(p)));
-        for (const p of onlyThis) expect(reduced.has(p)).toBe(false);
-        for (const p of full) if (!onlyThis.includes(p)) expect(reduced.has(p)).toBe(true);
-      });
-    });
+  test("a role given to guests that need different privileges is refused", () => {
+    const def = infraScope();
+    const oneRole: ScopeDefinition = { ...def, acl: def.acl.map((e) => (e.path.startsWith("/vms/") ? { ...e, role: "NodepointInfraGuests" } : e)) };
+    expect(() => deriveScope(oneRole, schema)).toThrow(/role NodepointInfraGuests is granted on \/vms\/100, which needs .*VM.Migrate.*, and on \/vms\/102, which needs .*: give each privilege set its own role/);
+  });
 
-    test(`${def.name}: every role privilege is needed by a call on a path its ACL entries grant`, () => {
-      const derived = deriveScope(def, schema);
-      for (const role of derived.roles) {
-        const paths = Object.entries(derived.grantedBy).filter(([, entry]) => derived.acl.some((e) => e.path === entry && e.role === role.name)).map(([p]) => p);
-        for (const privilege of role.privileges) {
-          const needers = derived.requirements.filter((r) => r.privilege === privilege && paths.includes(r.aclPath));
-          expect(needers.length, `${role.name} ${privilege}`).toBeGreaterThan(0);
-        }
-      }
-    });
-  }
+  test("two roles with the same privileges are refused", () => {
+    const def = infraScope();
+    const split: ScopeDefinition = { ...def, acl: def.acl.map((e) => (e.path === "/vms/107" ? { ...e, role: "NodepointInfraPaymenter" } : e)) };
+    expect(() => deriveScope(split, schema)).toThrow(/roles NodepointInfraPaymenter and NodepointInfraVms hold the same privileges|roles NodepointInfraVms and NodepointInfraPaymenter hold the same privileges/);
+  });
 
   test("customer: an ACL entry on / would be refused as unneeded", () => {
     const def = customerScope();
@@ -369,16 +419,15 @@ describe("every stack: nothing assumes prod's cluster", () => {
       const derived = deriveScopes(schema, facts);
       const vmids = infraVmids(facts);
 
-      test("customer scope: no Sys.*, nothing on `/`, nothing on or reaching an infrastructure VMID", () => {
+      test("customer scope: no Sys.*, nothing on `/`, nothing on an infrastructure VMID or reaching it by path or propagation", () => {
         const c = derived.customer;
         expect(c.acl.map((e) => e.path)).not.toContain("/");
         expect(c.required["/"]).toBeUndefined();
         expect([...Object.values(c.required).flat(), ...c.roles.flatMap((r) => r.privileges)].filter((p) => p.startsWith("Sys."))).toEqual([]);
         expect(vmids.length).toBeGreaterThan(0);
-        const members = customerScopeOf(facts).poolMembers;
         for (const vmid of vmids) {
           expect(Object.keys(c.required)).not.toContain(`/vms/${vmid}`);
-          for (const entry of c.acl) expect(aclEntryReaches(entry, `/vms/${vmid}`, members), `${entry.path} -> ${vmid}`).toBe(false);
+          for (const entry of c.acl) expect(aclEntryReaches(entry, `/vms/${vmid}`), `${entry.path} -> ${vmid}`).toBe(false);
         }
         expect(c.acl.filter((e) => e.path.startsWith("/vms"))).toEqual([]);
         expect(c.acl.find((e) => e.path === `/pool/${facts.customer.pool}`)?.propagate).toBe(true);
@@ -399,6 +448,13 @@ describe("every stack: nothing assumes prod's cluster", () => {
 
       test("every role privilege is one PVE knows", () => {
         for (const scope of [derived.infra, derived.customer]) for (const role of scope.roles) for (const p of role.privileges) expect(schema.knownPrivileges).toContain(p);
+      });
+
+      test("the HA mode, left out of the facts' fingerprint, changes nothing in the generated file", () => {
+        const config = structuredClone(stackConfigOf(stack));
+        const flipped = clusterFactsOf({ ...config, ha: { ...config.ha, mode: config.ha.mode === "rule" ? "group" : "rule" } });
+        expect(clusterFactsHash(flipped)).toBe(clusterFactsHash(facts));
+        expect(renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, flipped), flipped))).toBe(renderAccessScopesFile(accessScopesFileOf(derived, facts)));
       });
     });
   }
