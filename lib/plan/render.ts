@@ -53,6 +53,28 @@ export function keyFigures(r: RecordedResource): string {
       push("", i["resourceId"]);
       push("nodes=", Array.isArray(i["nodes"]) ? (i["nodes"] as string[]).join(",") : undefined);
       break;
+    case "NpmProxyHost":
+      push("", `${String(i["domain"])} -> ${String(i["forwardHost"])}:${String(i["forwardPort"])}`);
+      push("ssl-forced=", i["sslForced"]);
+      break;
+    case "OptionsLegacy":
+      push("ct=", i["containerId"] ?? i["vmId"]);
+      push("in=", i["inputPolicy"]);
+      push("out=", i["outputPolicy"]);
+      break;
+    case "RulesLegacy":
+    case "GroupLegacy":
+      push("rules=", Array.isArray(i["rules"]) ? (i["rules"] as Array<Record<string, unknown>>).map((r) => r["securityGroup"] ?? `${String(r["type"])} ${String(r["proto"])}/${String(r["dport"])} from ${String(r["source"])}`).join("; ") : undefined);
+      break;
+    case "Command":
+      push("triggers=", Array.isArray(i["triggers"]) ? (i["triggers"] as unknown[]).join(",") : undefined);
+      break;
+    case "RoleLegacy":
+      push("", Array.isArray(i["privileges"]) ? `${(i["privileges"] as unknown[]).length} privileges` : undefined);
+      break;
+    case "Acl":
+      push("", `${String(i["path"])} ${String(i["roleId"])} -> ${String(i["tokenId"] ?? i["userId"] ?? i["groupId"])}`);
+      break;
     default:
       break;
   }
