@@ -23,13 +23,11 @@ import { StoragePools } from "./components/StoragePools";
 import { Templates } from "./components/Templates";
 import { WordPressSite } from "./components/WordPressSite";
 import { prefixLength } from "./lib/net/ipv4";
-import { capacityReport } from "./lib/planning/capacity";
-import { customerAllocation } from "./lib/customers/validateCustomers";
 import { loadAccessScopes } from "./lib/permissions/accessScopes";
 import { loadPlatformInputs } from "./lib/platformInputs";
 import { createAccessProvider, createProviders } from "./lib/providers";
 
-const { config, topology, secrets, customers } = loadPlatformInputs();
+const { config, secrets, customers, capacity: capacityOfCluster } = loadPlatformInputs();
 
 // Users, tokens, roles and ACLs, from the roles derived at build time for this stack's cluster
 // (lib/permissions/roles.<stack>.generated.json),
@@ -98,7 +96,7 @@ ha.bindResources(sites.flatMap((s) => (s.haResource ? [s.haResource] : [])));
 /** Cluster facts: node names and the quorum the cluster needs. */
 export const clusterInfo = { name: config.cluster.name, nodes: cluster.names, quorum: cluster.quorum };
 /** Allocated vs capacity per node and storage pool (what `npm run plan` tabulates). */
-export const capacity = capacityReport(topology.nodes, topology.pools, [...topology.infraAllocations, ...customers.map(customerAllocation)]);
+export const capacity = capacityOfCluster;
 /** Per customer: site URL, IP, VMID, node, state, admin user and (secret) admin password. */
 export const sitesBySlug = Object.fromEntries(
   sites.map((s, i) => [customers[i]!.slug, { url: s.url, adminUrl: `${s.url}wp-admin/`, ip: s.ip, vmId: s.vmId, node: s.node, state: s.state, adminUser: s.adminUser, adminPassword: s.adminPassword }]),

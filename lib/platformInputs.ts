@@ -8,6 +8,7 @@ import { topologyOf, type Topology } from "./config/topology";
 import { InvalidInputError } from "./errors";
 import { loadCustomerFiles } from "./customers/loadCustomers";
 import type { Customer } from "./customers/schema";
+import type { CapacityReport } from "./planning/capacity";
 import { validateCustomers, type PreviousPlacement } from "./customers/validateCustomers";
 import { previousPlacements } from "./customers/previousPlacements";
 
@@ -17,6 +18,8 @@ export interface PlatformInputs {
   topology: Topology;
   secrets: Secrets;
   customers: Customer[];
+  /** Allocated vs capacity per node and storage pool, customers included. */
+  capacity: CapacityReport;
 }
 
 /** Where the committed desired state of a stack lives (written by `npm run plan -- --json`). */
@@ -46,7 +49,7 @@ export function loadPlatformInputs(root: string = process.cwd()): PlatformInputs
   const validated = validateCustomers(config, topology, loaded.files, previous, stackFileName(stack));
   problems.push(...validated.problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
-  return { config, topology, secrets, customers: validated.customers };
+  return { config, topology, secrets, customers: validated.customers, capacity: validated.capacity };
 }
 
 function readPrevious(path: string): Map<string, PreviousPlacement> {

@@ -2,10 +2,10 @@ import type { StackConfig } from "../config/schema";
 import type { Topology } from "../config/topology";
 import type { InputProblem } from "../errors";
 import { allocateIp, allocateVmid } from "../planning/allocation";
-import { capacityReport, placeGuest } from "../planning/capacity";
+import { placeGuest } from "../planning/capacity";
 import type { ParsedCustomerFile } from "./loadCustomers";
 import { SLUG_PATTERN, type CustomerFile } from "./schema";
-import { customerAllocation, validateCustomers, zoneOf } from "./validateCustomers";
+import { validateCustomers, zoneOf } from "./validateCustomers";
 
 export interface AddCustomerRequest {
   slug: string;
@@ -45,8 +45,7 @@ export function planNewCustomer(config: StackConfig, topology: Topology, existin
   const ha = request.ha ?? plan.ha;
   let node = request.node;
   if (!node) {
-    const existingCustomers = validateCustomers(config, topology, existing).customers;
-    const report = capacityReport(topology.nodes, topology.pools, [...topology.infraAllocations, ...existingCustomers.map(customerAllocation)]);
+    const report = validateCustomers(config, topology, existing).capacity;
     const candidates = topology.customerNodes.filter((n) => !ha || n in config.ha.nodes);
     node = placeGuest(report, candidates, { memoryMiB: plan.memoryMiB, diskGiB: plan.diskGiB, storage: config.customerPools.storage }, config.customerPools.overcommit);
     if (!node) return fail("node", `no customer node (${candidates.join(", ")}) has room for ${plan.memoryMiB} MiB and ${plan.diskGiB} GiB on ${config.customerPools.storage}`);

@@ -3,7 +3,7 @@ import { PVE_BOUNDS, patternProblem } from "../config/pveBounds";
 import type { Topology } from "../config/topology";
 import type { InputProblem } from "../errors";
 import { cidrContains, ipToInt } from "../net/ipv4";
-import { capacityExcesses, capacityReport, type GuestAllocation } from "../planning/capacity";
+import { capacityExcesses, capacityReport, type CapacityReport, type GuestAllocation } from "../planning/capacity";
 import type { ParsedCustomerFile } from "./loadCustomers";
 import { customerTags, type Customer, type ReplacingField } from "./schema";
 
@@ -13,6 +13,8 @@ export type PreviousPlacement = Partial<Record<ReplacingField, string | number>>
 export interface CustomerValidation {
   customers: Customer[];
   problems: InputProblem[];
+  /** Allocated vs capacity with every valid customer counted (what the capacity check judged). */
+  capacity: CapacityReport;
 }
 
 /** The zone a domain lies in (longest match), or undefined. */
@@ -140,13 +142,13 @@ export function validateCustomers(
     }
   }
 
-  if (problems.length === 0) problems.push(...capacityProblems(topology, customers, config.customerPools.overcommit, stackFile));
-  return { customers, problems };
+  const capacity = capacityReport(topology.nodes, topology.pools, [...topology.infraAllocations, ...customers.map(customerAllocation)]);
+  if (problems.length === 0) problems.push(...capacityProblems(capacity, customers, config.customerPools.overcommit, stackFile));
+  return { customers, problems, capacity };
 }
 
 /** Over-capacity nodes and pools, each attributed to the last customer file (by slug) that lands there. */
-function capacityProblems(topology: Topology, customers: readonly Customer[], overcommit: { memory: number; storage: number }, stackFile: string): InputProblem[] {
-  const report = capacityReport(topology.nodes, topology.pools, [...topology.infraAllocations, ...customers.map(customerAllocation)]);
+function capacityProblems(report: CapacityReport, customers: readonly Customer[], overcommit: { memory: number; storage: number }, stackFile: string): InputProblem[] {
   return capacityExcesses(report, overcommit).map((x) => {
     const [pool, scope] = x.where.split("@");
     const last = [...customers].reverse().find((c) => (x.kind === "memory" ? c.node === x.where : c.storage === pool && (scope === "shared" || c.node === scope)));
