@@ -14,9 +14,10 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { PVE_API_SCHEMA_PATH } from "../contracts";
 
-/** `../shared/contracts/proxmox-ve/api-schema.json`, resolved from the project root (this file is in lib/permissions). */
-export const DEFAULT_SCHEMA_PATH = path.resolve(__dirname, "..", "..", "..", "shared", "contracts", "proxmox-ve", "api-schema.json");
+/** The vendored `contracts/proxmox-ve/api-schema.json` (see contracts/README.md). */
+export const DEFAULT_SCHEMA_PATH = PVE_API_SCHEMA_PATH;
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "DELETE"] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];

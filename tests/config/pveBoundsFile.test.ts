@@ -45,13 +45,14 @@ describe("the generated file", () => {
 
 });
 
-describe("the program runs without ../shared (where the PVE API schema lives)", () => {
+describe("the program runs without the contracts (where the PVE API schema lives)", () => {
+  const CONTRACTS = resolve(ROOT, "contracts");
   const SHARED = resolve(ROOT, "..", "shared");
   const FS_READS = ["readFileSync", "existsSync", "statSync", "lstatSync", "accessSync", "openSync", "readdirSync", "createReadStream", "readFile"] as const;
 
   /**
    * Makes every way of reading a file (node:fs, as every module of the program imports it) throw for
-   * a path under ../shared or the schema's directory, and records the attempts. Named imports
+   * a path under contracts/ (or ../shared), and records the attempts. Named imports
    * (`import { readFileSync } from "node:fs"`) see the spies through syncBuiltinESMExports.
    */
   function trapSchemaReads(): { attempts: string[]; restore: () => void } {
@@ -60,7 +61,7 @@ describe("the program runs without ../shared (where the PVE API schema lives)", 
       const real = fs[name] as (...args: unknown[]) => unknown;
       return vi.spyOn(fs, name).mockImplementation(((file: unknown, ...rest: unknown[]) => {
         const target = typeof file === "string" || file instanceof URL || Buffer.isBuffer(file) ? resolve(String(file instanceof URL ? file.pathname : file)) : "";
-        if (target.startsWith(`${SHARED}/`) || target.includes("contracts/proxmox-ve")) {
+        if (target.startsWith(`${CONTRACTS}/`) || target.startsWith(`${SHARED}/`)) {
           attempts.push(`${name} ${target}`);
           throw new Error(`the program read ${target} (${name})`);
         }
@@ -89,7 +90,7 @@ describe("the program runs without ../shared (where the PVE API schema lives)", 
     }
   });
 
-  it("the offline plan of prod succeeds with every read under ../shared refused, and tries none", async () => {
+  it("the offline plan of prod succeeds with every read of the contracts refused, and tries none", async () => {
     const trap = trapSchemaReads();
     try {
       const plan = await offlinePlan();

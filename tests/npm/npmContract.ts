@@ -8,9 +8,10 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
+import { NPM_CONTRACT_DIR } from "../../lib/contracts";
 
 /** Where the contract lives. */
-export const CONTRACT_DIR = "/work/shared/contracts/nginx-proxy-manager";
+export const CONTRACT_DIR = NPM_CONTRACT_DIR;
 
 /** One documented operation. */
 export interface NpmOperation {

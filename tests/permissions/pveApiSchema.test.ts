@@ -5,9 +5,9 @@ import { DEFAULT_SCHEMA_PATH, loadPveApiSchema, parsePermissionCheck, permission
 const schema = loadPveApiSchema();
 
 describe("loading", () => {
-  test("the default path is ../shared/contracts/proxmox-ve/api-schema.json from the project root", () => {
+  test("the default path is the vendored contracts/proxmox-ve/api-schema.json", () => {
     const projectRoot = path.resolve(__dirname, "..", "..");
-    expect(DEFAULT_SCHEMA_PATH).toBe(path.resolve(projectRoot, "..", "shared", "contracts", "proxmox-ve", "api-schema.json"));
+    expect(DEFAULT_SCHEMA_PATH).toBe(path.resolve(projectRoot, "contracts", "proxmox-ve", "api-schema.json"));
   });
 
   test("indexes every method of the tree, once", () => {

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { HA_LIMITS, ID_FORMATS, namedFormat, QEMU_CORES, QEMU_MEMORY_MIB, QEMU_NAME, LXC_CORES, LXC_CPULIMIT, LXC_DESCRIPTION_MAX_LENGTH, LXC_FIREWALL, LXC_HOSTNAME, LXC_MEMORY_MIB, LXC_NET, LXC_OSTYPES, LXC_PASSWORD_MIN_LENGTH, LXC_SWAP_MIB, perlPatternToRegExp, TAGS, VMID } from "../../lib/permissions/pveBounds";
 
 type Node = { path: string; info?: Record<string, { parameters?: { properties?: Record<string, Record<string, unknown>> } }>; children?: Node[] };
-const tree = JSON.parse(readFileSync(path.resolve(__dirname, "..", "..", "..", "shared", "contracts", "proxmox-ve", "api-schema.json"), "utf8")) as Node[];
+const tree = JSON.parse(readFileSync(path.resolve(__dirname, "..", "..", "contracts", "proxmox-ve", "api-schema.json"), "utf8")) as Node[];
 
 function find(nodes: Node[], p: string): Node | undefined {
   for (const n of nodes) {
