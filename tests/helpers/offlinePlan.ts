@@ -50,7 +50,7 @@ export function byName(resources: readonly RecordedResource[], name: string, typ
 export function scratchCustomers(files: Record<string, string> | "copy" = "copy"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "customers-"));
   if (files === "copy") {
-    for (const f of readdirSync(join(ROOT, "customers"))) cpSync(join(ROOT, "customers", f), join(dir, f));
+    for (const f of readdirSync(join(ROOT, "customers")).filter((n) => n.endsWith(".yaml"))) cpSync(join(ROOT, "customers", f), join(dir, f));
   } else {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   }
