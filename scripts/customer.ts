@@ -15,6 +15,7 @@ import { topologyOf } from "../lib/config/topology";
 import { formatProblems, InvalidInputError } from "../lib/errors";
 import { planNewCustomer } from "../lib/customers/addCustomer";
 import { CUSTOMER_JSON_SCHEMA_PATH, customerJsonSchema } from "../lib/customers/jsonSchema";
+import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
 import { loadCustomerFiles, parseCustomerText } from "../lib/customers/loadCustomers";
 import { readStackFile } from "../lib/plan/stackFile";
 import { readFileSync } from "node:fs";
@@ -66,6 +67,11 @@ function main(): number {
   }
   if (existsSync(path)) {
     console.error(`${file}: (file name): customer "${slug}" already exists; nothing written`);
+    return 1;
+  }
+  const elsewhere = customerDomainsOfAllStacks(root).get(values.domain.toLowerCase());
+  if (elsewhere) {
+    console.error(`${file}: domain: ${values.domain} is already used by ${elsewhere.map((o) => `${o.file} (stack ${o.stack})`).join(", ")}; nothing written`);
     return 1;
   }
   const loaded = loadCustomerFiles(dir, root);

@@ -1,0 +1,15 @@
+/** Several clusters, one project: a customer domain belongs to exactly one stack. */
+import { describe, expect, it } from "vitest";
+import { projectStacks } from "../lib/config/stacks";
+import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
+import { ROOT } from "./helpers/offlinePlan";
+
+describe("across stacks", () => {
+  it("every stack file parses, and no domain is claimed by two customer files anywhere", () => {
+    expect(projectStacks(ROOT)).toEqual(["bench", "prod"]);
+    const owners = customerDomainsOfAllStacks(ROOT);
+    expect(owners.size).toBeGreaterThanOrEqual(3);
+    const shared = [...owners].filter(([, o]) => o.length > 1).map(([d, o]) => `${d}: ${o.map((x) => `${x.stack}/${x.file}`).join(", ")}`);
+    expect(shared).toEqual([]);
+  });
+});
