@@ -10,14 +10,13 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
-import { parseStackConfig } from "../lib/config/loadStackConfig";
+import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { formatProblems, InvalidInputError } from "../lib/errors";
 import { planNewCustomer } from "../lib/customers/addCustomer";
 import { CUSTOMER_JSON_SCHEMA_PATH, customerJsonSchema } from "../lib/customers/jsonSchema";
 import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
 import { loadCustomerFiles, parseCustomerText } from "../lib/customers/loadCustomers";
-import { readStackFile } from "../lib/plan/stackFile";
 import { readFileSync } from "node:fs";
 
 const USAGE = `usage:
@@ -40,7 +39,6 @@ function main(): number {
   });
   const [command, slug] = positionals;
   const root = process.cwd();
-  const stackFile = `Pulumi.${values.stack}.yaml`;
   if (command === "schema") {
     writeFileSync(resolve(root, CUSTOMER_JSON_SCHEMA_PATH), customerJsonSchema());
     console.log(`wrote ${CUSTOMER_JSON_SCHEMA_PATH}`);
@@ -50,7 +48,7 @@ function main(): number {
     console.error(USAGE);
     return 2;
   }
-  const config = parseStackConfig(readStackFile(resolve(root, stackFile), stackFile).config, stackFile);
+  const config = stackConfigOf(values.stack, root);
   const dir = resolve(root, values.customers ?? config.customersDir);
   const path = join(dir, `${slug}.yaml`);
   const file = relative(root, path);

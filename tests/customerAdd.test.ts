@@ -1,16 +1,15 @@
 /** `npm run customer -- add` decides allocation and placement purely, and refuses clearly. */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseStackConfig } from "../lib/config/loadStackConfig";
+import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { planNewCustomer } from "../lib/customers/addCustomer";
 import { loadCustomerFiles, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
-import { readStackFile } from "../lib/plan/stackFile";
 import { ROOT } from "./helpers/offlinePlan";
 import { readFileSync } from "node:fs";
 import { customerJsonSchema, CUSTOMER_JSON_SCHEMA_PATH } from "../lib/customers/jsonSchema";
 
-const config = parseStackConfig(readStackFile(join(ROOT, "Pulumi.prod.yaml")).config, "Pulumi.prod.yaml");
+const config = stackConfigOf("prod", ROOT);
 const topology = topologyOf(config);
 const existing = loadCustomerFiles(join(ROOT, "customers"), ROOT).files;
 

@@ -1,14 +1,12 @@
 /** Customer files are validated together; each bad input gets a message naming the file and field. */
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseStackConfig } from "../lib/config/loadStackConfig";
+import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { parseCustomerText, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
 import { containerNameProblems, validateCustomers } from "../lib/customers/validateCustomers";
-import { readStackFile } from "../lib/plan/stackFile";
 import { ROOT } from "./helpers/offlinePlan";
 
-const config = parseStackConfig(readStackFile(join(ROOT, "Pulumi.prod.yaml")).config, "Pulumi.prod.yaml");
+const config = stackConfigOf("prod", ROOT);
 const topology = topologyOf(config);
 const good = (slug: string, vmid: number, ip: string, extra = "") => `domain: ${slug}.nodepoint.eu\nvmid: ${vmid}\nip: ${ip}\nnode: node1\n${extra}`;
 const BASE = { "alpha.yaml": good("alpha", 1000, "192.168.1.100") };

@@ -10,10 +10,6 @@ export function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
-export function isIpv4(ip: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(ip);
-}
-
 /** True when `ip` lies inside `cidr` (e.g. `192.168.1.0/24`). */
 export function cidrContains(cidr: string, ip: string): boolean {
   const [net, bits] = ipaddr.IPv4.parseCIDR(cidr);

@@ -87,8 +87,6 @@ const accessScopesFileSchema = z.strictObject({
     .refine((s) => new Set(s.flatMap((x) => x.roles.map((r) => r.name))).size === s.reduce((n, x) => n + x.roles.length, 0), "a role name is used by both scopes"),
 });
 
-export type AccessRole = z.infer<typeof accessRoleSchema>;
-export type AccessAclEntry = z.infer<typeof accessAclEntrySchema>;
 /** One automation token: its user, the roles it needs and where they are granted. */
 export type AccessScope = z.infer<typeof accessScopeSchema>;
 export type AccessScopeName = AccessScope["name"];
