@@ -1,5 +1,5 @@
 /** The plan JSON: complete, deterministic, and free of secrets; customers never disturb each other. */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { planDocument, serializePlan } from "../lib/plan/planJson";
@@ -24,8 +24,12 @@ describe("plan JSON", () => {
 
   it("is byte-identical for the same input, whatever the order customer files are written in", async () => {
     const a = await json();
-    const b = await json();
-    expect(b).toBe(a);
+    expect(await json()).toBe(a);
+    // The same customer files, written in reverse order into a fresh directory.
+    const names = readdirSync(join(ROOT, "customers")).filter((n) => n.endsWith(".yaml"));
+    const reversed = scratchCustomers(Object.fromEntries([...names].reverse().map((n) => [n, readFileSync(join(ROOT, "customers", n), "utf8")])));
+    cleanups.push(reversed.cleanup);
+    expect(await json({ customersDir: reversed.dir })).toBe(a);
   });
 
   it("holds no secret: tokens and generated passwords appear only as [secret]", async () => {
