@@ -34,24 +34,38 @@ const { config, secrets, customers, capacity: capacityOfCluster } = loadPlatform
 // with the administrator token. The infrastructure user and token are made by hand to bootstrap and
 // adopted; the customer ones are created here (bootstrap: components/AutomationAccess.ts).
 const proxmoxAccess = createAccessProvider(config, secrets);
-const access = new AutomationAccess("automation-access", { scopes: loadAccessScopes(config), provider: proxmoxAccess, adopt: ["infrastructure"] });
+const access = new AutomationAccess("automation-access", {
+  scopes: loadAccessScopes(config),
+  provider: proxmoxAccess,
+  adopt: ["infrastructure"],
+});
 const providers = createProviders(config, secrets, proxmoxAccess, {
   infrastructure: { grants: access.grants("infrastructure") },
   customer: { grants: access.grants("customer"), apiToken: access.apiToken("customer") },
 });
 const provider = providers.proxmoxInfra;
 
-const cluster = new ClusterNodes(config.cluster.name, { clusterName: config.cluster.name, nodes: config.nodes, provider });
+const cluster = new ClusterNodes(config.cluster.name, {
+  clusterName: config.cluster.name,
+  nodes: config.nodes,
+  provider,
+});
 const storage = new StoragePools("storage", { pools: config.storage, provider });
 new BackupJobs("backups", { jobs: config.backupJobs, provider }, { dependsOn: [storage] });
 const templates = new Templates(
   "templates",
-  { lxcTemplate: config.lxcTemplate, vmTemplates: config.guests.flatMap((g) => (g.kind === "vm-template" ? [g] : [])), networks: config.networks, provider },
+  {
+    lxcTemplate: config.lxcTemplate,
+    vmTemplates: config.guests.flatMap((g) => (g.kind === "vm-template" ? [g] : [])),
+    networks: config.networks,
+    provider,
+  },
   { dependsOn: [storage] },
 );
 
 for (const guest of config.guests) {
-  if (guest.kind === "container" && guest.router) new OpenWrtRouter("router", { guest, networks: config.networks, provider });
+  if (guest.kind === "container" && guest.router)
+    new OpenWrtRouter("router", { guest, networks: config.networks, provider });
   else if (guest.kind === "container") new ServiceContainer(guest.name, { guest, networks: config.networks, provider });
   else if (guest.kind === "vm") new ServiceVm(guest.name, { guest, networks: config.networks, provider });
 }
@@ -75,7 +89,11 @@ const sites = customers.map(
   (customer) =>
     new WordPressSite(customer.slug, {
       customer,
-      network: { bridge: config.networks.lan.bridge, prefixLength: prefixLength(config.networks.lan.cidr), gateway: config.networks.lan.gateway },
+      network: {
+        bridge: config.networks.lan.bridge,
+        prefixLength: prefixLength(config.networks.lan.cidr),
+        gateway: config.networks.lan.gateway,
+      },
       templateVolumeId: templates.lxcTemplateVolumeId,
       proxmoxPool: config.customerPools.proxmoxPool,
       publicIp: config.ingress.publicIp,
@@ -85,7 +103,11 @@ const sites = customers.map(
       proxmoxProvider: providers.proxmoxCustomers,
       haProvider: providers.proxmoxInfra,
       cloudflareProvider: providers.cloudflare,
-      dependsOn: [customerPool, isolation, ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : [])],
+      dependsOn: [
+        customerPool,
+        isolation,
+        ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : []),
+      ],
       adminEmail: config.sites.adminEmail,
       firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
       proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
@@ -99,5 +121,17 @@ export const clusterInfo = { name: config.cluster.name, nodes: cluster.names, qu
 export const capacity = capacityOfCluster;
 /** Per customer: site URL, IP, VMID, node, state, admin user and (secret) admin password. */
 export const sitesBySlug = Object.fromEntries(
-  sites.map((s, i) => [customers[i]!.slug, { url: s.url, adminUrl: `${s.url}wp-admin/`, ip: s.ip, vmId: s.vmId, node: s.node, state: s.state, adminUser: s.adminUser, adminPassword: s.adminPassword }]),
+  sites.map((s, i) => [
+    customers[i]!.slug,
+    {
+      url: s.url,
+      adminUrl: `${s.url}wp-admin/`,
+      ip: s.ip,
+      vmId: s.vmId,
+      node: s.node,
+      state: s.state,
+      adminUser: s.adminUser,
+      adminPassword: s.adminPassword,
+    },
+  ]),
 );

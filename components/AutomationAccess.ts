@@ -114,7 +114,11 @@ export class AutomationAccess extends pulumi.ComponentResource {
    */
   apiToken(name: AccessScopeName): pulumi.Output<string> {
     const s = this.scope(name);
-    if (s.adopted) throw new pulumi.ResourceError(`the ${name} token was adopted: its value cannot be read back, take it from config`, this);
+    if (s.adopted)
+      throw new pulumi.ResourceError(
+        `the ${name} token was adopted: its value cannot be read back, take it from config`,
+        this,
+      );
     return pulumi.secret(s.token.value);
   }
 
@@ -122,16 +126,26 @@ export class AutomationAccess extends pulumi.ComponentResource {
     const adopted = args.adopt.includes(scope.name);
     const base = { parent: this, provider: args.provider };
     const who = scope.userId.split("@")[0]!;
-    const adoptOpts = (importId: string): pulumi.CustomResourceOptions => (adopted ? { import: importId, ignoreChanges: ["comment"] } : {});
+    const adoptOpts = (importId: string): pulumi.CustomResourceOptions =>
+      adopted ? { import: importId, ignoreChanges: ["comment"] } : {};
 
     const user = new proxmoxve.UserLegacy(
       who,
-      { userId: scope.userId, enabled: true, comment: `nodepoint ${scope.name} automation (API token only; managed by Pulumi)` },
+      {
+        userId: scope.userId,
+        enabled: true,
+        comment: `nodepoint ${scope.name} automation (API token only; managed by Pulumi)`,
+      },
       { ...base, protect: true, ...adoptOpts(scope.userId) },
     );
     const token = new proxmoxve.user.Token(
       `${who}-${scope.tokenName}`,
-      { userId: user.userId, tokenName: scope.tokenName, privilegesSeparation: true, comment: `nodepoint ${scope.name} scope (managed by Pulumi)` },
+      {
+        userId: user.userId,
+        tokenName: scope.tokenName,
+        privilegesSeparation: true,
+        comment: `nodepoint ${scope.name} scope (managed by Pulumi)`,
+      },
       // Replacing it (rotation) must delete first: see "Rotating the customer token" above.
       { ...base, protect: true, deleteBeforeReplace: true, ...adoptOpts(`${scope.userId}!${scope.tokenName}`) },
     );
@@ -139,13 +153,24 @@ export class AutomationAccess extends pulumi.ComponentResource {
 
     const roles = new Map<string, proxmoxve.RoleLegacy>();
     for (const role of scope.roles) {
-      roles.set(role.name, new proxmoxve.RoleLegacy(`role-${role.name}`, { roleId: role.name, privileges: [...role.privileges] }, { ...base, protect: false }));
+      roles.set(
+        role.name,
+        new proxmoxve.RoleLegacy(
+          `role-${role.name}`,
+          { roleId: role.name, privileges: [...role.privileges] },
+          { ...base, protect: false },
+        ),
+      );
     }
 
     const acls: proxmoxve.Acl[] = [];
     for (const entry of scope.acl) {
       const role = roles.get(entry.role);
-      if (!role) throw new pulumi.ResourceError(`${scope.name}: ACL entry on ${entry.path} names the unknown role ${entry.role}`, this);
+      if (!role)
+        throw new pulumi.ResourceError(
+          `${scope.name}: ACL entry on ${entry.path} names the unknown role ${entry.role}`,
+          this,
+        );
       const common = { path: entry.path, roleId: role.roleId, propagate: entry.propagate };
       const slug = aclSlug(entry.path);
       acls.push(

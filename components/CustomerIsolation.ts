@@ -20,9 +20,29 @@ export const MANAGEMENT_IPSET = "nodepoint-mgmt";
 /** The security group's rules: inbound HTTP/HTTPS from the proxy, SSH from management, nothing else. */
 export function securityGroupRules(firewall: CustomerFirewallConfig) {
   return [
-    { type: "in", action: "ACCEPT", proto: "tcp", dport: "80,443", source: `+${PROXY_IPSET}`, comment: "web traffic from Nginx Proxy Manager" },
-    { type: "in", action: "ACCEPT", proto: "tcp", dport: "22", source: `+${MANAGEMENT_IPSET}`, comment: "SSH from the management network" },
-    ...firewall.outbound.map((o) => ({ type: "out", action: "ACCEPT", proto: o.proto, ...(o.dport ? { dport: o.dport } : {}), comment: o.comment ?? "allowed outbound" })),
+    {
+      type: "in",
+      action: "ACCEPT",
+      proto: "tcp",
+      dport: "80,443",
+      source: `+${PROXY_IPSET}`,
+      comment: "web traffic from Nginx Proxy Manager",
+    },
+    {
+      type: "in",
+      action: "ACCEPT",
+      proto: "tcp",
+      dport: "22",
+      source: `+${MANAGEMENT_IPSET}`,
+      comment: "SSH from the management network",
+    },
+    ...firewall.outbound.map((o) => ({
+      type: "out",
+      action: "ACCEPT",
+      proto: o.proto,
+      ...(o.dport ? { dport: o.dport } : {}),
+      comment: o.comment ?? "allowed outbound",
+    })),
   ];
 }
 
@@ -40,12 +60,28 @@ export class CustomerIsolation extends pulumi.ComponentResource {
   constructor(name: string, args: CustomerIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:customers:CustomerIsolation", name, {}, opts);
     const child = { parent: this, provider: args.provider };
-    const datacenter = new proxmoxve.cluster.FirewallLegacy("datacenter-firewall", { enabled: true, inputPolicy: "ACCEPT", outputPolicy: "ACCEPT" }, { ...child, import: "cluster" });
-    const proxy = new proxmoxve.firewall.IpsetLegacy(PROXY_IPSET, { name: PROXY_IPSET, comment: "Nginx Proxy Manager", cidrs: args.proxySources.map((ip) => ({ name: ip })) }, child);
-    const mgmt = new proxmoxve.firewall.IpsetLegacy(MANAGEMENT_IPSET, { name: MANAGEMENT_IPSET, comment: "management network", cidrs: [{ name: args.managementCidr }] }, child);
+    const datacenter = new proxmoxve.cluster.FirewallLegacy(
+      "datacenter-firewall",
+      { enabled: true, inputPolicy: "ACCEPT", outputPolicy: "ACCEPT" },
+      { ...child, import: "cluster" },
+    );
+    const proxy = new proxmoxve.firewall.IpsetLegacy(
+      PROXY_IPSET,
+      { name: PROXY_IPSET, comment: "Nginx Proxy Manager", cidrs: args.proxySources.map((ip) => ({ name: ip })) },
+      child,
+    );
+    const mgmt = new proxmoxve.firewall.IpsetLegacy(
+      MANAGEMENT_IPSET,
+      { name: MANAGEMENT_IPSET, comment: "management network", cidrs: [{ name: args.managementCidr }] },
+      child,
+    );
     new proxmoxve.cluster.firewall.security.GroupLegacy(
       args.firewall.securityGroup,
-      { name: args.firewall.securityGroup, comment: "customer WordPress containers", rules: securityGroupRules(args.firewall) },
+      {
+        name: args.firewall.securityGroup,
+        comment: "customer WordPress containers",
+        rules: securityGroupRules(args.firewall),
+      },
       { ...child, dependsOn: [datacenter, proxy, mgmt] },
     );
     this.securityGroup = args.firewall.securityGroup;

@@ -32,7 +32,17 @@ export class HaPlacement extends pulumi.ComponentResource {
     this.args = args;
     const { ha } = args;
     if (ha.mode === "group") {
-      const group = new proxmoxve.Hagroup(ha.name, { group: ha.name, nodes: { ...ha.nodes }, restricted: ha.strict, noFailback: false, comment: "Managed by Pulumi: HA resources stay on the DRBD nodes" }, { parent: this, provider: args.provider });
+      const group = new proxmoxve.Hagroup(
+        ha.name,
+        {
+          group: ha.name,
+          nodes: { ...ha.nodes },
+          restricted: ha.strict,
+          noFailback: false,
+          comment: "Managed by Pulumi: HA resources stay on the DRBD nodes",
+        },
+        { parent: this, provider: args.provider },
+      );
       this.binding = { group: ha.name, dependsOn: [group] };
     } else {
       this.binding = { dependsOn: [] };
@@ -51,7 +61,14 @@ export class HaPlacement extends pulumi.ComponentResource {
       const sorted = [...resources].sort((a, b) => compareSids(a.sid, b.sid));
       new proxmoxve.Harule(
         ha.name,
-        { rule: ha.name, type: "node-affinity", nodes: { ...ha.nodes }, strict: ha.strict, resources: sorted.map((r) => r.sid), comment: "Managed by Pulumi: HA resources stay on the DRBD nodes" },
+        {
+          rule: ha.name,
+          type: "node-affinity",
+          nodes: { ...ha.nodes },
+          strict: ha.strict,
+          resources: sorted.map((r) => r.sid),
+          comment: "Managed by Pulumi: HA resources stay on the DRBD nodes",
+        },
         { parent: this, provider: this.args.provider, dependsOn: sorted.map((r) => r.resource) },
       );
     }

@@ -26,7 +26,8 @@ export class OpenWrtRouter extends pulumi.ComponentResource {
   constructor(name: string, args: OpenWrtRouterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:network:OpenWrtRouter", name, {}, opts);
     const { guest } = args;
-    if (!guest.router || !guest.privileged) throw new pulumi.ResourceError(`${name}: the router container must be privileged and marked router`, this);
+    if (!guest.router || !guest.privileged)
+      throw new pulumi.ResourceError(`${name}: the router container must be privileged and marked router`, this);
     this.lanAddress = args.networks.lan.gateway;
     this.wanVlan = args.networks.wan.vlanId;
     this.container = declareInfraContainer(args, this);

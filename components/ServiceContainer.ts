@@ -27,11 +27,18 @@ export class ServiceContainer extends pulumi.ComponentResource {
 /** Declares the container of an infrastructure guest under `parent` (shared by the router). */
 export function declareInfraContainer(args: ServiceContainerArgs, parent: pulumi.Resource): proxmoxve.ContainerLegacy {
   const { guest } = args;
-  return new proxmoxve.ContainerLegacy(`ct-${guest.vmid}-${guest.name}`, infraContainerArgs(guest, args.networks), infraContainerOptions(guest, { parent, provider: args.provider }));
+  return new proxmoxve.ContainerLegacy(
+    `ct-${guest.vmid}-${guest.name}`,
+    infraContainerArgs(guest, args.networks),
+    infraContainerOptions(guest, { parent, provider: args.provider }),
+  );
 }
 
 /** Provider inputs of an infrastructure container. Pure: the figures come straight from config. */
-export function infraContainerArgs(guest: ContainerGuestConfig, networks: NetworksConfig): proxmoxve.ContainerLegacyArgs {
+export function infraContainerArgs(
+  guest: ContainerGuestConfig,
+  networks: NetworksConfig,
+): proxmoxve.ContainerLegacyArgs {
   return {
     vmId: guest.vmid,
     nodeName: guest.node,
@@ -51,6 +58,13 @@ export function infraContainerArgs(guest: ContainerGuestConfig, networks: Networ
   };
 }
 
-export function infraContainerOptions(guest: ContainerGuestConfig, base: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-  return statefulOptions(base, { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}`, ignoreChanges: ADOPTED_CONTAINER_IGNORES });
+export function infraContainerOptions(
+  guest: ContainerGuestConfig,
+  base: pulumi.CustomResourceOptions,
+): pulumi.CustomResourceOptions {
+  return statefulOptions(base, {
+    adopt: guest.adopt,
+    importId: `${guest.node}/${guest.vmid}`,
+    ignoreChanges: ADOPTED_CONTAINER_IGNORES,
+  });
 }

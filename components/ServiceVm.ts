@@ -23,7 +23,10 @@ export class ServiceVm extends pulumi.ComponentResource {
     this.vm = new proxmoxve.VmLegacy(
       `vm-${guest.vmid}-${guest.name}`,
       serviceVmArgs(guest, args.networks),
-      statefulOptions({ parent: this, provider: args.provider }, { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}`, ignoreChanges: ADOPTED_VM_IGNORES }),
+      statefulOptions(
+        { parent: this, provider: args.provider },
+        { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}`, ignoreChanges: ADOPTED_VM_IGNORES },
+      ),
     );
     this.registerOutputs({ vmId: guest.vmid, node: guest.node });
   }
@@ -47,6 +50,8 @@ export function serviceVmArgs(guest: VmGuestConfig, networks: NetworksConfig): p
     migrate: true,
     stopOnDestroy: false,
     ...(guest.startupOrder !== undefined ? { startup: { order: guest.startupOrder } } : {}),
-    ...(guest.disk ? { disks: [{ interface: "scsi0", datastoreId: guest.disk.storage, size: guest.disk.sizeGiB }] } : {}),
+    ...(guest.disk
+      ? { disks: [{ interface: "scsi0", datastoreId: guest.disk.storage, size: guest.disk.sizeGiB }] }
+      : {}),
   };
 }

@@ -29,17 +29,28 @@ export class StoragePools extends pulumi.ComponentResource {
   constructor(name: string, args: StoragePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:storage:StoragePools", name, {}, opts);
     for (const pool of args.pools) {
-      const options = statefulOptions({ parent: this, provider: args.provider }, { adopt: pool.adopt, importId: pool.id, ignoreChanges: [] });
+      const options = statefulOptions(
+        { parent: this, provider: args.provider },
+        { adopt: pool.adopt, importId: pool.id, ignoreChanges: [] },
+      );
       const common = { resourceId: pool.id, nodes: [...pool.nodes], contents: [...pool.content].sort() };
       switch (pool.type) {
         case "drbd":
           this.referenced.push(pool.id);
           continue;
         case "zfspool":
-          new proxmoxve.storage.Zfspool(pool.id, { ...common, zfsPool: pool.zfsPool, thinProvision: pool.thinProvision }, options);
+          new proxmoxve.storage.Zfspool(
+            pool.id,
+            { ...common, zfsPool: pool.zfsPool, thinProvision: pool.thinProvision },
+            options,
+          );
           break;
         case "lvmthin":
-          new proxmoxve.storage.Lvmthin(pool.id, { ...common, volumeGroup: pool.volumeGroup, thinPool: pool.thinPool }, options);
+          new proxmoxve.storage.Lvmthin(
+            pool.id,
+            { ...common, volumeGroup: pool.volumeGroup, thinPool: pool.thinPool },
+            options,
+          );
           break;
         case "dir":
           new proxmoxve.storage.Directory(pool.id, { ...common, path: pool.path, shared: pool.shared }, options);

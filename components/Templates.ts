@@ -38,7 +38,15 @@ export class Templates extends pulumi.ComponentResource {
     for (const node of tpl.nodes) {
       this.lxcTemplateFiles[node] = new proxmoxve.download.File(
         `lxc-template-${node}`,
-        { nodeName: node, datastoreId: tpl.storage, contentType: "vztmpl", url: tpl.url, fileName: tpl.fileName, overwrite: false, overwriteUnmanaged: true },
+        {
+          nodeName: node,
+          datastoreId: tpl.storage,
+          contentType: "vztmpl",
+          url: tpl.url,
+          fileName: tpl.fileName,
+          overwrite: false,
+          overwriteUnmanaged: true,
+        },
         { parent: this, provider: args.provider },
       );
     }
@@ -49,7 +57,16 @@ export class Templates extends pulumi.ComponentResource {
   private declareVmTemplate(template: VmTemplateConfig, args: TemplatesArgs): void {
     const image = new proxmoxve.download.File(
       `image-${template.name}`,
-      { nodeName: template.node, datastoreId: template.image.storage, contentType: "iso", url: template.image.url, fileName: template.image.fileName, overwrite: false, overwriteUnmanaged: true, ...(template.image.checksum ? { checksum: template.image.checksum, checksumAlgorithm: "sha256" } : {}) },
+      {
+        nodeName: template.node,
+        datastoreId: template.image.storage,
+        contentType: "iso",
+        url: template.image.url,
+        fileName: template.image.fileName,
+        overwrite: false,
+        overwriteUnmanaged: true,
+        ...(template.image.checksum ? { checksum: template.image.checksum, checksumAlgorithm: "sha256" } : {}),
+      },
       { parent: this, provider: args.provider },
     );
     const imageId = volumeId(template.image.storage, "iso", template.image.fileName);
@@ -70,12 +87,26 @@ export class Templates extends pulumi.ComponentResource {
         memory: { dedicated: 2048 },
         networkDevices: vmNetworkDevices(args.networks, ["lan"], false),
         agent: { enabled: true },
-        disks: [{ interface: "scsi0", datastoreId: template.disk.storage, size: template.disk.sizeGiB, ...(cloudInit ? { fileId: imageId } : {}) }],
+        disks: [
+          {
+            interface: "scsi0",
+            datastoreId: template.disk.storage,
+            size: template.disk.sizeGiB,
+            ...(cloudInit ? { fileId: imageId } : {}),
+          },
+        ],
         ...(cloudInit
-          ? { initialization: { datastoreId: template.disk.storage, ipConfigs: [{ ipv4: { address: "dhcp" } }] }, serialDevices: [{ device: "socket" }], vga: { type: "serial0" } }
+          ? {
+              initialization: { datastoreId: template.disk.storage, ipConfigs: [{ ipv4: { address: "dhcp" } }] },
+              serialDevices: [{ device: "socket" }],
+              vga: { type: "serial0" },
+            }
           : { cdrom: { fileId: imageId, interface: "ide2" } }),
       },
-      statefulOptions({ parent: this, provider: args.provider, dependsOn: [image] }, { adopt: template.adopt, importId: `${template.node}/${template.vmid}`, ignoreChanges: ADOPTED_VM_IGNORES }),
+      statefulOptions(
+        { parent: this, provider: args.provider, dependsOn: [image] },
+        { adopt: template.adopt, importId: `${template.node}/${template.vmid}`, ignoreChanges: ADOPTED_VM_IGNORES },
+      ),
     );
   }
 }

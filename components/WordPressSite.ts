@@ -96,8 +96,16 @@ export class WordPressSite extends pulumi.ComponentResource {
     this.state = c.state;
     this.adminUser = "admin";
 
-    const rootPassword = new random.RandomPassword(`${name}-root-password`, { length: 32, special: false }, { parent: this });
-    const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 24, special: true, overrideSpecial: "-_.+!" }, { parent: this });
+    const rootPassword = new random.RandomPassword(
+      `${name}-root-password`,
+      { length: 32, special: false },
+      { parent: this },
+    );
+    const adminPassword = new random.RandomPassword(
+      `${name}-admin-password`,
+      { length: 24, special: true, overrideSpecial: "-_.+!" },
+      { parent: this },
+    );
     this.adminPassword = pulumi.secret(adminPassword.result);
 
     // Marked secret here too: the program never relies on the engine to hide a credential.
@@ -111,10 +119,22 @@ export class WordPressSite extends pulumi.ComponentResource {
     }
     if (c.state === "active") this.declareInstaller(name, args, rootSecret);
 
-    this.registerOutputs({ url: this.url, ip: this.ip, vmId: this.vmId, node: this.node, adminUser: this.adminUser, adminPassword: this.adminPassword, state: this.state });
+    this.registerOutputs({
+      url: this.url,
+      ip: this.ip,
+      vmId: this.vmId,
+      node: this.node,
+      adminUser: this.adminUser,
+      adminPassword: this.adminPassword,
+      state: this.state,
+    });
   }
 
-  private declareContainer(name: string, args: WordPressSiteArgs, rootPassword: pulumi.Output<string>): proxmoxve.ContainerLegacy {
+  private declareContainer(
+    name: string,
+    args: WordPressSiteArgs,
+    rootPassword: pulumi.Output<string>,
+  ): proxmoxve.ContainerLegacy {
     const c = args.customer;
     const running = c.state === "active";
     const keep = c.state !== "decommissioned";
@@ -179,7 +199,16 @@ export class WordPressSite extends pulumi.ComponentResource {
   private declareInstaller(name: string, args: WordPressSiteArgs, rootPassword: pulumi.Output<string>): void {
     const c = args.customer;
     const env = pulumi.secret(
-      this.adminPassword.apply((adminPassword) => siteEnv({ url: this.url, domain: c.domain, title: c.domain, adminUser: this.adminUser, adminPassword, adminEmail: args.adminEmail })),
+      this.adminPassword.apply((adminPassword) =>
+        siteEnv({
+          url: this.url,
+          domain: c.domain,
+          title: c.domain,
+          adminUser: this.adminUser,
+          adminPassword,
+          adminEmail: args.adminEmail,
+        }),
+      ),
     );
     new command.remote.Command(
       `${name}-wordpress`,
@@ -199,8 +228,31 @@ export class WordPressSite extends pulumi.ComponentResource {
   private declareFirewall(name: string, args: WordPressSiteArgs): void {
     const c = args.customer;
     const options = { parent: this, provider: args.proxmoxProvider, dependsOn: [this.container] };
-    new proxmoxve.firewall.OptionsLegacy(`${name}-firewall`, { nodeName: c.node, containerId: c.vmid, enabled: true, inputPolicy: "DROP", outputPolicy: args.firewall.outputPolicy, macfilter: true, ipfilter: true, dhcp: false, ndp: false, radv: false }, options);
-    new proxmoxve.firewall.RulesLegacy(`${name}-firewall-rules`, { nodeName: c.node, containerId: c.vmid, rules: [{ securityGroup: args.firewall.securityGroup, comment: "nodepoint customer isolation" }] }, options);
+    new proxmoxve.firewall.OptionsLegacy(
+      `${name}-firewall`,
+      {
+        nodeName: c.node,
+        containerId: c.vmid,
+        enabled: true,
+        inputPolicy: "DROP",
+        outputPolicy: args.firewall.outputPolicy,
+        macfilter: true,
+        ipfilter: true,
+        dhcp: false,
+        ndp: false,
+        radv: false,
+      },
+      options,
+    );
+    new proxmoxve.firewall.RulesLegacy(
+      `${name}-firewall-rules`,
+      {
+        nodeName: c.node,
+        containerId: c.vmid,
+        rules: [{ securityGroup: args.firewall.securityGroup, comment: "nodepoint customer isolation" }],
+      },
+      options,
+    );
   }
 
   /** The site's proxy host on Nginx Proxy Manager: domain to the container on port 80, Let's Encrypt, SSL forced. */
@@ -208,7 +260,15 @@ export class WordPressSite extends pulumi.ComponentResource {
     const c = args.customer;
     new NpmProxyHost(
       `${name}-proxy`,
-      { apiUrl: args.proxy.apiUrl, credentials: { identity: args.proxy.identity, secret: args.proxy.password }, domain: c.domain, forwardHost: c.ip, forwardPort: 80, email: args.proxy.identity, sslForced: true },
+      {
+        apiUrl: args.proxy.apiUrl,
+        credentials: { identity: args.proxy.identity, secret: args.proxy.password },
+        domain: c.domain,
+        forwardHost: c.ip,
+        forwardPort: 80,
+        email: args.proxy.identity,
+        sslForced: true,
+      },
       { parent: this, dependsOn: [this.container] },
     );
   }
@@ -217,7 +277,15 @@ export class WordPressSite extends pulumi.ComponentResource {
     const c = args.customer;
     new cloudflare.DnsRecord(
       `${name}-dns`,
-      { zoneId: c.zoneId, name: c.domain, type: "A", content: args.publicIp, ttl: args.proxied ? 1 : 300, proxied: args.proxied, comment: `customer ${c.slug} (managed by Pulumi)` },
+      {
+        zoneId: c.zoneId,
+        name: c.domain,
+        type: "A",
+        content: args.publicIp,
+        ttl: args.proxied ? 1 : 300,
+        proxied: args.proxied,
+        comment: `customer ${c.slug} (managed by Pulumi)`,
+      },
       { parent: this, provider: args.cloudflareProvider },
     );
   }

@@ -10,7 +10,9 @@ export function readGeneratedJson<T extends z.ZodType>(file: string, schema: T, 
   try {
     json = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new Error(`${file}: cannot be read (${(err as Error).message}); regenerate it with ${regenerate}`);
+    throw new Error(`${file}: cannot be read (${(err as Error).message}); regenerate it with ${regenerate}`, {
+      cause: err,
+    });
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}\nregenerate it with ${regenerate}`);

@@ -55,7 +55,7 @@ export function loadPlatformInputs(root: string = process.cwd()): PlatformInputs
 function readPrevious(path: string): Map<string, PreviousPlacement> {
   if (!existsSync(path)) return new Map();
   try {
-    return previousPlacements(JSON.parse(readFileSync(path, "utf8")));
+    return previousPlacements(JSON.parse(readFileSync(path, "utf8")) as Parameters<typeof previousPlacements>[0]);
   } catch {
     return new Map();
   }

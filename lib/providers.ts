@@ -59,12 +59,25 @@ export function createAccessProvider(config: StackConfig, secrets: Secrets): pro
 }
 
 /** Explicit providers: nothing in this program uses a default provider or ambient credentials. */
-export function createProviders(config: StackConfig, secrets: Secrets, proxmoxAccess: proxmoxve.Provider, tokens: AutomationTokens): Providers {
+export function createProviders(
+  config: StackConfig,
+  secrets: Secrets,
+  proxmoxAccess: proxmoxve.Provider,
+  tokens: AutomationTokens,
+): Providers {
   const endpoint = { endpoint: config.proxmox.endpoint, insecure: config.proxmox.insecure };
   return {
     proxmoxAccess,
-    proxmoxInfra: new proxmoxve.Provider("proxmox-infra", { ...endpoint, apiToken: secretOf(secrets, "proxmoxve:apiToken") }, { dependsOn: tokens.infrastructure.grants }),
-    proxmoxCustomers: new proxmoxve.Provider("proxmox-customers", { ...endpoint, apiToken: pulumi.secret(tokens.customer.apiToken) }, { dependsOn: tokens.customer.grants }),
+    proxmoxInfra: new proxmoxve.Provider(
+      "proxmox-infra",
+      { ...endpoint, apiToken: secretOf(secrets, "proxmoxve:apiToken") },
+      { dependsOn: tokens.infrastructure.grants },
+    ),
+    proxmoxCustomers: new proxmoxve.Provider(
+      "proxmox-customers",
+      { ...endpoint, apiToken: pulumi.secret(tokens.customer.apiToken) },
+      { dependsOn: tokens.customer.grants },
+    ),
     cloudflare: new cloudflare.Provider("cloudflare", { apiToken: secretOf(secrets, "cloudflare:apiToken") }),
   };
 }

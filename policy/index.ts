@@ -9,7 +9,8 @@ import { PolicyPack } from "@pulumi/policy/policy";
 import { policies } from "./policies";
 
 new PolicyPack("nodepoint-policy", {
-  description: "nodepoint: customer container isolation and sizing, HA limits, protected guests, only the router privileged, no plain-text credentials.",
+  description:
+    "nodepoint: customer container isolation and sizing, HA limits, protected guests, only the router privileged, no plain-text credentials.",
   enforcementLevel: "mandatory",
   policies,
 });

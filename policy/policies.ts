@@ -36,7 +36,13 @@ export const DEFAULTS = {
 } as const;
 
 /** ContainerLegacy defaults of the bpg provider, used when an input is left unset. */
-export const PROVIDER_DEFAULTS = { cores: 1, memoryMiB: 512, diskGiB: 4, datastoreId: "local", unprivileged: false } as const;
+export const PROVIDER_DEFAULTS = {
+  cores: 1,
+  memoryMiB: 512,
+  diskGiB: 4,
+  datastoreId: "local",
+  unprivileged: false,
+} as const;
 
 type Props = Record<string, unknown>;
 /** What the checks need of `ResourceValidationArgs`. */
@@ -82,9 +88,10 @@ export function isDecommissioned(r: ResourceView): boolean {
 
 /** `args.getConfig()` over the defaults; unset (undefined) values keep their default. */
 export function configOf<T extends object>(args: Pick<ResourceValidationArgs, "getConfig">, defaults: T): T {
-  const given = (args.getConfig<Partial<T>>() ?? {}) as Partial<T>;
+  const given = args.getConfig<Partial<T>>() ?? {};
   const out = { ...defaults };
-  for (const [k, v] of Object.entries(given)) if (v !== undefined && k !== "enforcementLevel") (out as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(given))
+    if (v !== undefined && k !== "enforcementLevel") (out as Record<string, unknown>)[k] = v;
   return out;
 }
 
@@ -113,7 +120,9 @@ export function checkCustomerIsolation(r: ResourceView, config: IsolationConfig)
   }
   const datastore = record(r.props["disk"])?.["datastoreId"] ?? PROVIDER_DEFAULTS.datastoreId;
   if (datastore !== config.storage) {
-    out.push(`root disk is on ${JSON.stringify(datastore)}: customer containers' root disks must be on the DRBD pool ${JSON.stringify(config.storage)}`);
+    out.push(
+      `root disk is on ${JSON.stringify(datastore)}: customer containers' root disks must be on the DRBD pool ${JSON.stringify(config.storage)}`,
+    );
   }
   return out;
 }
@@ -124,10 +133,15 @@ export const customerContainerIsolation: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      storage: { type: "string", default: DEFAULTS.storage, description: "Storage ID of the DRBD pool customer root disks must use." },
+      storage: {
+        type: "string",
+        default: DEFAULTS.storage,
+        description: "Storage ID of the DRBD pool customer root disks must use.",
+      },
     },
   },
-  validateResource: (args, reportViolation) => report(checkCustomerIsolation(args, configOf(args, { storage: DEFAULTS.storage })), reportViolation),
+  validateResource: (args, reportViolation) =>
+    report(checkCustomerIsolation(args, configOf(args, { storage: DEFAULTS.storage })), reportViolation),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -146,7 +160,8 @@ export interface BoundsConfig {
 function checkRange(label: string, value: unknown, fallback: number, min: number, max: number): string | undefined {
   const v = value === undefined ? fallback : value;
   const shown = value === undefined ? `${String(v)} (unset, provider default)` : String(v);
-  if (typeof v !== "number" || !Number.isFinite(v)) return `${label} is ${JSON.stringify(v)}: expected a number in ${min}-${max}`;
+  if (typeof v !== "number" || !Number.isFinite(v))
+    return `${label} is ${JSON.stringify(v)}: expected a number in ${min}-${max}`;
   if (v < min || v > max) return `${label} is ${shown}: customer containers must stay within ${min}-${max}`;
   return undefined;
 }
@@ -156,16 +171,28 @@ export function checkPlanBounds(r: ResourceView, b: BoundsConfig): string[] {
   const p = r.props;
   return [
     checkRange("cpu.cores", record(p["cpu"])?.["cores"], PROVIDER_DEFAULTS.cores, b.minCores, b.maxCores),
-    checkRange("memory.dedicated (MiB)", record(p["memory"])?.["dedicated"], PROVIDER_DEFAULTS.memoryMiB, b.minMemoryMiB, b.maxMemoryMiB),
+    checkRange(
+      "memory.dedicated (MiB)",
+      record(p["memory"])?.["dedicated"],
+      PROVIDER_DEFAULTS.memoryMiB,
+      b.minMemoryMiB,
+      b.maxMemoryMiB,
+    ),
     checkRange("disk.size (GiB)", record(p["disk"])?.["size"], PROVIDER_DEFAULTS.diskGiB, b.minDiskGiB, b.maxDiskGiB),
   ].filter((m): m is string => m !== undefined);
 }
 
-const integer = (value: number, description: string) => ({ type: "integer" as const, minimum: 0, default: value, description });
+const integer = (value: number, description: string) => ({
+  type: "integer" as const,
+  minimum: 0,
+  default: value,
+  description,
+});
 
 export const customerContainerPlanBounds: ResourceValidationPolicy = {
   name: "customer-container-plan-bounds",
-  description: "Customer containers' cores, memory and disk stay within the plan bounds (Pulumi.prod.yaml customerPools.bounds).",
+  description:
+    "Customer containers' cores, memory and disk stay within the plan bounds (Pulumi.prod.yaml customerPools.bounds).",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -177,7 +204,8 @@ export const customerContainerPlanBounds: ResourceValidationPolicy = {
       maxDiskGiB: integer(DEFAULTS.bounds.maxDiskGiB, "Largest root disk (GiB)."),
     },
   },
-  validateResource: (args, reportViolation) => report(checkPlanBounds(args, configOf<BoundsConfig>(args, { ...DEFAULTS.bounds })), reportViolation),
+  validateResource: (args, reportViolation) =>
+    report(checkPlanBounds(args, configOf<BoundsConfig>(args, { ...DEFAULTS.bounds })), reportViolation),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -193,15 +221,19 @@ export function checkHaLimits(r: ResourceView, config: HaLimitsConfig): string[]
   if (r.type !== TYPES.haResource) return [];
   const out: string[] = [];
   for (const key of ["maxRestart", "maxRelocate"] as const) {
-    const v = r.props[key];
-    if (v !== config[key]) out.push(`${key} is ${v === undefined ? "unset (PVE's default applies)" : JSON.stringify(v)}: it must be ${config[key]}`);
+    const v: unknown = r.props[key];
+    if (v !== config[key])
+      out.push(
+        `${key} is ${v === undefined ? "unset (PVE's default applies)" : JSON.stringify(v)}: it must be ${config[key]}`,
+      );
   }
   return out;
 }
 
 export const haResourceLimits: ResourceValidationPolicy = {
   name: "ha-resource-limits",
-  description: "HA resources restart a failed guest maxRestart times on its node, then relocate it at most maxRelocate times.",
+  description:
+    "HA resources restart a failed guest maxRestart times on its node, then relocate it at most maxRelocate times.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -209,7 +241,8 @@ export const haResourceLimits: ResourceValidationPolicy = {
       maxRelocate: integer(DEFAULTS.ha.maxRelocate, "Required max_relocate of every HA resource."),
     },
   },
-  validateResource: (args, reportViolation) => report(checkHaLimits(args, configOf<HaLimitsConfig>(args, { ...DEFAULTS.ha })), reportViolation),
+  validateResource: (args, reportViolation) =>
+    report(checkHaLimits(args, configOf<HaLimitsConfig>(args, { ...DEFAULTS.ha })), reportViolation),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -227,7 +260,8 @@ export function checkGuestProtected(r: ResourceView): string[] {
 
 export const guestsProtected: ResourceValidationPolicy = {
   name: "guests-protected",
-  description: "Every VM and container is declared with `protect: true`, unless it is a customer container being decommissioned.",
+  description:
+    "Every VM and container is declared with `protect: true`, unless it is a customer container being decommissioned.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => report(checkGuestProtected(args), reportViolation),
 };
@@ -243,7 +277,7 @@ export interface RouterConfig {
 
 export function checkOnlyRouterPrivileged(r: ResourceView, config: RouterConfig): string[] {
   if (r.type !== TYPES.container) return [];
-  const unprivileged = r.props["unprivileged"];
+  const unprivileged: unknown = r.props["unprivileged"];
   if (unprivileged === true || tagsOf(r.props).includes(config.routerTag)) return [];
   return [
     unprivileged === undefined
@@ -257,9 +291,16 @@ export const onlyRouterPrivileged: ResourceValidationPolicy = {
   description: "Only the router container (tagged `router`) may be a privileged container.",
   enforcementLevel: "mandatory",
   configSchema: {
-    properties: { routerTag: { type: "string", default: DEFAULTS.routerTag, description: "Tag of the one container allowed to be privileged." } },
+    properties: {
+      routerTag: {
+        type: "string",
+        default: DEFAULTS.routerTag,
+        description: "Tag of the one container allowed to be privileged.",
+      },
+    },
   },
-  validateResource: (args, reportViolation) => report(checkOnlyRouterPrivileged(args, configOf(args, { routerTag: DEFAULTS.routerTag })), reportViolation),
+  validateResource: (args, reportViolation) =>
+    report(checkOnlyRouterPrivileged(args, configOf(args, { routerTag: DEFAULTS.routerTag })), reportViolation),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -296,16 +337,60 @@ export const onlyRouterPrivileged: ResourceValidationPolicy = {
 
 /** Last words that make a property name a credential (camelCase, snake_case and kebab-case are split into words). */
 const CREDENTIAL_WORDS = new Set([
-  "password", "passwords", "passwd", "passphrase", "secret", "secrets", "token", "tokens",
-  "credential", "credentials", "psk", "privatekey", "apikey", "apitoken", "accesskey", "secretkey",
+  "password",
+  "passwords",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secrets",
+  "token",
+  "tokens",
+  "credential",
+  "credentials",
+  "psk",
+  "privatekey",
+  "apikey",
+  "apitoken",
+  "accesskey",
+  "secretkey",
 ]);
 /** A trailing `key` is a credential after these words (privateKey, apiKey, accessKey, presharedKey…), not after public/ssh/partition… */
 const KEY_QUALIFIERS = new Set([
-  "private", "api", "access", "secret", "signing", "encryption", "shared", "preshared", "master",
-  "auth", "client", "account", "service", "license", "webhook", "hmac", "session", "root", "storage",
+  "private",
+  "api",
+  "access",
+  "secret",
+  "signing",
+  "encryption",
+  "shared",
+  "preshared",
+  "master",
+  "auth",
+  "client",
+  "account",
+  "service",
+  "license",
+  "webhook",
+  "hmac",
+  "session",
+  "root",
+  "storage",
 ]);
 /** Trailing words that only describe the credential's encoding (`privateKeyPem`, `tokenValue`, `password_wo`). */
-const ENCODING_WORDS = new Set(["wo", "value", "pem", "b64", "base64", "data", "string", "plain", "plaintext", "text", "content", "raw"]);
+const ENCODING_WORDS = new Set([
+  "wo",
+  "value",
+  "pem",
+  "b64",
+  "base64",
+  "data",
+  "string",
+  "plain",
+  "plaintext",
+  "text",
+  "content",
+  "raw",
+]);
 
 /** `apiToken` → [api, token]; `APIKey` → [api, key]; `secret_access_key` → [secret, access, key]. */
 export function splitWords(name: string): string[] {
@@ -330,15 +415,24 @@ export function isCredentialName(name: string, extraNames: readonly string[] = [
 
 /** The SDK's sentinels for values unknown during preview (@pulumi/policy proxy.js). */
 const UNKNOWN_SENTINELS = new Set([
-  "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", "3eeb2bf0-c639-47a8-9e75-3b44932eb421", "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-  "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2", "030794c1-ac77-496b-92df-f27374a8bd58", "e48ece36-62e2-4504-bad9-02848725956a",
+  "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+  "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+  "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+  "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+  "030794c1-ac77-496b-92df-f27374a8bd58",
+  "e48ece36-62e2-4504-bad9-02848725956a",
   "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
 ]);
 
 /** A value the SDK marked secret: its `Secret` class (or, should two copies of the SDK be loaded, one of that shape). */
 export function isSecretValue(value: unknown): boolean {
   if (value instanceof Secret) return true;
-  return value !== null && typeof value === "object" && (value as object).constructor?.name === "Secret" && Object.keys(value).join() === "value";
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    value.constructor?.name === "Secret" &&
+    Object.keys(value).join() === "value"
+  );
 }
 
 /** Reads an own property without running proxy `get` traps (the SDK's secret proxy unwraps `Secret`s in `get`). */
@@ -392,7 +486,12 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
   enforcementLevel: "remediate",
   configSchema: {
     properties: {
-      extraNames: { type: "array", items: { type: "string" }, default: [], description: "Further property names (exact) that hold credentials." },
+      extraNames: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description: "Further property names (exact) that hold credentials.",
+      },
     },
   },
   remediateResource: (args) => {
@@ -414,7 +513,9 @@ export const noPlaintextCredentials: ResourceValidationPolicy = {
       return;
     }
     for (const path of plaintext) {
-      reportViolation(`${path} holds a credential in plain text: pass it as a secret (pulumi.secret(...), a secret config value or a secret output)`);
+      reportViolation(
+        `${path} holds a credential in plain text: pass it as a secret (pulumi.secret(...), a secret config value or a secret output)`,
+      );
     }
   },
 };

@@ -21,7 +21,9 @@ interface Measurement {
   depth?: number;
 }
 
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "100,1000,5000" }, stack: { type: "string", default: "bench" } } });
+const { values } = parseArgs({
+  options: { sizes: { type: "string", default: "100,1000,5000" }, stack: { type: "string", default: "bench" } },
+});
 const sizes = values.sizes.split(",").map(Number);
 const work = mkdtempSync(join(tmpdir(), "nodepoint-bench-"));
 const nodes = Array.from({ length: 20 }, (_, i) => `bnode${String(i + 1).padStart(2, "0")}`);
@@ -29,7 +31,10 @@ const nodes = Array.from({ length: 20 }, (_, i) => `bnode${String(i + 1).padStar
 function measure(args: string[], n: number): Measurement {
   // Above 1000 sites the plan needs more than Node's default heap; up to 1000 it must not.
   const heap = n > 1000 ? ["--max-old-space-size=16384"] : [];
-  const out = execFileSync(process.execPath, [...heap, "--import", "tsx", join(__dirname, "benchWorker.ts"), ...args], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const out = execFileSync(process.execPath, [...heap, "--import", "tsx", join(__dirname, "benchWorker.ts"), ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   return JSON.parse(out.trim().split("\n").pop() ?? "{}") as Measurement;
 }
 
@@ -37,7 +42,12 @@ const rows: Array<{ n: number; program: Measurement; baseline: Measurement }> = 
 try {
   for (const n of sizes) {
     const dir = join(work, `customers-${n}`);
-    writeBenchCustomers(dir, n, { zones: ["bench-one.example", "bench-two.example"], nodes, vmidFirst: 1000, ipFirst: "10.20.1.0" });
+    writeBenchCustomers(dir, n, {
+      zones: ["bench-one.example", "bench-two.example"],
+      nodes,
+      vmidFirst: 1000,
+      ipFirst: "10.20.1.0",
+    });
     const record = join(work, `record-${n}.json`);
     const program = measure(["program", values.stack, dir, record], n);
     const baseline = measure(["baseline", values.stack, record], n);
@@ -48,9 +58,31 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const header = ["sites", "resources", "plan ms", "ms/site", "plan heap MiB", "baseline resources", "baseline ms", "baseline heap MiB", "plan/baseline", "invokes", "graph depth"];
+const header = [
+  "sites",
+  "resources",
+  "plan ms",
+  "ms/site",
+  "plan heap MiB",
+  "baseline resources",
+  "baseline ms",
+  "baseline heap MiB",
+  "plan/baseline",
+  "invokes",
+  "graph depth",
+];
 const table = rows.map(({ n, program: p, baseline: b }) => [
-  String(n), String(p.resources), p.ms.toFixed(0), (p.ms / n).toFixed(2), p.peakHeapMiB.toFixed(0), String(b.resources), b.ms.toFixed(0), b.peakHeapMiB.toFixed(0), (p.ms / b.ms).toFixed(2), String(p.invokes), String(p.depth ?? "-"),
+  String(n),
+  String(p.resources),
+  p.ms.toFixed(0),
+  (p.ms / n).toFixed(2),
+  p.peakHeapMiB.toFixed(0),
+  String(b.resources),
+  b.ms.toFixed(0),
+  b.peakHeapMiB.toFixed(0),
+  (p.ms / b.ms).toFixed(2),
+  String(p.invokes),
+  String(p.depth ?? "-"),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
@@ -58,6 +90,10 @@ console.log([line(header), widths.map((w) => "-".repeat(w)).join("  "), ...table
 const at = (n: number) => rows.find((r) => r.n === n);
 const [small, large] = [at(100), at(1000)];
 if (small && large) {
-  console.log(`\ntime 1000/100 sites: ${(large.program.ms / small.program.ms).toFixed(1)}x (target <= 11x); heap 1000/100: ${(large.program.peakHeapMiB / small.program.peakHeapMiB).toFixed(1)}x`);
-  console.log(`plan vs SDK baseline at 1000 sites: ${(large.program.ms / large.baseline.ms).toFixed(2)}x (target <= 1.2x)`);
+  console.log(
+    `\ntime 1000/100 sites: ${(large.program.ms / small.program.ms).toFixed(1)}x (target <= 11x); heap 1000/100: ${(large.program.peakHeapMiB / small.program.peakHeapMiB).toFixed(1)}x`,
+  );
+  console.log(
+    `plan vs SDK baseline at 1000 sites: ${(large.program.ms / large.baseline.ms).toFixed(2)}x (target <= 1.2x)`,
+  );
 }

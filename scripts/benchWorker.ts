@@ -24,7 +24,10 @@ async function program(stack: string, customersDir: string, recordFile: string) 
   const result = await runPlan({ stack, root: process.cwd(), customersDir });
   const ms = performance.now() - t0;
   sample();
-  writeFileSync(recordFile, JSON.stringify(result.resources.map((r) => ({ type: r.type, name: r.name, custom: r.custom, inputs: r.inputs }))));
+  writeFileSync(
+    recordFile,
+    JSON.stringify(result.resources.map((r) => ({ type: r.type, name: r.name, custom: r.custom, inputs: r.inputs }))),
+  );
   return { ms, resources: result.resources.length, invokes: result.invokes, depth: graphDepth(result.resources) };
 }
 
@@ -33,11 +36,16 @@ class RawResource extends pulumi.CustomResource {}
 class RawProvider extends pulumi.ProviderResource {}
 
 async function baseline(stack: string, recordFile: string) {
-  const records = JSON.parse(readFileSync(recordFile, "utf8")) as Array<Pick<RecordedResource, "type" | "name" | "custom" | "inputs">>;
+  const records = JSON.parse(readFileSync(recordFile, "utf8")) as Array<
+    Pick<RecordedResource, "type" | "name" | "custom" | "inputs">
+  >;
   let invokes = 0;
   const t0 = performance.now();
   await pulumi.runtime.setMocks(
-    { newResource: (a) => ({ id: a.custom ? `${a.name}-id` : undefined, state: a.inputs }), call: (a) => (invokes++, a.inputs) },
+    {
+      newResource: (a) => ({ id: a.custom ? `${a.name}-id` : undefined, state: a.inputs as Record<string, unknown> }),
+      call: (a) => (invokes++, a.inputs as Record<string, unknown>),
+    },
     "nodepoint",
     stack,
     true,
@@ -47,12 +55,15 @@ async function baseline(stack: string, recordFile: string) {
     for (const r of records) {
       if (!r.custom) continue;
       count++;
-      if (r.type.startsWith("pulumi:providers:")) new RawProvider(r.type.slice("pulumi:providers:".length), r.name, r.inputs);
+      if (r.type.startsWith("pulumi:providers:"))
+        new RawProvider(r.type.slice("pulumi:providers:".length), r.name, r.inputs);
       else new RawResource(r.type, r.name, r.inputs);
     }
     return {};
   });
-  const settings = (await import("@pulumi/pulumi/runtime/settings.js")) as unknown as { waitForRPCs: () => Promise<void> };
+  const settings = (await import("@pulumi/pulumi/runtime/settings.js")) as unknown as {
+    waitForRPCs: () => Promise<void>;
+  };
   await settings.waitForRPCs();
   return { ms: performance.now() - t0, resources: count, invokes };
 }

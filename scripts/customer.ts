@@ -6,7 +6,7 @@
  *   npm run customer -- schema        (regenerates schemas/customer.schema.json)
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
@@ -17,7 +17,6 @@ import { planNewCustomer } from "../lib/customers/addCustomer";
 import { CUSTOMER_JSON_SCHEMA_PATH, customerJsonSchema } from "../lib/customers/jsonSchema";
 import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
 import { loadCustomerFiles, parseCustomerText } from "../lib/customers/loadCustomers";
-import { readFileSync } from "node:fs";
 
 const USAGE = `usage:
   npm run customer -- add <slug> --domain <domain> [--plan standard|premium] [--node NODE] [--ha] [--stack NAME] [--customers DIR]
@@ -69,22 +68,40 @@ function main(): number {
   }
   const elsewhere = customerDomainsOfAllStacks(root).get(values.domain.toLowerCase());
   if (elsewhere) {
-    console.error(`${file}: domain: ${values.domain} is already used by ${elsewhere.map((o) => `${o.file} (stack ${o.stack})`).join(", ")}; nothing written`);
+    console.error(
+      `${file}: domain: ${values.domain} is already used by ${elsewhere.map((o) => `${o.file} (stack ${o.stack})`).join(", ")}; nothing written`,
+    );
     return 1;
   }
   const loaded = loadCustomerFiles(dir, root);
   if (loaded.problems.length > 0) {
-    console.error(`existing customer files have problems; fix them first, nothing written:\n${formatProblems(loaded.problems)}`);
+    console.error(
+      `existing customer files have problems; fix them first, nothing written:\n${formatProblems(loaded.problems)}`,
+    );
     return 1;
   }
-  const result = planNewCustomer(config, topologyOf(config), loaded.files, { slug, domain: values.domain, plan: values.plan, ...(values.node ? { node: values.node } : {}), ...(values.ha !== undefined ? { ha: values.ha } : {}) }, file);
+  const result = planNewCustomer(
+    config,
+    topologyOf(config),
+    loaded.files,
+    {
+      slug,
+      domain: values.domain,
+      plan: values.plan,
+      ...(values.node ? { node: values.node } : {}),
+      ...(values.ha !== undefined ? { ha: values.ha } : {}),
+    },
+    file,
+  );
   if (!result.ok) {
     console.error(`${formatProblems(result.problems)}\nnothing written`);
     return 1;
   }
   const schemaRef = relative(dir, resolve(root, CUSTOMER_JSON_SCHEMA_PATH));
   writeFileSync(path, `# yaml-language-server: $schema=${schemaRef}\n${stringify(result.file)}`, { flag: "wx" });
-  console.log(`wrote ${file}: vmid ${result.file.vmid}, ip ${result.file.ip}, node ${result.file.node}, plan ${result.file.plan}`);
+  console.log(
+    `wrote ${file}: vmid ${result.file.vmid}, ip ${result.file.ip}, node ${result.file.node}, plan ${result.file.plan}`,
+  );
   return 0;
 }
 
@@ -99,8 +116,21 @@ function show(slug: string, file: string, path: string, stack: string, showSecre
   const c = parsed.file.data;
   let live: Record<string, unknown> | undefined;
   try {
-    const args = ["stack", "output", "sitesBySlug", "--json", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])];
-    live = (JSON.parse(execFileSync("pulumi", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as Record<string, Record<string, unknown>>)[slug];
+    const args = [
+      "stack",
+      "output",
+      "sitesBySlug",
+      "--json",
+      "--stack",
+      stack,
+      ...(showSecrets ? ["--show-secrets"] : []),
+    ];
+    live = (
+      JSON.parse(execFileSync("pulumi", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as Record<
+        string,
+        Record<string, unknown>
+      >
+    )[slug];
   } catch {
     live = undefined;
   }

@@ -12,7 +12,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import * as schemaBounds from "../lib/permissions/pveBounds";
-import { GENERATE_COMMAND, PVE_BOUNDS_FILE, pveBoundsFileOf, renderPveBoundsFile } from "../lib/config/pveBoundsFile";
+import { GENERATE_COMMAND, PVE_BOUNDS_FILE, renderPveBoundsFile } from "../lib/config/pveBoundsFile";
+import { pveBoundsFileOf } from "../lib/permissions/pveBoundsDerivation";
 
 function main(): number {
   const { values } = parseArgs({ options: { check: { type: "boolean", default: false } } });
@@ -26,7 +27,9 @@ function main(): number {
   }
   if (values.check) {
     if (current === text) return 0;
-    console.error(`${shown} is ${current === undefined ? "missing" : "out of date"}: run ${GENERATE_COMMAND} and commit it`);
+    console.error(
+      `${shown} is ${current === undefined ? "missing" : "out of date"}: run ${GENERATE_COMMAND} and commit it`,
+    );
     return 1;
   }
   if (current === text) {

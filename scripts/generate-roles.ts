@@ -30,7 +30,9 @@ function orphans(stacks: readonly string[]): string[] {
 }
 
 function main(): number {
-  const { values } = parseArgs({ options: { check: { type: "boolean", default: false }, schema: { type: "string", default: DEFAULT_SCHEMA_PATH } } });
+  const { values } = parseArgs({
+    options: { check: { type: "boolean", default: false }, schema: { type: "string", default: DEFAULT_SCHEMA_PATH } },
+  });
   const schema = loadPveApiSchema(values.schema);
   const stacks = projectStacks();
   if (stacks.length === 0) {
@@ -44,7 +46,11 @@ function main(): number {
       const facts = stackClusterFacts(stack);
       text = renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, facts), facts));
     } catch (err) {
-      console.error(err instanceof InvalidInputError ? formatProblems(err.problems) : `Pulumi.${stack}.yaml: ${(err as Error).message}`);
+      console.error(
+        err instanceof InvalidInputError
+          ? formatProblems(err.problems)
+          : `Pulumi.${stack}.yaml: ${(err as Error).message}`,
+      );
       stale++;
       continue;
     }
@@ -54,7 +60,9 @@ function main(): number {
     if (current === text) {
       if (!values.check) console.log(`${shown} is up to date`);
     } else if (values.check) {
-      console.error(`${shown} is ${current === undefined ? "missing" : "out of date"}: run npm run roles and commit it`);
+      console.error(
+        `${shown} is ${current === undefined ? "missing" : "out of date"}: run npm run roles and commit it`,
+      );
       stale++;
     } else {
       writeFileSync(file, text);

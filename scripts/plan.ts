@@ -18,20 +18,28 @@ import { renderCapacity, renderTree } from "../lib/plan/render";
 import { runPlan } from "../lib/plan/runPlan";
 import type { CapacityReport } from "../lib/planning/capacity";
 
-const USAGE = "usage: npm run plan -- [--stack NAME] [--customers DIR] [--json FILE | --diff [REF] | --import-file FILE] [--debug]";
+const USAGE =
+  "usage: npm run plan -- [--stack NAME] [--customers DIR] [--json FILE | --diff [REF] | --import-file FILE] [--debug]";
 
 /** The committed desired state of a stack: the working-tree file, or the file at a git ref. */
 function committedPlan(root: string, stack: string, ref: string | undefined): PlanDocument {
   const path = `desired-state/${stack}.json`;
   if (ref) {
     try {
-      return JSON.parse(execFileSync("git", ["show", `${ref}:${path}`], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as PlanDocument;
+      return JSON.parse(
+        execFileSync("git", ["show", `${ref}:${path}`], {
+          cwd: root,
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "pipe"],
+        }),
+      ) as PlanDocument;
     } catch {
       console.error(`note: ${path} does not exist at ${ref}; everything shows as added`);
       return { stack, resources: [] };
     }
   }
-  if (!existsSync(resolve(root, path))) throw new Error(`${path} does not exist: write it with npm run plan -- --stack ${stack} --json ${path}`);
+  if (!existsSync(resolve(root, path)))
+    throw new Error(`${path} does not exist: write it with npm run plan -- --stack ${stack} --json ${path}`);
   return JSON.parse(readFileSync(resolve(root, path), "utf8")) as PlanDocument;
 }
 
@@ -55,7 +63,12 @@ async function main(): Promise<number> {
   }
   const root = process.cwd();
   const started = performance.now();
-  const result = await runPlan({ stack: values.stack, root, debugStacks: values.debug, ...(values.customers ? { customersDir: values.customers } : {}) });
+  const result = await runPlan({
+    stack: values.stack,
+    root,
+    debugStacks: values.debug,
+    ...(values.customers ? { customersDir: values.customers } : {}),
+  });
   const elapsed = performance.now() - started;
   const doc = planDocument(values.stack, result.resources);
   if (values.diff) {
@@ -68,15 +81,21 @@ async function main(): Promise<number> {
   if (values["import-file"]) {
     const file = importFile(result.resources);
     writeFileSync(resolve(root, values["import-file"]), `${JSON.stringify(file, null, 2)}\n`);
-    console.log(`wrote ${values["import-file"]}: ${file.resources.length} resources to adopt (pulumi import --file ${values["import-file"]})`);
+    console.log(
+      `wrote ${values["import-file"]}: ${file.resources.length} resources to adopt (pulumi import --file ${values["import-file"]})`,
+    );
     return 0;
   }
   if (values.json) {
     writeFileSync(resolve(root, values.json), serializePlan(doc));
-    console.log(`wrote ${values.json}: ${result.resources.length} resources (stack ${values.stack}, ${elapsed.toFixed(0)} ms)`);
+    console.log(
+      `wrote ${values.json}: ${result.resources.length} resources (stack ${values.stack}, ${elapsed.toFixed(0)} ms)`,
+    );
     return 0;
   }
-  console.log(`Stack ${values.stack}: ${result.resources.length} resources, ${result.invokes} provider invokes, planned offline in ${elapsed.toFixed(0)} ms\n`);
+  console.log(
+    `Stack ${values.stack}: ${result.resources.length} resources, ${result.invokes} provider invokes, planned offline in ${elapsed.toFixed(0)} ms\n`,
+  );
   console.log(renderTree(result.resources));
   console.log("");
   console.log(renderCapacity(result.outputs["capacity"] as CapacityReport));

@@ -8,61 +8,236 @@ const guests = stackValue<any[]>("guests");
 const pools = stackValue<any>("customerPools");
 const ha = stackValue<any>("ha");
 const networks = stackValue<any>("networks");
-const replaceAt = <T>(list: T[], i: number, patch: Partial<T>) => list.map((x, j) => (j === i ? { ...x, ...patch } : x));
+const replaceAt = <T>(list: T[], i: number, patch: Partial<T>) =>
+  list.map((x, j) => (j === i ? { ...x, ...patch } : x));
 
 const cases: Array<[string, Parameters<typeof offlinePlan>[0], string]> = [
-  ["node cores not a number", { set: { nodes: replaceAt(nodes, 0, { cores: "many" }) } }, "nodepoint:nodes[0].cores: Invalid input: expected number, received string"],
+  [
+    "node cores not a number",
+    { set: { nodes: replaceAt(nodes, 0, { cores: "many" }) } },
+    "nodepoint:nodes[0].cores: Invalid input: expected number, received string",
+  ],
   ["node IP malformed", { set: { nodes: replaceAt(nodes, 1, { ip: "192.168.1.300" }) } }, "nodepoint:nodes[1].ip"],
-  ["duplicate node IP", { set: { nodes: replaceAt(nodes, 2, { ip: "192.168.1.10" }) } }, "nodepoint:nodes[2].ip: 192.168.1.10 is already the address of node1"],
-  ["node outside the LAN", { set: { nodes: replaceAt(nodes, 2, { ip: "10.0.0.5" }) } }, "nodepoint:nodes[2].ip: 10.0.0.5 is outside the LAN"],
-  ["two nodes cannot keep quorum", { set: { nodes: nodes.slice(0, 2) } }, "nodepoint:nodes: an HA cluster needs at least 3 nodes"],
+  [
+    "duplicate node IP",
+    { set: { nodes: replaceAt(nodes, 2, { ip: "192.168.1.10" }) } },
+    "nodepoint:nodes[2].ip: 192.168.1.10 is already the address of node1",
+  ],
+  [
+    "node outside the LAN",
+    { set: { nodes: replaceAt(nodes, 2, { ip: "10.0.0.5" }) } },
+    "nodepoint:nodes[2].ip: 10.0.0.5 is outside the LAN",
+  ],
+  [
+    "two nodes cannot keep quorum",
+    { set: { nodes: nodes.slice(0, 2) } },
+    "nodepoint:nodes: an HA cluster needs at least 3 nodes",
+  ],
   ["unknown node role", { set: { nodes: replaceAt(nodes, 0, { role: "gpu" }) } }, "nodepoint:nodes[0].role"],
   ["unknown key", { set: { nodes: replaceAt(nodes, 0, { ram: 1 } as any) } }, "nodepoint:nodes[0].ram: unknown key"],
   ["unknown top-level key", { set: { "nodepoint:colour": "blue" } }, "nodepoint:colour: unknown key"],
   ["missing section", { omit: ["nodepoint:ingress"] }, "nodepoint:ingress: is required"],
-  ["storage on an unknown node", { set: { storage: replaceAt(storage, 1, { nodes: ["node1", "node9"], capacityGiB: { node1: 1, node9: 1 } }) } }, "nodepoint:storage[1].nodes[1]: unknown node \"node9\""],
-  ["storage without capacity for a node", { set: { storage: replaceAt(storage, 2, { capacityGiB: {} }) } }, "nodepoint:storage[2].capacityGiB: no capacity given for node \"node3\""],
+  [
+    "storage on an unknown node",
+    { set: { storage: replaceAt(storage, 1, { nodes: ["node1", "node9"], capacityGiB: { node1: 1, node9: 1 } }) } },
+    'nodepoint:storage[1].nodes[1]: unknown node "node9"',
+  ],
+  [
+    "storage without capacity for a node",
+    { set: { storage: replaceAt(storage, 2, { capacityGiB: {} }) } },
+    'nodepoint:storage[2].capacityGiB: no capacity given for node "node3"',
+  ],
   ["unknown storage type", { set: { storage: replaceAt(storage, 0, { type: "ceph" }) } }, "nodepoint:storage[0].type"],
   ["HA mode does not match PVE 9", { set: { ha: { ...ha, mode: "group" } } }, "nodepoint:ha.mode: PVE 9 uses HA rules"],
-  ["HA node without the DRBD pool", { set: { ha: { ...ha, nodes: { node1: 1, node3: 1 } } } }, "nodepoint:ha.nodes.node3: HA node node3 does not have the customer storage"],
-  ["customer IP pool outside the LAN", { set: { customerPools: { ...pools, ips: { first: "10.1.1.1", last: "10.1.1.9" } } } }, "nodepoint:customerPools.ips.first: 10.1.1.1 is outside the LAN"],
-  ["VMID range reversed", { set: { customerPools: { ...pools, vmids: { first: 5000, last: 4000 } } } }, "nodepoint:customerPools.vmids: first (5000) is above last (4000)"],
-  ["customer storage unknown", { set: { customerPools: { ...pools, storage: "ceph-pool" } } }, "nodepoint:customerPools.storage: unknown storage \"ceph-pool\""],
-  ["guest on an unknown node", { set: { guests: replaceAt(guests, 2, { node: "node7" }) } }, "nodepoint:guests[2].node: unknown node \"node7\""],
-  ["guest bigger than its node", { set: { guests: replaceAt(guests, 2, { cores: 64 }) } }, "nodepoint:guests[2].cores: 64 cores do not fit on node2"],
-  ["duplicate guest VMID", { set: { guests: replaceAt(guests, 3, { vmid: 100 }) } }, "nodepoint:guests[3].vmid: VMID 100 is already used by ispconfig"],
-  ["infra VMID inside the customer range", { set: { guests: replaceAt(guests, 1, { vmid: 1500 }) } }, "nodepoint:guests[1].vmid: VMID 1500 lies inside the customer range"],
-  ["second privileged container", { set: { guests: replaceAt(guests, 1, { privileged: true }) } }, "nodepoint:guests[1].privileged: only the router container may be privileged"],
-  ["service container on the WAN", { set: { guests: replaceAt(guests, 1, { networks: ["wan", "lan"] }) } }, "nodepoint:guests[1].networks: only the router container may sit on the WAN"],
-  ["DMZ gateway outside DMZ", { set: { networks: { ...networks, dmz: { ...networks.dmz, gateway: "192.168.1.1" } } } }, "nodepoint:networks.dmz.gateway: 192.168.1.1 is outside 192.168.2.0/24"],
-  ["Cloudflare zone ID malformed", { set: { cloudflare: { zones: { "nodepoint.eu": "xyz" } } } }, "nodepoint:cloudflare.zones.nodepoint.eu: must be a 32-hex-digit Cloudflare zone ID"],
-  ["backup job to a non-backup storage", { set: { backupJobs: [{ id: "weekly", schedule: "01:00", storage: "local-lvm", node: "node3", keep: { "keep-last": 3 } }] } }, "nodepoint:backupJobs[0].storage: storage \"local-lvm\" does not hold backup content"],
-  ["infrastructure over capacity", { set: { customerPools: { ...pools, overcommit: { memory: 1.0, storage: 1.0 } } } }, "Pulumi.prod.yaml: nodepoint:customerPools.overcommit.memory: node3 would hold 18944 MiB of memory"],
+  [
+    "HA node without the DRBD pool",
+    { set: { ha: { ...ha, nodes: { node1: 1, node3: 1 } } } },
+    "nodepoint:ha.nodes.node3: HA node node3 does not have the customer storage",
+  ],
+  [
+    "customer IP pool outside the LAN",
+    { set: { customerPools: { ...pools, ips: { first: "10.1.1.1", last: "10.1.1.9" } } } },
+    "nodepoint:customerPools.ips.first: 10.1.1.1 is outside the LAN",
+  ],
+  [
+    "VMID range reversed",
+    { set: { customerPools: { ...pools, vmids: { first: 5000, last: 4000 } } } },
+    "nodepoint:customerPools.vmids: first (5000) is above last (4000)",
+  ],
+  [
+    "customer storage unknown",
+    { set: { customerPools: { ...pools, storage: "ceph-pool" } } },
+    'nodepoint:customerPools.storage: unknown storage "ceph-pool"',
+  ],
+  [
+    "guest on an unknown node",
+    { set: { guests: replaceAt(guests, 2, { node: "node7" }) } },
+    'nodepoint:guests[2].node: unknown node "node7"',
+  ],
+  [
+    "guest bigger than its node",
+    { set: { guests: replaceAt(guests, 2, { cores: 64 }) } },
+    "nodepoint:guests[2].cores: 64 cores do not fit on node2",
+  ],
+  [
+    "duplicate guest VMID",
+    { set: { guests: replaceAt(guests, 3, { vmid: 100 }) } },
+    "nodepoint:guests[3].vmid: VMID 100 is already used by ispconfig",
+  ],
+  [
+    "infra VMID inside the customer range",
+    { set: { guests: replaceAt(guests, 1, { vmid: 1500 }) } },
+    "nodepoint:guests[1].vmid: VMID 1500 lies inside the customer range",
+  ],
+  [
+    "second privileged container",
+    { set: { guests: replaceAt(guests, 1, { privileged: true }) } },
+    "nodepoint:guests[1].privileged: only the router container may be privileged",
+  ],
+  [
+    "service container on the WAN",
+    { set: { guests: replaceAt(guests, 1, { networks: ["wan", "lan"] }) } },
+    "nodepoint:guests[1].networks: only the router container may sit on the WAN",
+  ],
+  [
+    "DMZ gateway outside DMZ",
+    { set: { networks: { ...networks, dmz: { ...networks.dmz, gateway: "192.168.1.1" } } } },
+    "nodepoint:networks.dmz.gateway: 192.168.1.1 is outside 192.168.2.0/24",
+  ],
+  [
+    "Cloudflare zone ID malformed",
+    { set: { cloudflare: { zones: { "nodepoint.eu": "xyz" } } } },
+    "nodepoint:cloudflare.zones.nodepoint.eu: must be a 32-hex-digit Cloudflare zone ID",
+  ],
+  [
+    "backup job to a non-backup storage",
+    {
+      set: {
+        backupJobs: [
+          { id: "weekly", schedule: "01:00", storage: "local-lvm", node: "node3", keep: { "keep-last": 3 } },
+        ],
+      },
+    },
+    'nodepoint:backupJobs[0].storage: storage "local-lvm" does not hold backup content',
+  ],
+  [
+    "infrastructure over capacity",
+    { set: { customerPools: { ...pools, overcommit: { memory: 1.0, storage: 1.0 } } } },
+    "Pulumi.prod.yaml: nodepoint:customerPools.overcommit.memory: node3 would hold 18944 MiB of memory",
+  ],
   // Limits Proxmox VE sets, from lib/config/pveBounds.generated.json (generated from the PVE API schema)
-  ["guest VMID below what PVE accepts", { set: { guests: replaceAt(guests, 1, { vmid: 99 }) } }, "nodepoint:guests[1].vmid: must be at least 100: Proxmox VE refuses less (POST /nodes/{node}/lxc vmid (format pve-vmid))"],
-  ["guest VMID above what PVE accepts", { set: { guests: replaceAt(guests, 2, { vmid: 1_000_000_000 }) } }, "nodepoint:guests[2].vmid: must be at most 999999999: Proxmox VE refuses more (POST /nodes/{node}/lxc vmid (format pve-vmid))"],
-  ["container name not a PVE host name", { set: { guests: replaceAt(guests, 1, { name: "web_site" }) } }, "nodepoint:guests[1].name: must be a host name Proxmox VE accepts: dot-separated labels of letters, digits and hyphens, each starting and ending with a letter or digit (POST /nodes/{node}/lxc hostname (format dns-name))"],
-  ["container name longer than PVE accepts", { set: { guests: replaceAt(guests, 1, { name: "w".repeat(256) }) } }, "nodepoint:guests[1].name: must be a host name of at most 255 characters: Proxmox VE refuses longer ones (POST /nodes/{node}/lxc hostname (format dns-name))"],
-  ["VM name not a PVE DNS name", { set: { guests: replaceAt(guests, 2, { name: "isp..config" }) } }, "nodepoint:guests[2].name: must be a VM name Proxmox VE accepts: dot-separated labels"],
-  ["template name not a PVE DNS name", { set: { guests: replaceAt(guests, 5, { name: "-ubuntu" }) } }, "nodepoint:guests[5].name: must be a VM name Proxmox VE accepts"],
-  ["guest tag PVE refuses", { set: { guests: replaceAt(guests, 0, { tags: ["router", "-edge"] }) } }, "nodepoint:guests[0].tags[1]: must be a tag Proxmox VE accepts: each tag must match [a-z0-9_][a-z0-9_\\-\\+\\.]* (any case) (POST /nodes/{node}/lxc tags (format pve-tag-list))"],
-  ["guest tag with a space", { set: { guests: replaceAt(guests, 2, { tags: ["mail server"] }) } }, "nodepoint:guests[2].tags[0]: must be a tag Proxmox VE accepts"],
-  ["container cores above what PVE accepts", { set: { guests: replaceAt(guests, 1, { cores: 8193 }) } }, "nodepoint:guests[1].cores: must be at most 8192: Proxmox VE refuses more (POST /nodes/{node}/lxc cores)"],
-  ["container memory below what PVE accepts", { set: { guests: replaceAt(guests, 1, { memoryMiB: 15 }) } }, "nodepoint:guests[1].memoryMiB: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/lxc memory)"],
-  ["VM memory below what PVE accepts", { set: { guests: replaceAt(guests, 2, { memoryMiB: 8 }) } }, "nodepoint:guests[2].memoryMiB: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/qemu memory)"],
-  ["VM without cores", { set: { guests: replaceAt(guests, 3, { cores: 0 }) } }, "nodepoint:guests[3].cores: must be at least 1: Proxmox VE refuses less (POST /nodes/{node}/qemu cores)"],
-  ["customer VMIDs below what PVE accepts", { set: { customerPools: { ...pools, vmids: { first: 50, last: 7999 } } } }, "nodepoint:customerPools.vmids.first: must be at least 100: Proxmox VE refuses less"],
-  ["customer VMIDs above what PVE accepts", { set: { customerPools: { ...pools, vmids: { first: 1000, last: 1_000_000_000 } } } }, "nodepoint:customerPools.vmids.last: must be at most 999999999: Proxmox VE refuses more"],
-  ["customer core bound above what PVE accepts", { set: { customerPools: { ...pools, bounds: { ...pools.bounds, cores: { first: 1, last: 10_000 } } } } }, "nodepoint:customerPools.bounds.cores.last: must be at most 8192: Proxmox VE refuses more (POST /nodes/{node}/lxc cores)"],
-  ["customer memory bound below what PVE accepts", { set: { customerPools: { ...pools, bounds: { ...pools.bounds, memoryMiB: { first: 8, last: 16384 } } } } }, "nodepoint:customerPools.bounds.memoryMiB.first: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/lxc memory)"],
-  ["plan memory below what PVE accepts", { set: { plans: { standard: { cores: 2, memoryMiB: 12, diskGiB: 20, ha: false } } } }, "nodepoint:plans.standard.memoryMiB: must be at least 16 MiB: Proxmox VE refuses less"],
-  ["HA restarts below what PVE accepts", { set: { ha: { ...ha, maxRestart: -1 } } }, "nodepoint:ha.maxRestart: must be at least 0: Proxmox VE refuses less (POST /cluster/ha/resources max_restart)"],
-  ["HA relocations below what PVE accepts", { set: { ha: { ...ha, maxRelocate: -2 } } }, "nodepoint:ha.maxRelocate: must be at least 0: Proxmox VE refuses less (POST /cluster/ha/resources max_relocate)"],
-  ["HA relocations above the project's cap", { set: { ha: { ...ha, maxRelocate: 11 } } }, "nodepoint:ha.maxRelocate: must be at most 10 (this project's cap)"],
-  ["missing Proxmox token", { omit: ["proxmoxve:apiToken"] }, "proxmoxve:apiToken: is missing (the Proxmox VE API token for infrastructure changes); set it with: pulumi config set --secret proxmoxve:apiToken"],
+  [
+    "guest VMID below what PVE accepts",
+    { set: { guests: replaceAt(guests, 1, { vmid: 99 }) } },
+    "nodepoint:guests[1].vmid: must be at least 100: Proxmox VE refuses less (POST /nodes/{node}/lxc vmid (format pve-vmid))",
+  ],
+  [
+    "guest VMID above what PVE accepts",
+    { set: { guests: replaceAt(guests, 2, { vmid: 1_000_000_000 }) } },
+    "nodepoint:guests[2].vmid: must be at most 999999999: Proxmox VE refuses more (POST /nodes/{node}/lxc vmid (format pve-vmid))",
+  ],
+  [
+    "container name not a PVE host name",
+    { set: { guests: replaceAt(guests, 1, { name: "web_site" }) } },
+    "nodepoint:guests[1].name: must be a host name Proxmox VE accepts: dot-separated labels of letters, digits and hyphens, each starting and ending with a letter or digit (POST /nodes/{node}/lxc hostname (format dns-name))",
+  ],
+  [
+    "container name longer than PVE accepts",
+    { set: { guests: replaceAt(guests, 1, { name: "w".repeat(256) }) } },
+    "nodepoint:guests[1].name: must be a host name of at most 255 characters: Proxmox VE refuses longer ones (POST /nodes/{node}/lxc hostname (format dns-name))",
+  ],
+  [
+    "VM name not a PVE DNS name",
+    { set: { guests: replaceAt(guests, 2, { name: "isp..config" }) } },
+    "nodepoint:guests[2].name: must be a VM name Proxmox VE accepts: dot-separated labels",
+  ],
+  [
+    "template name not a PVE DNS name",
+    { set: { guests: replaceAt(guests, 5, { name: "-ubuntu" }) } },
+    "nodepoint:guests[5].name: must be a VM name Proxmox VE accepts",
+  ],
+  [
+    "guest tag PVE refuses",
+    { set: { guests: replaceAt(guests, 0, { tags: ["router", "-edge"] }) } },
+    "nodepoint:guests[0].tags[1]: must be a tag Proxmox VE accepts: each tag must match [a-z0-9_][a-z0-9_\\-\\+\\.]* (any case) (POST /nodes/{node}/lxc tags (format pve-tag-list))",
+  ],
+  [
+    "guest tag with a space",
+    { set: { guests: replaceAt(guests, 2, { tags: ["mail server"] }) } },
+    "nodepoint:guests[2].tags[0]: must be a tag Proxmox VE accepts",
+  ],
+  [
+    "container cores above what PVE accepts",
+    { set: { guests: replaceAt(guests, 1, { cores: 8193 }) } },
+    "nodepoint:guests[1].cores: must be at most 8192: Proxmox VE refuses more (POST /nodes/{node}/lxc cores)",
+  ],
+  [
+    "container memory below what PVE accepts",
+    { set: { guests: replaceAt(guests, 1, { memoryMiB: 15 }) } },
+    "nodepoint:guests[1].memoryMiB: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/lxc memory)",
+  ],
+  [
+    "VM memory below what PVE accepts",
+    { set: { guests: replaceAt(guests, 2, { memoryMiB: 8 }) } },
+    "nodepoint:guests[2].memoryMiB: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/qemu memory)",
+  ],
+  [
+    "VM without cores",
+    { set: { guests: replaceAt(guests, 3, { cores: 0 }) } },
+    "nodepoint:guests[3].cores: must be at least 1: Proxmox VE refuses less (POST /nodes/{node}/qemu cores)",
+  ],
+  [
+    "customer VMIDs below what PVE accepts",
+    { set: { customerPools: { ...pools, vmids: { first: 50, last: 7999 } } } },
+    "nodepoint:customerPools.vmids.first: must be at least 100: Proxmox VE refuses less",
+  ],
+  [
+    "customer VMIDs above what PVE accepts",
+    { set: { customerPools: { ...pools, vmids: { first: 1000, last: 1_000_000_000 } } } },
+    "nodepoint:customerPools.vmids.last: must be at most 999999999: Proxmox VE refuses more",
+  ],
+  [
+    "customer core bound above what PVE accepts",
+    { set: { customerPools: { ...pools, bounds: { ...pools.bounds, cores: { first: 1, last: 10_000 } } } } },
+    "nodepoint:customerPools.bounds.cores.last: must be at most 8192: Proxmox VE refuses more (POST /nodes/{node}/lxc cores)",
+  ],
+  [
+    "customer memory bound below what PVE accepts",
+    { set: { customerPools: { ...pools, bounds: { ...pools.bounds, memoryMiB: { first: 8, last: 16384 } } } } },
+    "nodepoint:customerPools.bounds.memoryMiB.first: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/lxc memory)",
+  ],
+  [
+    "plan memory below what PVE accepts",
+    { set: { plans: { standard: { cores: 2, memoryMiB: 12, diskGiB: 20, ha: false } } } },
+    "nodepoint:plans.standard.memoryMiB: must be at least 16 MiB: Proxmox VE refuses less",
+  ],
+  [
+    "HA restarts below what PVE accepts",
+    { set: { ha: { ...ha, maxRestart: -1 } } },
+    "nodepoint:ha.maxRestart: must be at least 0: Proxmox VE refuses less (POST /cluster/ha/resources max_restart)",
+  ],
+  [
+    "HA relocations below what PVE accepts",
+    { set: { ha: { ...ha, maxRelocate: -2 } } },
+    "nodepoint:ha.maxRelocate: must be at least 0: Proxmox VE refuses less (POST /cluster/ha/resources max_relocate)",
+  ],
+  [
+    "HA relocations above the project's cap",
+    { set: { ha: { ...ha, maxRelocate: 11 } } },
+    "nodepoint:ha.maxRelocate: must be at most 10 (this project's cap)",
+  ],
+  [
+    "missing Proxmox token",
+    { omit: ["proxmoxve:apiToken"] },
+    "proxmoxve:apiToken: is missing (the Proxmox VE API token for infrastructure changes); set it with: pulumi config set --secret proxmoxve:apiToken",
+  ],
   ["missing Cloudflare token", { omit: ["cloudflare:apiToken"] }, "cloudflare:apiToken: is missing"],
   ["token in plain text", { plain: ["proxmoxve:apiToken"] }, "proxmoxve:apiToken: is stored in plain text"],
-  ["token malformed", { set: { "proxmoxve:apiToken": "root:password" } }, "proxmoxve:apiToken: does not look like the Proxmox VE API token"],
+  [
+    "token malformed",
+    { set: { "proxmoxve:apiToken": "root:password" } },
+    "proxmoxve:apiToken: does not look like the Proxmox VE API token",
+  ],
 ];
 
 describe("stack config errors", () => {

@@ -9,7 +9,9 @@ describe("across stacks", () => {
     expect(projectStacks(ROOT)).toEqual(["bench", "prod"]);
     const owners = customerDomainsOfAllStacks(ROOT);
     expect(owners.size).toBeGreaterThanOrEqual(3);
-    const shared = [...owners].filter(([, o]) => o.length > 1).map(([d, o]) => `${d}: ${o.map((x) => `${x.stack}/${x.file}`).join(", ")}`);
+    const shared = [...owners]
+      .filter(([, o]) => o.length > 1)
+      .map(([d, o]) => `${d}: ${o.map((x) => `${x.stack}/${x.file}`).join(", ")}`);
     expect(shared).toEqual([]);
   });
 });

@@ -15,22 +15,60 @@ const existing = loadCustomerFiles(join(ROOT, "customers"), ROOT).files;
 
 describe("customer add", () => {
   it("takes the lowest free VMID and IP and the DRBD node with the most free memory", () => {
-    const r = planNewCustomer(config, topology, existing, { slug: "new", domain: "New.nodepoint.eu", plan: "standard" }, "customers/new.yaml");
-    expect(r).toEqual({ ok: true, file: { domain: "new.nodepoint.eu", plan: "standard", vmid: 1003, ip: "192.168.1.103", node: "node1", state: "active" } });
+    const r = planNewCustomer(
+      config,
+      topology,
+      existing,
+      { slug: "new", domain: "New.nodepoint.eu", plan: "standard" },
+      "customers/new.yaml",
+    );
+    expect(r).toEqual({
+      ok: true,
+      file: {
+        domain: "new.nodepoint.eu",
+        plan: "standard",
+        vmid: 1003,
+        ip: "192.168.1.103",
+        node: "node1",
+        state: "active",
+      },
+    });
   });
 
   it("fills gaps: a freed VMID and IP are reused lowest first", () => {
     const without = existing.filter((c) => c.slug !== "acme-bakery");
-    const r = planNewCustomer(config, topology, without, { slug: "new", domain: "new.nodepoint.eu", plan: "premium" }, "customers/new.yaml");
+    const r = planNewCustomer(
+      config,
+      topology,
+      without,
+      { slug: "new", domain: "new.nodepoint.eu", plan: "premium" },
+      "customers/new.yaml",
+    );
     expect(r.ok && [r.file.vmid, r.file.ip]).toEqual([1000, "192.168.1.100"]);
   });
 
   it.each([
-    ["existing slug", { slug: "nordlicht", domain: "x.nodepoint.eu" }, "customers/new.yaml: (file name): customer \"nordlicht\" already exists"],
-    ["taken domain", { slug: "new", domain: "NORDLICHT.nodepoint.eu" }, "customers/new.yaml: domain: NORDLICHT.nodepoint.eu is already used by customers/nordlicht.yaml"],
-    ["foreign domain", { slug: "new", domain: "shop.example.org" }, "customers/new.yaml: domain: shop.example.org is not inside"],
-    ["bad slug", { slug: "New Shop", domain: "x.nodepoint.eu" }, "(file name): slug \"New Shop\""],
-    ["node without DRBD", { slug: "new", domain: "x.nodepoint.eu", node: "node3" }, "customers/new.yaml: node: node3 does not have the customer storage"],
+    [
+      "existing slug",
+      { slug: "nordlicht", domain: "x.nodepoint.eu" },
+      'customers/new.yaml: (file name): customer "nordlicht" already exists',
+    ],
+    [
+      "taken domain",
+      { slug: "new", domain: "NORDLICHT.nodepoint.eu" },
+      "customers/new.yaml: domain: NORDLICHT.nodepoint.eu is already used by customers/nordlicht.yaml",
+    ],
+    [
+      "foreign domain",
+      { slug: "new", domain: "shop.example.org" },
+      "customers/new.yaml: domain: shop.example.org is not inside",
+    ],
+    ["bad slug", { slug: "New Shop", domain: "x.nodepoint.eu" }, '(file name): slug "New Shop"'],
+    [
+      "node without DRBD",
+      { slug: "new", domain: "x.nodepoint.eu", node: "node3" },
+      "customers/new.yaml: node: node3 does not have the customer storage",
+    ],
   ])("refuses: %s", (_t, req, expected) => {
     const r = planNewCustomer(config, topology, existing, { plan: "standard", ...req }, "customers/new.yaml");
     expect(r.ok).toBe(false);
@@ -39,13 +77,37 @@ describe("customer add", () => {
 
   it("refuses when the VMID range or IP pool is exhausted, or no node has room", () => {
     const tiny = { ...config, customerPools: { ...config.customerPools, vmids: { first: 1000, last: 1002 } } };
-    const r1 = planNewCustomer(tiny, topology, existing, { slug: "new", domain: "x.nodepoint.eu", plan: "standard" }, "customers/new.yaml");
+    const r1 = planNewCustomer(
+      tiny,
+      topology,
+      existing,
+      { slug: "new", domain: "x.nodepoint.eu", plan: "standard" },
+      "customers/new.yaml",
+    );
     expect(!r1.ok && r1.problems[0]?.message).toBe("the customer VMID range 1000-1002 is exhausted");
-    const fewIps = { ...config, customerPools: { ...config.customerPools, ips: { first: "192.168.1.100", last: "192.168.1.102" } } };
-    const r2 = planNewCustomer(fewIps, topology, existing, { slug: "new", domain: "x.nodepoint.eu", plan: "standard" }, "customers/new.yaml");
+    const fewIps = {
+      ...config,
+      customerPools: { ...config.customerPools, ips: { first: "192.168.1.100", last: "192.168.1.102" } },
+    };
+    const r2 = planNewCustomer(
+      fewIps,
+      topology,
+      existing,
+      { slug: "new", domain: "x.nodepoint.eu", plan: "standard" },
+      "customers/new.yaml",
+    );
     expect(!r2.ok && r2.problems[0]?.message).toBe("the customer IP pool 192.168.1.100-192.168.1.102 is exhausted");
-    const huge = { ...config, plans: { ...config.plans, standard: { cores: 2, memoryMiB: 200_000, diskGiB: 20, ha: false } } };
-    const r3 = planNewCustomer(huge, topology, [] as ParsedCustomerFile[], { slug: "new", domain: "x.nodepoint.eu", plan: "standard" }, "customers/new.yaml");
+    const huge = {
+      ...config,
+      plans: { ...config.plans, standard: { cores: 2, memoryMiB: 200_000, diskGiB: 20, ha: false } },
+    };
+    const r3 = planNewCustomer(
+      huge,
+      topology,
+      [] as ParsedCustomerFile[],
+      { slug: "new", domain: "x.nodepoint.eu", plan: "standard" },
+      "customers/new.yaml",
+    );
     expect(!r3.ok && r3.problems[0]?.message).toMatch(/^no customer node \(node1, node2\) has room for 200000 MiB/);
   });
 

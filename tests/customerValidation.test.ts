@@ -8,7 +8,8 @@ import { ROOT } from "./helpers/offlinePlan";
 
 const config = stackConfigOf("prod", ROOT);
 const topology = topologyOf(config);
-const good = (slug: string, vmid: number, ip: string, extra = "") => `domain: ${slug}.nodepoint.eu\nvmid: ${vmid}\nip: ${ip}\nnode: node1\n${extra}`;
+const good = (slug: string, vmid: number, ip: string, extra = "") =>
+  `domain: ${slug}.nodepoint.eu\nvmid: ${vmid}\nip: ${ip}\nnode: node1\n${extra}`;
 const BASE = { "alpha.yaml": good("alpha", 1000, "192.168.1.100") };
 
 function check(files: Record<string, string>, previous = new Map()) {
@@ -20,59 +21,234 @@ function check(files: Record<string, string>, previous = new Map()) {
     if (r.file) parsed.push(r.file);
   }
   const v = validateCustomers(config, topology, parsed, previous, "Pulumi.prod.yaml");
-  return { problems: [...problems, ...v.problems].map((p) => `${p.file}: ${p.field}: ${p.message}`), customers: v.customers };
+  return {
+    problems: [...problems, ...v.problems].map((p) => `${p.file}: ${p.field}: ${p.message}`),
+    customers: v.customers,
+  };
 }
 
 const bad: Array<[string, Record<string, string>, string]> = [
-  ["slug with capitals", { "Shop.yaml": good("shop", 1001, "192.168.1.101") }, "customers/Shop.yaml: (file name): slug \"Shop\" must be"],
-  ["slug with underscore", { "my_shop.yaml": good("shop", 1001, "192.168.1.101") }, "customers/my_shop.yaml: (file name)"],
+  [
+    "slug with capitals",
+    { "Shop.yaml": good("shop", 1001, "192.168.1.101") },
+    'customers/Shop.yaml: (file name): slug "Shop" must be',
+  ],
+  [
+    "slug with underscore",
+    { "my_shop.yaml": good("shop", 1001, "192.168.1.101") },
+    "customers/my_shop.yaml: (file name)",
+  ],
   ["slug ending in hyphen", { "shop-.yaml": good("shop", 1001, "192.168.1.101") }, "customers/shop-.yaml: (file name)"],
   ["slug too long", { [`${"a".repeat(64)}.yaml`]: good("long", 1001, "192.168.1.101") }, "(file name): slug"],
   ["not YAML", { "b.yaml": "domain: [unclosed" }, "customers/b.yaml: (yaml):"],
-  ["duplicate key", { "b.yaml": "domain: a.nodepoint.eu\ndomain: b.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: (yaml): Map keys must be unique"],
+  [
+    "duplicate key",
+    { "b.yaml": "domain: a.nodepoint.eu\ndomain: b.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" },
+    "customers/b.yaml: (yaml): Map keys must be unique",
+  ],
   ["a list, not a mapping", { "b.yaml": "- domain: x\n" }, "customers/b.yaml: (document): must be a mapping"],
-  ["missing domain", { "b.yaml": "vmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: is required"],
-  ["missing vmid", { "b.yaml": "domain: b.nodepoint.eu\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: vmid: is required"],
-  ["missing ip", { "b.yaml": "domain: b.nodepoint.eu\nvmid: 1001\nnode: node1\n" }, "customers/b.yaml: ip: is required"],
-  ["missing node", { "b.yaml": "domain: b.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\n" }, "customers/b.yaml: node: is required"],
-  ["unknown key", { "b.yaml": good("b", 1001, "192.168.1.101", "colour: red\n") }, "customers/b.yaml: colour: unknown key"],
-  ["malformed domain", { "b.yaml": "domain: not a domain\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: must be a host name"],
-  ["domain outside the zones", { "b.yaml": "domain: b.example.com\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: b.example.com is not inside any of the stack's Cloudflare zones (nodepoint.eu)"],
-  ["look-alike zone", { "b.yaml": "domain: evilnodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: evilnodepoint.eu is not inside"],
-  ["duplicate domain, other case", { ...BASE, "b.yaml": "domain: ALPHA.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" }, "customers/b.yaml: domain: ALPHA.nodepoint.eu is already used by customers/alpha.yaml"],
-  ["unknown plan", { "b.yaml": good("b", 1001, "192.168.1.101", "plan: gold\n") }, "customers/b.yaml: plan: Invalid option"],
-  ["VMID below the range", { "b.yaml": good("b", 999, "192.168.1.101") }, "customers/b.yaml: vmid: 999 is outside the customer range 1000-7999"],
-  ["VMID above the range", { "b.yaml": good("b", 8000, "192.168.1.101") }, "customers/b.yaml: vmid: 8000 is outside the customer range"],
-  ["VMID of an infrastructure guest", { "b.yaml": good("b", 100, "192.168.1.101") }, "customers/b.yaml: vmid: 100 belongs to an infrastructure guest"],
-  ["VMID not an integer", { "b.yaml": good("b", 1001.5, "192.168.1.101") }, "customers/b.yaml: vmid: Invalid input: expected int"],
-  ["duplicate VMID", { ...BASE, "b.yaml": good("b", 1000, "192.168.1.101") }, "customers/b.yaml: vmid: 1000 is already used by customers/alpha.yaml"],
+  [
+    "missing domain",
+    { "b.yaml": "vmid: 1001\nip: 192.168.1.101\nnode: node1\n" },
+    "customers/b.yaml: domain: is required",
+  ],
+  [
+    "missing vmid",
+    { "b.yaml": "domain: b.nodepoint.eu\nip: 192.168.1.101\nnode: node1\n" },
+    "customers/b.yaml: vmid: is required",
+  ],
+  [
+    "missing ip",
+    { "b.yaml": "domain: b.nodepoint.eu\nvmid: 1001\nnode: node1\n" },
+    "customers/b.yaml: ip: is required",
+  ],
+  [
+    "missing node",
+    { "b.yaml": "domain: b.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\n" },
+    "customers/b.yaml: node: is required",
+  ],
+  [
+    "unknown key",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "colour: red\n") },
+    "customers/b.yaml: colour: unknown key",
+  ],
+  [
+    "malformed domain",
+    { "b.yaml": "domain: not a domain\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" },
+    "customers/b.yaml: domain: must be a host name",
+  ],
+  [
+    "domain outside the zones",
+    { "b.yaml": "domain: b.example.com\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" },
+    "customers/b.yaml: domain: b.example.com is not inside any of the stack's Cloudflare zones (nodepoint.eu)",
+  ],
+  [
+    "look-alike zone",
+    { "b.yaml": "domain: evilnodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" },
+    "customers/b.yaml: domain: evilnodepoint.eu is not inside",
+  ],
+  [
+    "duplicate domain, other case",
+    { ...BASE, "b.yaml": "domain: ALPHA.nodepoint.eu\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" },
+    "customers/b.yaml: domain: ALPHA.nodepoint.eu is already used by customers/alpha.yaml",
+  ],
+  [
+    "unknown plan",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "plan: gold\n") },
+    "customers/b.yaml: plan: Invalid option",
+  ],
+  [
+    "VMID below the range",
+    { "b.yaml": good("b", 999, "192.168.1.101") },
+    "customers/b.yaml: vmid: 999 is outside the customer range 1000-7999",
+  ],
+  [
+    "VMID above the range",
+    { "b.yaml": good("b", 8000, "192.168.1.101") },
+    "customers/b.yaml: vmid: 8000 is outside the customer range",
+  ],
+  [
+    "VMID of an infrastructure guest",
+    { "b.yaml": good("b", 100, "192.168.1.101") },
+    "customers/b.yaml: vmid: 100 belongs to an infrastructure guest",
+  ],
+  [
+    "VMID not an integer",
+    { "b.yaml": good("b", 1001.5, "192.168.1.101") },
+    "customers/b.yaml: vmid: Invalid input: expected int",
+  ],
+  [
+    "duplicate VMID",
+    { ...BASE, "b.yaml": good("b", 1000, "192.168.1.101") },
+    "customers/b.yaml: vmid: 1000 is already used by customers/alpha.yaml",
+  ],
   ["malformed IP", { "b.yaml": good("b", 1001, "192.168.1.256") }, "customers/b.yaml: ip: Invalid IPv4 address"],
-  ["IP outside the pool", { "b.yaml": good("b", 1001, "192.168.1.250") }, "customers/b.yaml: ip: 192.168.1.250 is outside the customer pool 192.168.1.100-192.168.1.249"],
-  ["IP outside the LAN", { "b.yaml": good("b", 1001, "10.0.0.5") }, "customers/b.yaml: ip: 10.0.0.5 is outside the LAN 192.168.1.0/24"],
-  ["IP of a node", { "b.yaml": good("b", 1001, "192.168.1.10") }, "customers/b.yaml: ip: 192.168.1.10 is a node, gateway or infrastructure address"],
-  ["IP of the gateway", { "b.yaml": good("b", 1001, "192.168.1.1") }, "customers/b.yaml: ip: 192.168.1.1 is a node, gateway or infrastructure address"],
-  ["duplicate IP", { ...BASE, "b.yaml": good("b", 1001, "192.168.1.100") }, "customers/b.yaml: ip: 192.168.1.100 is already used by customers/alpha.yaml"],
-  ["unknown node", { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node9") }, "customers/b.yaml: node: unknown node \"node9\""],
-  ["node without the DRBD pool", { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node3") }, "customers/b.yaml: node: node3 does not have the customer storage global-lvm"],
-  ["local storage with HA", { "b.yaml": good("b", 1001, "192.168.1.101", "ha: true\nstorage: local-zfs\n") }, "customers/b.yaml: ha: HA needs shared storage; \"local-zfs\" is local to one node"],
-  ["storage that holds no root disks", { "b.yaml": good("b", 1001, "192.168.1.101", "storage: backup\n") }, "customers/b.yaml: storage: storage \"backup\" cannot hold container root disks"],
-  ["cores above bounds", { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 16\n") }, "customers/b.yaml: cores: 16 is outside the allowed 1-8"],
-  ["memory below bounds", { "b.yaml": good("b", 1001, "192.168.1.101", "memoryMiB: 128\n") }, "customers/b.yaml: memoryMiB: 128 is outside the allowed 512-16384"],
-  ["disk above bounds", { "b.yaml": good("b", 1001, "192.168.1.101", "diskGiB: 500\n") }, "customers/b.yaml: diskGiB: 500 is outside the allowed 8-200"],
-  ["negative disk", { "b.yaml": good("b", 1001, "192.168.1.101", "diskGiB: -5\n") }, "customers/b.yaml: diskGiB: Too small"],
-  ["unknown state", { "b.yaml": good("b", 1001, "192.168.1.101", "state: paused\n") }, "customers/b.yaml: state: Invalid option"],
-  ["ha not a boolean", { "b.yaml": good("b", 1001, "192.168.1.101", "ha: maybe\n") }, "customers/b.yaml: ha: Invalid input: expected boolean"],
-  ["decommissioned but HA", { "b.yaml": good("b", 1001, "192.168.1.101", "ha: true\nstate: decommissioned\n") }, "customers/b.yaml: ha: a decommissioned customer cannot keep HA"],
+  [
+    "IP outside the pool",
+    { "b.yaml": good("b", 1001, "192.168.1.250") },
+    "customers/b.yaml: ip: 192.168.1.250 is outside the customer pool 192.168.1.100-192.168.1.249",
+  ],
+  [
+    "IP outside the LAN",
+    { "b.yaml": good("b", 1001, "10.0.0.5") },
+    "customers/b.yaml: ip: 10.0.0.5 is outside the LAN 192.168.1.0/24",
+  ],
+  [
+    "IP of a node",
+    { "b.yaml": good("b", 1001, "192.168.1.10") },
+    "customers/b.yaml: ip: 192.168.1.10 is a node, gateway or infrastructure address",
+  ],
+  [
+    "IP of the gateway",
+    { "b.yaml": good("b", 1001, "192.168.1.1") },
+    "customers/b.yaml: ip: 192.168.1.1 is a node, gateway or infrastructure address",
+  ],
+  [
+    "duplicate IP",
+    { ...BASE, "b.yaml": good("b", 1001, "192.168.1.100") },
+    "customers/b.yaml: ip: 192.168.1.100 is already used by customers/alpha.yaml",
+  ],
+  [
+    "unknown node",
+    { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node9") },
+    'customers/b.yaml: node: unknown node "node9"',
+  ],
+  [
+    "node without the DRBD pool",
+    { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node3") },
+    "customers/b.yaml: node: node3 does not have the customer storage global-lvm",
+  ],
+  [
+    "local storage with HA",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "ha: true\nstorage: local-zfs\n") },
+    'customers/b.yaml: ha: HA needs shared storage; "local-zfs" is local to one node',
+  ],
+  [
+    "storage that holds no root disks",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "storage: backup\n") },
+    'customers/b.yaml: storage: storage "backup" cannot hold container root disks',
+  ],
+  [
+    "cores above bounds",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 16\n") },
+    "customers/b.yaml: cores: 16 is outside the allowed 1-8",
+  ],
+  [
+    "memory below bounds",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "memoryMiB: 128\n") },
+    "customers/b.yaml: memoryMiB: 128 is outside the allowed 512-16384",
+  ],
+  [
+    "disk above bounds",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "diskGiB: 500\n") },
+    "customers/b.yaml: diskGiB: 500 is outside the allowed 8-200",
+  ],
+  [
+    "negative disk",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "diskGiB: -5\n") },
+    "customers/b.yaml: diskGiB: Too small",
+  ],
+  [
+    "unknown state",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "state: paused\n") },
+    "customers/b.yaml: state: Invalid option",
+  ],
+  [
+    "ha not a boolean",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "ha: maybe\n") },
+    "customers/b.yaml: ha: Invalid input: expected boolean",
+  ],
+  [
+    "decommissioned but HA",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "ha: true\nstate: decommissioned\n") },
+    "customers/b.yaml: ha: a decommissioned customer cannot keep HA",
+  ],
   // Limits Proxmox VE sets, from lib/config/pveBounds.generated.json (generated from the PVE API schema)
-  ["VMID below what PVE accepts", { "b.yaml": good("b", 99, "192.168.1.101") }, "customers/b.yaml: vmid: must be at least 100: Proxmox VE refuses less (POST /nodes/{node}/lxc vmid (format pve-vmid))"],
-  ["VMID above what PVE accepts", { "b.yaml": good("b", 1_000_000_000, "192.168.1.101") }, "customers/b.yaml: vmid: must be at most 999999999: Proxmox VE refuses more (POST /nodes/{node}/lxc vmid (format pve-vmid))"],
-  ["cores override above what PVE accepts", { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 8193\n") }, "customers/b.yaml: cores: must be at most 8192: Proxmox VE refuses more (POST /nodes/{node}/lxc cores)"],
-  ["cores override of zero", { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 0\n") }, "customers/b.yaml: cores: must be at least 1: Proxmox VE refuses less (POST /nodes/{node}/lxc cores)"],
-  ["memory override below what PVE accepts", { "b.yaml": good("b", 1001, "192.168.1.101", "memoryMiB: 8\n") }, "customers/b.yaml: memoryMiB: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/lxc memory)"],
-  ["slug not a PVE host name", { "my_shop.yaml": good("shop", 1001, "192.168.1.101") }, "customers/my_shop.yaml: (file name): slug \"my_shop\" is the container's host name and must be a container host name Proxmox VE accepts: dot-separated labels of letters, digits and hyphens, each starting and ending with a letter or digit (POST /nodes/{node}/lxc hostname (format dns-name))"],
-  ["slug with an empty label", { "shop..x.yaml": good("shop", 1001, "192.168.1.101") }, "customers/shop..x.yaml: (file name): slug \"shop..x\" is the container's host name and must be a container host name Proxmox VE accepts"],
-  ["slug that makes a tag PVE refuses", { "shöp.yaml": good("shop", 1001, "192.168.1.101") }, "customers/shöp.yaml: (file name): the container tag \"customer-shöp\" (from the slug) must be a tag Proxmox VE accepts: each tag must match [a-z0-9_][a-z0-9_\\-\\+\\.]* (any case) (POST /nodes/{node}/lxc tags (format pve-tag-list))"],
-  ["unknown confirmReplace field", { "b.yaml": good("b", 1001, "192.168.1.101", "confirmReplace: [domain]\n") }, "customers/b.yaml: confirmReplace[0]: Invalid option"],
+  [
+    "VMID below what PVE accepts",
+    { "b.yaml": good("b", 99, "192.168.1.101") },
+    "customers/b.yaml: vmid: must be at least 100: Proxmox VE refuses less (POST /nodes/{node}/lxc vmid (format pve-vmid))",
+  ],
+  [
+    "VMID above what PVE accepts",
+    { "b.yaml": good("b", 1_000_000_000, "192.168.1.101") },
+    "customers/b.yaml: vmid: must be at most 999999999: Proxmox VE refuses more (POST /nodes/{node}/lxc vmid (format pve-vmid))",
+  ],
+  [
+    "cores override above what PVE accepts",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 8193\n") },
+    "customers/b.yaml: cores: must be at most 8192: Proxmox VE refuses more (POST /nodes/{node}/lxc cores)",
+  ],
+  [
+    "cores override of zero",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "cores: 0\n") },
+    "customers/b.yaml: cores: must be at least 1: Proxmox VE refuses less (POST /nodes/{node}/lxc cores)",
+  ],
+  [
+    "memory override below what PVE accepts",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "memoryMiB: 8\n") },
+    "customers/b.yaml: memoryMiB: must be at least 16 MiB: Proxmox VE refuses less (POST /nodes/{node}/lxc memory)",
+  ],
+  [
+    "slug not a PVE host name",
+    { "my_shop.yaml": good("shop", 1001, "192.168.1.101") },
+    'customers/my_shop.yaml: (file name): slug "my_shop" is the container\'s host name and must be a container host name Proxmox VE accepts: dot-separated labels of letters, digits and hyphens, each starting and ending with a letter or digit (POST /nodes/{node}/lxc hostname (format dns-name))',
+  ],
+  [
+    "slug with an empty label",
+    { "shop..x.yaml": good("shop", 1001, "192.168.1.101") },
+    'customers/shop..x.yaml: (file name): slug "shop..x" is the container\'s host name and must be a container host name Proxmox VE accepts',
+  ],
+  [
+    "slug that makes a tag PVE refuses",
+    { "shöp.yaml": good("shop", 1001, "192.168.1.101") },
+    'customers/shöp.yaml: (file name): the container tag "customer-shöp" (from the slug) must be a tag Proxmox VE accepts: each tag must match [a-z0-9_][a-z0-9_\\-\\+\\.]* (any case) (POST /nodes/{node}/lxc tags (format pve-tag-list))',
+  ],
+  [
+    "unknown confirmReplace field",
+    { "b.yaml": good("b", 1001, "192.168.1.101", "confirmReplace: [domain]\n") },
+    "customers/b.yaml: confirmReplace[0]: Invalid option",
+  ],
 ];
 
 describe("customer validation: each bad input, its message", () => {
@@ -83,7 +259,10 @@ describe("customer validation: each bad input, its message", () => {
   });
 
   it("lists every problem at once, across files", () => {
-    const { problems } = check({ "a.yaml": good("a", 99, "192.168.1.1"), "b.yaml": good("b", 9000, "10.0.0.1", "cores: 99\n") });
+    const { problems } = check({
+      "a.yaml": good("a", 99, "192.168.1.1"),
+      "b.yaml": good("b", 9000, "10.0.0.1", "cores: 99\n"),
+    });
     expect(problems.length).toBeGreaterThanOrEqual(5);
     expect(problems.some((p) => p.startsWith("customers/a.yaml: vmid"))).toBe(true);
     expect(problems.some((p) => p.startsWith("customers/b.yaml: cores"))).toBe(true);
@@ -92,9 +271,17 @@ describe("customer validation: each bad input, its message", () => {
   it("capacity: a node over capacity × overcommit is refused, naming the customer that tips it over", () => {
     const files: Record<string, string> = {};
     // node2 holds VM 100 (64 GiB); 128 GiB × 1.25 = 160 GiB leaves room for 48 customers of 2 GiB
-    for (let i = 0; i < 49; i++) files[`c${String(i).padStart(2, "0")}.yaml`] = good(`c${i}`, 1000 + i, `192.168.1.${100 + i}`).replace("node1", "node2");
+    for (let i = 0; i < 49; i++)
+      files[`c${String(i).padStart(2, "0")}.yaml`] = good(`c${i}`, 1000 + i, `192.168.1.${100 + i}`).replace(
+        "node1",
+        "node2",
+      );
     const { problems } = check(files);
-    expect(problems).toEqual([expect.stringMatching(/^customers\/c48\.yaml: node: node2 would hold 165888 MiB of memory, above its capacity × overcommit 1.25 = 163840 MiB/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^customers\/c48\.yaml: node: node2 would hold 165888 MiB of memory, above its capacity × overcommit 1.25 = 163840 MiB/,
+      ),
+    ]);
     delete files["c48.yaml"];
     expect(check(files).problems).toEqual([]);
   });
@@ -102,23 +289,49 @@ describe("customer validation: each bad input, its message", () => {
   it("a change that replaces the container is refused unless the file confirms it", () => {
     const moved = { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node2") };
     const previous = new Map([["b", { vmid: 1001, node: "node1", storage: "global-lvm" }]]);
-    expect(check(moved, previous).problems.join("\n")).toContain("customers/b.yaml: node: changes from node1 to node2, which replaces the container and destroys the site's data");
+    expect(check(moved, previous).problems.join("\n")).toContain(
+      "customers/b.yaml: node: changes from node1 to node2, which replaces the container and destroys the site's data",
+    );
     const confirmed = { "b.yaml": `${moved["b.yaml"]}confirmReplace: [node]\n` };
     expect(check(confirmed, previous).problems).toEqual([]);
   });
 
   it("PVE's name limits hold for files that never went through parsing too (npm run customer -- add)", () => {
-    const data = { domain: "b.nodepoint.eu", plan: "standard" as const, vmid: 1001, ip: "192.168.1.101", node: "node1", state: "active" as const };
+    const data = {
+      domain: "b.nodepoint.eu",
+      plan: "standard" as const,
+      vmid: 1001,
+      ip: "192.168.1.101",
+      node: "node1",
+      state: "active" as const,
+    };
     const v = validateCustomers(config, topology, [{ slug: "b_b", file: "customers/b_b.yaml", data }]);
     expect(v.customers).toEqual([]);
-    expect(v.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([expect.stringMatching(/^customers\/b_b\.yaml: \(file name\): slug "b_b" is the container's host name and must be a container host name Proxmox VE accepts/)]);
+    expect(v.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([
+      expect.stringMatching(
+        /^customers\/b_b\.yaml: \(file name\): slug "b_b" is the container's host name and must be a container host name Proxmox VE accepts/,
+      ),
+    ]);
   });
 
   it.each([
     ["a valid slug and plan", "shop", "premium", []],
-    ["a plan name PVE refuses as a tag", "shop", "gold plan", ["plan: the container tag \"gold plan\" (from the plan) must be a tag Proxmox VE accepts"]],
-    ["a slug refused as host name and tag", "shöp", "standard", ["(file name): slug \"shöp\" is the container's host name and must be", "(file name): the container tag \"customer-shöp\" (from the slug) must be a tag"]],
-    ["a slug longer than a host name may be", "a".repeat(256), undefined, ["(file name): slug \"aaaa"]],
+    [
+      "a plan name PVE refuses as a tag",
+      "shop",
+      "gold plan",
+      ['plan: the container tag "gold plan" (from the plan) must be a tag Proxmox VE accepts'],
+    ],
+    [
+      "a slug refused as host name and tag",
+      "shöp",
+      "standard",
+      [
+        '(file name): slug "shöp" is the container\'s host name and must be',
+        '(file name): the container tag "customer-shöp" (from the slug) must be a tag',
+      ],
+    ],
+    ["a slug longer than a host name may be", "a".repeat(256), undefined, ['(file name): slug "aaaa']],
   ] as Array<[string, string, string | undefined, string[]]>)("container names: %s", (_title, slug, plan, expected) => {
     const got = containerNameProblems(slug, plan).map((p) => `${p.field}: ${p.message}`);
     expect(got).toHaveLength(expected.length);
@@ -126,7 +339,10 @@ describe("customer validation: each bad input, its message", () => {
   });
 
   it("resolves defaults: premium gets HA, standard does not; sizes from the plan", () => {
-    const { customers, problems } = check({ "p.yaml": good("p", 1001, "192.168.1.101", "plan: premium\n"), "s.yaml": good("s", 1002, "192.168.1.102", "memoryMiB: 4096\n") });
+    const { customers, problems } = check({
+      "p.yaml": good("p", 1001, "192.168.1.101", "plan: premium\n"),
+      "s.yaml": good("s", 1002, "192.168.1.102", "memoryMiB: 4096\n"),
+    });
     expect(problems).toEqual([]);
     expect(customers.map((c) => [c.slug, c.ha, c.cores, c.memoryMiB, c.diskGiB, c.storage, c.zone])).toEqual([
       ["p", true, 2, 2048, 20, "global-lvm", "nodepoint.eu"],

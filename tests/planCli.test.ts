@@ -10,7 +10,10 @@ const work = mkdtempSync(join(tmpdir(), "plan-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function plan(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/plan.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/plan.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -19,9 +22,15 @@ describe("npm run plan", () => {
     const { code, out } = plan();
     expect(code).toBe(0);
     expect(out).toMatch(/^Stack prod: \d+ resources, 0 provider invokes, planned offline in \d+ ms$/m);
-    expect(out).toContain("  nodepoint:network:OpenWrtRouter router\n    proxmoxve:index/containerLegacy:ContainerLegacy ct-10001-openwrt  vmid=10001 node=node3 cores=4 mem=512MiB privileged tags=router [protected, import=node3/10001]");
-    expect(out).toContain("proxmoxve:index/vmLegacy:VmLegacy vm-100-ispconfig  vmid=100 node=node2 cores=12 mem=65536MiB [protected, import=node2/100]");
-    expect(out).toContain("pulumi-nodejs:dynamic/nodepoint:NpmProxyHost nordlicht-proxy  nordlicht.nodepoint.eu -> 192.168.1.101:80 ssl-forced=true");
+    expect(out).toContain(
+      "  nodepoint:network:OpenWrtRouter router\n    proxmoxve:index/containerLegacy:ContainerLegacy ct-10001-openwrt  vmid=10001 node=node3 cores=4 mem=512MiB privileged tags=router [protected, import=node3/10001]",
+    );
+    expect(out).toContain(
+      "proxmoxve:index/vmLegacy:VmLegacy vm-100-ispconfig  vmid=100 node=node2 cores=12 mem=65536MiB [protected, import=node2/100]",
+    );
+    expect(out).toContain(
+      "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost nordlicht-proxy  nordlicht.nodepoint.eu -> 192.168.1.101:80 ssl-forced=true",
+    );
     expect(out).toMatch(/^node3\s+4\s+14\/4\s+18\.5 GiB\s+16\.0 GiB\s+115\.6%$/m);
     expect(out).toMatch(/^global-lvm\s+shared\s+218\.0 GiB\s+1771 GiB\s+12\.3%$/m); // seed's 158 GiB + 3 customers x 20 GiB
   });
@@ -40,7 +49,9 @@ describe("npm run plan", () => {
     const { code, err, out } = plan("--customers", dir);
     expect(code).toBe(1);
     expect(out).toBe("");
-    expect(err).toContain("shop.yaml: domain: shop.example.com is not inside any of the stack's Cloudflare zones (nodepoint.eu)");
+    expect(err).toContain(
+      "shop.yaml: domain: shop.example.com is not inside any of the stack's Cloudflare zones (nodepoint.eu)",
+    );
     expect(err).toContain("Nothing was declared.");
     expect(err).not.toMatch(/\n\s+at /);
   });

@@ -8,7 +8,8 @@ import { byName, offlinePlan, ROOT, scratchCustomers } from "./helpers/offlinePl
 
 const cleanups: Array<() => void> = [];
 afterAll(() => cleanups.forEach((c) => c()));
-const json = async (opts: Parameters<typeof offlinePlan>[0] = {}) => serializePlan(planDocument("prod", (await offlinePlan(opts)).resources));
+const json = async (opts: Parameters<typeof offlinePlan>[0] = {}) =>
+  serializePlan(planDocument("prod", (await offlinePlan(opts)).resources));
 
 describe("plan JSON", () => {
   it("has the documented shape", async () => {
@@ -16,7 +17,14 @@ describe("plan JSON", () => {
     expect(doc.stack).toBe("prod");
     for (const r of doc.resources) {
       expect(Object.keys(r)).toEqual(["custom", "inputs", "name", "options", "parent", "provider", "type", "urn"]);
-      expect(Object.keys(r.options)).toEqual(["deleteBeforeReplace", "dependsOn", "ignoreChanges", "import", "protect", "retainOnDelete"]);
+      expect(Object.keys(r.options)).toEqual([
+        "deleteBeforeReplace",
+        "dependsOn",
+        "ignoreChanges",
+        "import",
+        "protect",
+        "retainOnDelete",
+      ]);
     }
     const urns = doc.resources.map((r) => r.urn);
     expect(urns).toEqual([...urns].sort());
@@ -27,7 +35,9 @@ describe("plan JSON", () => {
     expect(await json()).toBe(a);
     // The same customer files, written in reverse order into a fresh directory.
     const names = readdirSync(join(ROOT, "customers")).filter((n) => n.endsWith(".yaml"));
-    const reversed = scratchCustomers(Object.fromEntries([...names].reverse().map((n) => [n, readFileSync(join(ROOT, "customers", n), "utf8")])));
+    const reversed = scratchCustomers(
+      Object.fromEntries([...names].reverse().map((n) => [n, readFileSync(join(ROOT, "customers", n), "utf8")])),
+    );
     cleanups.push(reversed.cleanup);
     expect(await json({ customersDir: reversed.dir })).toBe(a);
   });
@@ -44,14 +54,22 @@ describe("plan JSON", () => {
 
 describe("customers never disturb each other", () => {
   const ofCustomer = (doc: { resources: RecordedResource[] }, slug: string) =>
-    doc.resources.filter((r) => r.urn.includes(`WordPressSite::${slug}`) || r.urn.endsWith(`WordPressSite::${slug}`) || r.parent.endsWith(`WordPressSite::${slug}`));
+    doc.resources.filter(
+      (r) =>
+        r.urn.includes(`WordPressSite::${slug}`) ||
+        r.urn.endsWith(`WordPressSite::${slug}`) ||
+        r.parent.endsWith(`WordPressSite::${slug}`),
+    );
 
   it("adding and removing a customer file leaves every other customer's URNs and inputs unchanged", async () => {
     const before = JSON.parse(await json()) as { resources: RecordedResource[] };
     const added = scratchCustomers();
     cleanups.push(added.cleanup);
     const { writeFileSync, rmSync } = await import("node:fs");
-    writeFileSync(join(added.dir, "aaa-first.yaml"), "domain: aaa.nodepoint.eu\nvmid: 1003\nip: 192.168.1.103\nnode: node2\nplan: premium\n");
+    writeFileSync(
+      join(added.dir, "aaa-first.yaml"),
+      "domain: aaa.nodepoint.eu\nvmid: 1003\nip: 192.168.1.103\nnode: node2\nplan: premium\n",
+    );
     rmSync(join(added.dir, "studio-kern.yaml"));
     const after = JSON.parse(await json({ customersDir: added.dir })) as { resources: RecordedResource[] };
     for (const slug of ["acme-bakery", "nordlicht"]) {
@@ -62,7 +80,9 @@ describe("customers never disturb each other", () => {
   });
 
   it("the example customers are three, one premium with HA", () => {
-    const files = ["acme-bakery", "nordlicht", "studio-kern"].map((s) => readFileSync(join(ROOT, "customers", `${s}.yaml`), "utf8"));
+    const files = ["acme-bakery", "nordlicht", "studio-kern"].map((s) =>
+      readFileSync(join(ROOT, "customers", `${s}.yaml`), "utf8"),
+    );
     expect(files.filter((f) => f.includes("plan: premium"))).toHaveLength(1);
   });
 });
@@ -79,11 +99,25 @@ describe("lifecycle", () => {
 
   it("active: running, protected, HA started, DNS present", async () => {
     const r = (await offlinePlan()).resources;
-    expect(byName(r, "nordlicht-ct").inputs).toMatchObject({ started: true, startOnBoot: true, protection: true, unprivileged: true });
+    expect(byName(r, "nordlicht-ct").inputs).toMatchObject({
+      started: true,
+      startOnBoot: true,
+      protection: true,
+      unprivileged: true,
+    });
     expect(byName(r, "nordlicht-ct").options.protect).toBe(true);
     expect(byName(r, "nordlicht-ct").options.ignoreChanges).toEqual(["operatingSystem", "initialization.userAccount"]);
-    expect(byName(r, "nordlicht-ha").inputs).toMatchObject({ resourceId: "ct:1001", state: "started", maxRestart: 3, maxRelocate: 2 });
-    expect(byName(r, "nordlicht-dns").inputs).toMatchObject({ name: "nordlicht.nodepoint.eu", type: "A", content: "203.0.113.10" });
+    expect(byName(r, "nordlicht-ha").inputs).toMatchObject({
+      resourceId: "ct:1001",
+      state: "started",
+      maxRestart: 3,
+      maxRelocate: 2,
+    });
+    expect(byName(r, "nordlicht-dns").inputs).toMatchObject({
+      name: "nordlicht.nodepoint.eu",
+      type: "A",
+      content: "203.0.113.10",
+    });
   });
 
   it("suspended: container stopped, HA told to keep it stopped, still protected, DNS kept", async () => {

@@ -17,8 +17,22 @@ const slugs = ["acme-bakery", "nordlicht", "studio-kern"];
 describe("isolation", () => {
   it("one security group: web from the proxy, SSH from management, nothing else in", () => {
     expect(res("customer-web", "GroupLegacy").inputs["rules"]).toEqual([
-      { type: "in", action: "ACCEPT", proto: "tcp", dport: "80,443", source: "+nodepoint-proxy", comment: "web traffic from Nginx Proxy Manager" },
-      { type: "in", action: "ACCEPT", proto: "tcp", dport: "22", source: "+nodepoint-mgmt", comment: "SSH from the management network" },
+      {
+        type: "in",
+        action: "ACCEPT",
+        proto: "tcp",
+        dport: "80,443",
+        source: "+nodepoint-proxy",
+        comment: "web traffic from Nginx Proxy Manager",
+      },
+      {
+        type: "in",
+        action: "ACCEPT",
+        proto: "tcp",
+        dport: "22",
+        source: "+nodepoint-mgmt",
+        comment: "SSH from the management network",
+      },
     ]);
     expect(res("nodepoint-proxy", "IpsetLegacy").inputs["cidrs"]).toEqual([{ name: "192.168.1.201" }]);
     expect(res("nodepoint-mgmt", "IpsetLegacy").inputs["cidrs"]).toEqual([{ name: "10.8.0.0/24" }]);
@@ -28,15 +42,25 @@ describe("isolation", () => {
   it.each(slugs)("%s: firewall on, input DROP, the group as its only rule, anti-spoofing on", (slug) => {
     const ct = res(`${slug}-ct`).inputs as any;
     expect(ct.networkInterfaces).toEqual([{ name: "eth0", bridge: "vmbr0", firewall: true }]);
-    expect(res(`${slug}-firewall`, "OptionsLegacy").inputs).toMatchObject({ containerId: ct.vmId, nodeName: ct.nodeName, enabled: true, inputPolicy: "DROP", ipfilter: true, macfilter: true });
-    expect(res(`${slug}-firewall-rules`, "RulesLegacy").inputs["rules"]).toEqual([{ securityGroup: "customer-web", comment: "nodepoint customer isolation" }]);
+    expect(res(`${slug}-firewall`, "OptionsLegacy").inputs).toMatchObject({
+      containerId: ct.vmId,
+      nodeName: ct.nodeName,
+      enabled: true,
+      inputPolicy: "DROP",
+      ipfilter: true,
+      macfilter: true,
+    });
+    expect(res(`${slug}-firewall-rules`, "RulesLegacy").inputs["rules"]).toEqual([
+      { securityGroup: "customer-web", comment: "nodepoint customer isolation" },
+    ]);
   });
 
   it("customer-side resources use the customer token; HA and cluster firewall the infrastructure token", () => {
     const customerProvider = res("proxmox-customers").urn;
     const infraProvider = res("proxmox-infra").urn;
     for (const slug of slugs) {
-      for (const name of [`${slug}-ct`, `${slug}-firewall`, `${slug}-firewall-rules`]) expect(res(name).provider, name).toBe(customerProvider);
+      for (const name of [`${slug}-ct`, `${slug}-firewall`, `${slug}-firewall-rules`])
+        expect(res(name).provider, name).toBe(customerProvider);
     }
     expect(res("nordlicht-ha").provider).toBe(infraProvider);
     expect(res("customer-web").provider).toBe(infraProvider);
@@ -48,35 +72,63 @@ describe("provisioning flow per customer", () => {
     const ct = res(`${slug}-ct`).inputs as any;
     const proxy = res(`${slug}-proxy`);
     expect(proxy.type).toBe("pulumi-nodejs:dynamic/nodepoint:NpmProxyHost");
-    expect(proxy.inputs).toMatchObject({ apiUrl: "http://192.168.1.201:81/api", forwardHost: ct.initialization.ipConfigs[0].ipv4.address.split("/")[0], forwardPort: 80, sslForced: true, credentials: "[secret]" });
+    expect(proxy.inputs).toMatchObject({
+      apiUrl: "http://192.168.1.201:81/api",
+      forwardHost: ct.initialization.ipConfigs[0].ipv4.address.split("/")[0],
+      forwardPort: 80,
+      sslForced: true,
+      credentials: "[secret]",
+    });
     expect(proxy.options.dependsOn).toContain(res(`${slug}-ct`).urn);
   });
 
   it.each(slugs)("%s: WordPress installed over SSH after the container, settings and root password secret", (slug) => {
     const install = res(`${slug}-wordpress`, "Command");
-    expect(install.inputs).toMatchObject({ connection: "[secret]", stdin: "[secret]", triggers: [INSTALL_SCRIPT_HASH] });
+    expect(install.inputs).toMatchObject({
+      connection: "[secret]",
+      stdin: "[secret]",
+      triggers: [INSTALL_SCRIPT_HASH],
+    });
     expect(install.options.dependsOn).toContain(res(`${slug}-ct`).urn);
   });
 
   it("the installer command itself is in the plan only as length and hash", () => {
     const doc = planDocument("prod", plan.resources);
-    expect(byName(doc.resources, "acme-bakery-wordpress").inputs["create"]).toMatch(new RegExp(`^\\[${installCommand().length} chars sha256:[0-9a-f]{12}\\]$`));
+    expect(byName(doc.resources, "acme-bakery-wordpress").inputs["create"]).toMatch(
+      new RegExp(`^\\[${installCommand().length} chars sha256:[0-9a-f]{12}\\]$`),
+    );
   });
 
   it("outputs per customer: URL, admin URL, admin user, secret password, state", () => {
     const sites = plan.outputs["sitesBySlug"] as Record<string, Record<string, unknown>>;
-    expect(sites["nordlicht"]).toMatchObject({ url: "https://nordlicht.nodepoint.eu/", adminUrl: "https://nordlicht.nodepoint.eu/wp-admin/", adminUser: "admin", adminPassword: "[secret]", state: "active", vmId: 1001 });
+    expect(sites["nordlicht"]).toMatchObject({
+      url: "https://nordlicht.nodepoint.eu/",
+      adminUrl: "https://nordlicht.nodepoint.eu/wp-admin/",
+      adminUser: "admin",
+      adminPassword: "[secret]",
+      state: "active",
+      vmId: 1001,
+    });
   });
 
   it("suspended keeps DNS and proxy but installs nothing; decommissioned drops proxy and DNS", async () => {
-    for (const [state, proxy, install] of [["suspended", true, false], ["decommissioned", false, false]] as const) {
+    for (const [state, proxy, install] of [
+      ["suspended", true, false],
+      ["decommissioned", false, false],
+    ] as const) {
       const dir = scratchCustomers();
       try {
         const path = join(dir.dir, "studio-kern.yaml");
         writeFileSync(path, readFileSync(path, "utf8").replace("state: active", `state: ${state}`));
         const r = (await offlinePlan({ customersDir: dir.dir })).resources;
-        expect(r.some((x) => x.name === "studio-kern-proxy"), `${state} proxy`).toBe(proxy);
-        expect(r.some((x) => x.name === "studio-kern-wordpress"), `${state} installer`).toBe(install);
+        expect(
+          r.some((x) => x.name === "studio-kern-proxy"),
+          `${state} proxy`,
+        ).toBe(proxy);
+        expect(
+          r.some((x) => x.name === "studio-kern-wordpress"),
+          `${state} installer`,
+        ).toBe(install);
         expect(r.some((x) => x.name === "studio-kern-firewall")).toBe(true);
       } finally {
         dir.cleanup();

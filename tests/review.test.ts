@@ -38,16 +38,28 @@ describe("plan diff", () => {
     const after = edit(doc, "acme-bakery-ct", (r) => ((r.inputs["cpu"] as any).cores = 4));
     const d = diffPlans(doc, after);
     expect(d.changed).toHaveLength(1);
-    expect(d.changed[0]).toMatchObject({ name: "acme-bakery-ct", fields: [{ path: "cpu.cores", before: 2, after: 4 }], replaceReasons: [] });
+    expect(d.changed[0]).toMatchObject({
+      name: "acme-bakery-ct",
+      fields: [{ path: "cpu.cores", before: 2, after: 4 }],
+      replaceReasons: [],
+    });
     expect(d.warnings).toEqual([]);
     expect(renderDiff(d, "prod")).toContain("- `cpu.cores`: 2 -> 4");
   });
 
   it.each([
     ["vmId", (r: RecordedResource) => (r.inputs["vmId"] = 1500), "vmId: 1000 -> 1500"],
-    ["nodeName", (r: RecordedResource) => (r.inputs["nodeName"] = "node2"), "nodeName: \"node1\" -> \"node2\""],
-    ["root disk datastore", (r: RecordedResource) => ((r.inputs["disk"] as any).datastoreId = "local-zfs"), "disk.datastoreId"],
-    ["shrinking the disk", (r: RecordedResource) => ((r.inputs["disk"] as any).size = 10), "disk.size shrinks 20 -> 10"],
+    ["nodeName", (r: RecordedResource) => (r.inputs["nodeName"] = "node2"), 'nodeName: "node1" -> "node2"'],
+    [
+      "root disk datastore",
+      (r: RecordedResource) => ((r.inputs["disk"] as any).datastoreId = "local-zfs"),
+      "disk.datastoreId",
+    ],
+    [
+      "shrinking the disk",
+      (r: RecordedResource) => ((r.inputs["disk"] as any).size = 10),
+      "disk.size shrinks 20 -> 10",
+    ],
     ["unprivileged", (r: RecordedResource) => (r.inputs["unprivileged"] = false), "unprivileged: true -> false"],
   ])("warns that changing %s replaces a container", (_t, change, reason) => {
     const d = diffPlans(doc, edit(doc, "acme-bakery-ct", change));
@@ -56,20 +68,46 @@ describe("plan diff", () => {
   });
 
   it("no warning for create-only inputs the program ignores (a newer template build)", () => {
-    const d = diffPlans(doc, edit(doc, "acme-bakery-ct", (r) => ((r.inputs["operatingSystem"] as any).templateFileId = "local:vztmpl/ubuntu-24.04-standard_24.04-3_amd64.tar.zst")));
+    const d = diffPlans(
+      doc,
+      edit(
+        doc,
+        "acme-bakery-ct",
+        (r) =>
+          ((r.inputs["operatingSystem"] as any).templateFileId =
+            "local:vztmpl/ubuntu-24.04-standard_24.04-3_amd64.tar.zst"),
+      ),
+    );
     expect(d.changed).toHaveLength(1);
     expect(d.warnings).toEqual([]);
   });
 
   it("a VM's node change migrates (migrate: true), a VM's vmId change replaces", () => {
-    expect(diffPlans(doc, edit(doc, "vm-107-paymenter", (r) => (r.inputs["nodeName"] = "node2"))).warnings).toEqual([]);
-    expect(diffPlans(doc, edit(doc, "vm-107-paymenter", (r) => (r.inputs["vmId"] = 108))).warnings[0]).toContain("REPLACES vm-107-paymenter (VmLegacy)");
+    expect(
+      diffPlans(
+        doc,
+        edit(doc, "vm-107-paymenter", (r) => (r.inputs["nodeName"] = "node2")),
+      ).warnings,
+    ).toEqual([]);
+    expect(
+      diffPlans(
+        doc,
+        edit(doc, "vm-107-paymenter", (r) => (r.inputs["vmId"] = 108)),
+      ).warnings[0],
+    ).toContain("REPLACES vm-107-paymenter (VmLegacy)");
   });
 
   it("removing a protected container is flagged; added resources are listed", () => {
-    const after = { ...doc, resources: doc.resources.filter((r) => !r.urn.endsWith("WordPressSite::nordlicht") && !r.parent.endsWith("WordPressSite::nordlicht")) };
+    const after = {
+      ...doc,
+      resources: doc.resources.filter(
+        (r) => !r.urn.endsWith("WordPressSite::nordlicht") && !r.parent.endsWith("WordPressSite::nordlicht"),
+      ),
+    };
     const d = diffPlans(doc, after);
-    expect(d.warnings).toContain("DELETES protected nordlicht-ct (ContainerLegacy): `pulumi up` will stop on it; decommission it first.");
+    expect(d.warnings).toContain(
+      "DELETES protected nordlicht-ct (ContainerLegacy): `pulumi up` will stop on it; decommission it first.",
+    );
     expect(diffPlans(after, doc).added.map((r) => r.name)).toContain("nordlicht-ct");
   });
 
@@ -86,11 +124,30 @@ describe("import file", () => {
     const adopted = plan.resources.filter((r) => r.options.import);
     expect(file.resources).toHaveLength(adopted.length);
     for (const e of file.resources) {
-      const match = adopted.filter((r) => r.type === e.type && r.name === e.name && (e.parent ? r.parent === file.nameTable[e.parent] : r.parent.includes("pulumi:pulumi:Stack")) && r.provider === (e.provider ? file.nameTable[e.provider] : ""));
+      const match = adopted.filter(
+        (r) =>
+          r.type === e.type &&
+          r.name === e.name &&
+          (e.parent ? r.parent === file.nameTable[e.parent] : r.parent.includes("pulumi:pulumi:Stack")) &&
+          r.provider === (e.provider ? file.nameTable[e.provider] : ""),
+      );
       expect(match, `${e.type} ${e.name}`).toHaveLength(1);
       expect(e.id).toBe(match[0]!.options.import);
     }
     const ids = file.resources.map((e) => e.id);
-    for (const id of ["node2/100", "node3/107", "node3/201", "node3/102", "node3/10001", "node2/8000", "node3/9000", "local-zfs", "local-lvm", "local", "backup"]) expect(ids).toContain(id);
+    for (const id of [
+      "node2/100",
+      "node3/107",
+      "node3/201",
+      "node3/102",
+      "node3/10001",
+      "node2/8000",
+      "node3/9000",
+      "local-zfs",
+      "local-lvm",
+      "local",
+      "backup",
+    ])
+      expect(ids).toContain(id);
   });
 });

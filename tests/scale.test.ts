@@ -17,7 +17,12 @@ const nodes = Array.from({ length: 20 }, (_, i) => `bnode${String(i + 1).padStar
 
 async function planWith(n: number) {
   const dir = join(work, `c${n}`);
-  writeBenchCustomers(dir, n, { zones: ["bench-one.example", "bench-two.example"], nodes, vmidFirst: 1000, ipFirst: "10.20.1.0" });
+  writeBenchCustomers(dir, n, {
+    zones: ["bench-one.example", "bench-two.example"],
+    nodes,
+    vmidFirst: 1000,
+    ipFirst: "10.20.1.0",
+  });
   return offlinePlan({ stack: "bench", customersDir: dir });
 }
 

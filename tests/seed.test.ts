@@ -19,14 +19,32 @@ describe("guests with the seed's figures", () => {
   ])("VM %s: vmid %i on %s, %i vCPU, %i MiB", (name, vmid, node, cores, memory) => {
     const vm = res(name, "VmLegacy");
     expect(vm.type).toBe("proxmoxve:index/vmLegacy:VmLegacy");
-    expect(vm.inputs).toMatchObject({ vmId: vmid, nodeName: node, cpu: { cores }, memory: { dedicated: memory }, started: true, migrate: true });
+    expect(vm.inputs).toMatchObject({
+      vmId: vmid,
+      nodeName: node,
+      cpu: { cores },
+      memory: { dedicated: memory },
+      started: true,
+      migrate: true,
+    });
     expect(vm.options).toMatchObject({ protect: true, import: `${node}/${vmid}` });
-    expect(vm.options.ignoreChanges).toEqual(expect.arrayContaining(["disks", "clone", "networkDevices[*].macAddress"]));
+    expect(vm.options.ignoreChanges).toEqual(
+      expect.arrayContaining(["disks", "clone", "networkDevices[*].macAddress"]),
+    );
   });
 
   it("CT 10001 is the OpenWrt router: privileged, 4 cores, 512 MB, tag router, WAN PPPoE VLAN 1203 + LAN + DMZ, boots first", () => {
     const ct = res("ct-10001-openwrt", "ContainerLegacy");
-    expect(ct.inputs).toMatchObject({ vmId: 10001, nodeName: "node3", unprivileged: false, cpu: { cores: 4 }, memory: { dedicated: 512 }, tags: ["router"], startOnBoot: true, startup: { order: 1 } });
+    expect(ct.inputs).toMatchObject({
+      vmId: 10001,
+      nodeName: "node3",
+      unprivileged: false,
+      cpu: { cores: 4 },
+      memory: { dedicated: 512 },
+      tags: ["router"],
+      startOnBoot: true,
+      startup: { order: 1 },
+    });
     expect(ct.inputs["networkInterfaces"]).toEqual([
       { name: "eth0", bridge: "vmbr2", vlanId: 1203, firewall: false },
       { name: "eth1", bridge: "vmbr0", firewall: false },
@@ -34,14 +52,24 @@ describe("guests with the seed's figures", () => {
     ]);
     expect(ct.options).toMatchObject({ protect: true, import: "node3/10001" });
     expect(ct.parent).toContain("nodepoint:network:OpenWrtRouter::router");
-    const others = plan.resources.filter((r) => r.type.endsWith("ContainerLegacy") && r.inputs["unprivileged"] === false);
+    const others = plan.resources.filter(
+      (r) => r.type.endsWith("ContainerLegacy") && r.inputs["unprivileged"] === false,
+    );
     expect(others.map((r) => r.name)).toEqual(["ct-10001-openwrt"]);
-    const orders = plan.resources.filter((r) => typeof (r.inputs["startup"] as any)?.order === "number").map((r) => (r.inputs["startup"] as any).order as number);
+    const orders = plan.resources
+      .filter((r) => typeof (r.inputs["startup"] as any)?.order === "number")
+      .map((r) => (r.inputs["startup"] as any).order as number);
     expect(Math.min(...orders)).toBe(1);
   });
 
   it("CT 102 is the website container on node3: 4 cores, 2 GB", () => {
-    expect(inputs("ct-102-website", "ContainerLegacy")).toMatchObject({ vmId: 102, nodeName: "node3", unprivileged: true, cpu: { cores: 4 }, memory: { dedicated: 2048 } });
+    expect(inputs("ct-102-website", "ContainerLegacy")).toMatchObject({
+      vmId: 102,
+      nodeName: "node3",
+      unprivileged: true,
+      cpu: { cores: 4 },
+      memory: { dedicated: 2048 },
+    });
     expect(res("ct-102-website").options).toMatchObject({ protect: true, import: "node3/102" });
   });
 
@@ -59,14 +87,23 @@ describe("guests with the seed's figures", () => {
 
   it("the Ubuntu 24.04 LXC template is downloaded on each customer node", () => {
     for (const node of ["node1", "node2"]) {
-      expect(inputs(`lxc-template-${node}`, "File")).toMatchObject({ nodeName: node, datastoreId: "local", contentType: "vztmpl", fileName: "ubuntu-24.04-standard_24.04-2_amd64.tar.zst" });
+      expect(inputs(`lxc-template-${node}`, "File")).toMatchObject({
+        nodeName: node,
+        datastoreId: "local",
+        contentType: "vztmpl",
+        fileName: "ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
+      });
     }
   });
 });
 
 describe("nodes, storage, backups, HA", () => {
   it("node roles: node1, node2, node3 adopted with their role in the notes", () => {
-    for (const [node, text] of [["node1", "Primary compute"], ["node2", "Secondary compute"], ["node3", "Router"]] as const) {
+    for (const [node, text] of [
+      ["node1", "Primary compute"],
+      ["node2", "Secondary compute"],
+      ["node3", "Router"],
+    ] as const) {
       const n = res(node, "node/config:Config");
       expect(n.inputs["nodeName"]).toBe(node);
       expect(String(n.inputs["description"])).toContain(text);
@@ -77,36 +114,74 @@ describe("nodes, storage, backups, HA", () => {
 
   it("storage: local-zfs on node1+node2, local-lvm thin on node3, /var/lib/vz and /backup/vzdump everywhere; DRBD referenced, not managed", () => {
     expect(inputs("local-zfs", "Zfspool")).toMatchObject({ resourceId: "local-zfs", nodes: ["node1", "node2"] });
-    expect(inputs("local-lvm", "Lvmthin")).toMatchObject({ resourceId: "local-lvm", nodes: ["node3"], volumeGroup: "pve", thinPool: "data" });
+    expect(inputs("local-lvm", "Lvmthin")).toMatchObject({
+      resourceId: "local-lvm",
+      nodes: ["node3"],
+      volumeGroup: "pve",
+      thinPool: "data",
+    });
     expect(inputs("local", "Directory")).toMatchObject({ path: "/var/lib/vz", nodes: ["node1", "node2", "node3"] });
     expect(inputs("backup", "Directory")).toMatchObject({ path: "/backup/vzdump", contents: ["backup"] });
     expect(plan.resources.some((r) => r.name === "global-lvm")).toBe(false);
-    for (const id of ["local-zfs", "local-lvm", "local", "backup"]) expect(res(id).options).toMatchObject({ protect: true, import: id });
+    for (const id of ["local-zfs", "local-lvm", "local", "backup"])
+      expect(res(id).options).toMatchObject({ protect: true, import: id });
   });
 
   it("capacity: node and pool figures are the seed's", () => {
     const capacity = plan.outputs["capacity"] as { nodes: any[]; pools: any[] };
-    expect(capacity.nodes.map((n) => [n.node, n.cores, n.memoryMiB])).toEqual([["node1", 56, 131072], ["node2", 12, 131072], ["node3", 4, 16384]]);
+    expect(capacity.nodes.map((n) => [n.node, n.cores, n.memoryMiB])).toEqual([
+      ["node1", 56, 131072],
+      ["node2", 12, 131072],
+      ["node3", 4, 16384],
+    ]);
     expect(capacity.pools.find((p) => p.pool === "global-lvm")).toMatchObject({ scope: "shared", capacityGiB: 1771 });
     expect(capacity.pools.find((p) => p.pool === "backup" && p.scope === "node3")).toMatchObject({ capacityGiB: 4608 });
     // node3 carries CT 10001 + CT 102 + VM 107 + VM 201
-    expect(capacity.nodes.find((n) => n.node === "node3")).toMatchObject({ guests: 4, memoryAllocatedMiB: 512 + 2048 + 8192 + 8192 });
+    expect(capacity.nodes.find((n) => n.node === "node3")).toMatchObject({
+      guests: 4,
+      memoryAllocatedMiB: 512 + 2048 + 8192 + 8192,
+    });
   });
 
   it("a backup job writes node3's guests to node3's backup pool", () => {
-    expect(inputs("nightly-node3", "Job")).toMatchObject({ node: "node3", storage: "backup", all: true, mode: "snapshot" });
+    expect(inputs("nightly-node3", "Job")).toMatchObject({
+      node: "node3",
+      storage: "backup",
+      all: true,
+      mode: "snapshot",
+    });
   });
 
   it("HA (PVE 9): one node-affinity rule keeps HA resources on node1/node2", () => {
     const rule = res("drbd-nodes", "Harule");
-    expect(rule.inputs).toMatchObject({ type: "node-affinity", nodes: { node1: 2, node2: 1 }, strict: true, resources: ["ct:1001"] });
+    expect(rule.inputs).toMatchObject({
+      type: "node-affinity",
+      nodes: { node1: 2, node2: 1 },
+      strict: true,
+      resources: ["ct:1001"],
+    });
     expect(rule.options.dependsOn).toContain(res("nordlicht-ha").urn);
     expect(plan.resources.some((r) => r.type.endsWith("Hagroup"))).toBe(false);
   });
 
   it("HA (PVE 8 config): a group, named on each HA resource", async () => {
-    const p = await offlinePlan({ set: { proxmox: { endpoint: "https://192.168.1.10:8006/", insecure: true, majorVersion: 8 }, ha: { mode: "group", name: "drbd-nodes", nodes: { node1: 2, node2: 1 }, strict: true, maxRestart: 3, maxRelocate: 2 } } });
-    expect(byName(p.resources, "drbd-nodes", "Hagroup").inputs).toMatchObject({ group: "drbd-nodes", restricted: true });
+    const p = await offlinePlan({
+      set: {
+        proxmox: { endpoint: "https://192.168.1.10:8006/", insecure: true, majorVersion: 8 },
+        ha: {
+          mode: "group",
+          name: "drbd-nodes",
+          nodes: { node1: 2, node2: 1 },
+          strict: true,
+          maxRestart: 3,
+          maxRelocate: 2,
+        },
+      },
+    });
+    expect(byName(p.resources, "drbd-nodes", "Hagroup").inputs).toMatchObject({
+      group: "drbd-nodes",
+      restricted: true,
+    });
     expect(byName(p.resources, "nordlicht-ha").inputs["group"]).toBe("drbd-nodes");
     expect(p.resources.some((r) => r.type.endsWith("Harule"))).toBe(false);
   });
@@ -122,10 +197,21 @@ describe("providers and options", () => {
     // containers and their firewall, and everything else (HA resources included) on proxmox-infra.
     const customers = res("proxmox-customers");
     const access = res("proxmox-access");
-    for (const p of [customers, access]) expect(p.inputs).toMatchObject({ endpoint: "https://192.168.1.10:8006/", insecure: "true", apiToken: "[secret]" });
-    const accessTypes = ["proxmoxve:index/roleLegacy:RoleLegacy", "proxmoxve:index/userLegacy:UserLegacy", "proxmoxve:user/token:Token", "proxmoxve:index/acl:Acl"];
+    for (const p of [customers, access])
+      expect(p.inputs).toMatchObject({
+        endpoint: "https://192.168.1.10:8006/",
+        insecure: "true",
+        apiToken: "[secret]",
+      });
+    const accessTypes = [
+      "proxmoxve:index/roleLegacy:RoleLegacy",
+      "proxmoxve:index/userLegacy:UserLegacy",
+      "proxmoxve:user/token:Token",
+      "proxmoxve:index/acl:Acl",
+    ];
     for (const r of plan.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"))) {
-      const customerSite = r.parent.includes("nodepoint:customers:WordPressSite::") && r.type !== "proxmoxve:index/haresource:Haresource";
+      const customerSite =
+        r.parent.includes("nodepoint:customers:WordPressSite::") && r.type !== "proxmoxve:index/haresource:Haresource";
       const expected = accessTypes.includes(r.type) ? access : customerSite ? customers : px;
       expect(r.provider, r.name).toBe(expected.urn);
     }
@@ -136,7 +222,8 @@ describe("providers and options", () => {
     expect(guests.length).toBe(10);
     for (const g of guests) expect(g.options.protect, g.name).toBe(true);
     // Only API tokens replace delete-first: PVE refuses a second token with the same id.
-    for (const r of plan.resources) expect(r.options.deleteBeforeReplace, r.name).toBe(r.type === "proxmoxve:user/token:Token");
+    for (const r of plan.resources)
+      expect(r.options.deleteBeforeReplace, r.name).toBe(r.type === "proxmoxve:user/token:Token");
     expect(plan.resources.filter((r) => r.options.deleteBeforeReplace).length).toBe(2);
   });
 

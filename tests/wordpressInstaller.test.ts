@@ -45,10 +45,20 @@ esac`,
 function run(root: string, bin: string, env: string): void {
   const envFile = join(root, "site.env");
   writeFileSync(envFile, env, { mode: 0o600 });
-  execFileSync("bash", [join(__dirname, "../lib/wordpress/wp-install.sh"), envFile], { env: { ...process.env, PATH: `${bin}:${process.env["PATH"]}`, NODEPOINT_ROOT: root }, stdio: "pipe" });
+  execFileSync("bash", [join(__dirname, "../lib/wordpress/wp-install.sh"), envFile], {
+    env: { ...process.env, PATH: `${bin}:${process.env["PATH"]}`, NODEPOINT_ROOT: root },
+    stdio: "pipe",
+  });
 }
 
-const site = { url: "https://shop.nodepoint.eu/", domain: "shop.nodepoint.eu", title: "shop.nodepoint.eu", adminUser: "admin", adminPassword: "s3cret-Pass_word", adminEmail: "hostmaster@nodepoint.eu" };
+const site = {
+  url: "https://shop.nodepoint.eu/",
+  domain: "shop.nodepoint.eu",
+  title: "shop.nodepoint.eu",
+  adminUser: "admin",
+  adminPassword: "s3cret-Pass_word",
+  adminEmail: "hostmaster@nodepoint.eu",
+};
 
 describe("WordPress installer", () => {
   it("matches its snapshot (what runs inside every customer container)", async () => {
@@ -60,12 +70,18 @@ describe("WordPress installer", () => {
     expect(cmd).not.toContain(site.adminPassword);
     const b64 = /echo '([^']+)'/.exec(cmd)?.[1] ?? "";
     expect(Buffer.from(b64, "base64").toString()).toBe(INSTALL_SCRIPT);
-    expect(cmd).toMatch(/cat > \/etc\/nodepoint\/site\.env && \/usr\/local\/sbin\/nodepoint-wp-install \/etc\/nodepoint\/site\.env$/);
+    expect(cmd).toMatch(
+      /cat > \/etc\/nodepoint\/site\.env && \/usr\/local\/sbin\/nodepoint-wp-install \/etc\/nodepoint\/site\.env$/,
+    );
   });
 
   it("settings are single KEY=VALUE lines", () => {
-    expect(siteEnv(site)).toBe("WP_URL=https://shop.nodepoint.eu/\nWP_DOMAIN=shop.nodepoint.eu\nWP_TITLE=shop.nodepoint.eu\nWP_ADMIN_USER=admin\nWP_ADMIN_PASSWORD=s3cret-Pass_word\nWP_ADMIN_EMAIL=hostmaster@nodepoint.eu\n");
-    expect(() => siteEnv({ ...site, adminPassword: "a\nWP_URL=evil" })).toThrow("WP_ADMIN_PASSWORD must be a single line");
+    expect(siteEnv(site)).toBe(
+      "WP_URL=https://shop.nodepoint.eu/\nWP_DOMAIN=shop.nodepoint.eu\nWP_TITLE=shop.nodepoint.eu\nWP_ADMIN_USER=admin\nWP_ADMIN_PASSWORD=s3cret-Pass_word\nWP_ADMIN_EMAIL=hostmaster@nodepoint.eu\n",
+    );
+    expect(() => siteEnv({ ...site, adminPassword: "a\nWP_URL=evil" })).toThrow(
+      "WP_ADMIN_PASSWORD must be a single line",
+    );
   });
 
   it("installs once; a second run neither reinstalls nor wipes the site, and keeps the URL current", () => {
@@ -77,10 +93,14 @@ describe("WordPress installer", () => {
     const config1 = readFileSync(join(root, "var/www/wordpress/wp-config.php"), "utf8");
     const dbPassword1 = readFileSync(join(root, "etc/nodepoint/db-password"), "utf8");
     expect(existsSync(join(root, "var/lib/nodepoint/wordpress-installed"))).toBe(true);
-    expect(readFileSync(join(root, "etc/nginx/sites-available/wordpress"), "utf8")).toContain("server_name shop.nodepoint.eu;");
+    expect(readFileSync(join(root, "etc/nginx/sites-available/wordpress"), "utf8")).toContain(
+      "server_name shop.nodepoint.eu;",
+    );
     const first = readFileSync(log, "utf8");
     expect(first).toMatch(/^apt-get install/m);
-    expect(first).toMatch(/^wp .*core install --url=https:\/\/shop\.nodepoint\.eu\/ .*--admin_user=admin --admin_password=s3cret-Pass_word/m);
+    expect(first).toMatch(
+      /^wp .*core install --url=https:\/\/shop\.nodepoint\.eu\/ .*--admin_user=admin --admin_password=s3cret-Pass_word/m,
+    );
     writeFileSync(join(root, "var/www/wordpress/uploads.txt"), "customer data");
 
     writeFileSync(log, "");

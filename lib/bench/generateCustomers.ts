@@ -20,6 +20,9 @@ export function writeBenchCustomers(dir: string, n: number, shape: BenchClusterS
     const zone = shape.zones[i % shape.zones.length]!;
     const node = shape.nodes[i % shape.nodes.length]!;
     const plan = i % 5 === 4 ? "premium" : "standard";
-    writeFileSync(join(dir, `${slug}.yaml`), `domain: ${slug}.${zone}\nplan: ${plan}\nvmid: ${shape.vmidFirst + i}\nip: ${intToIp(ip0 + i)}\nnode: ${node}\n`);
+    writeFileSync(
+      join(dir, `${slug}.yaml`),
+      `domain: ${slug}.${zone}\nplan: ${plan}\nvmid: ${shape.vmidFirst + i}\nip: ${intToIp(ip0 + i)}\nnode: ${node}\n`,
+    );
   }
 }

@@ -75,9 +75,19 @@ export const storageSchema = z.discriminatedUnion("type", [
     controller: ipv4,
     shared: z.literal(true),
   }),
-  z.strictObject({ ...storageCommon, type: z.literal("zfspool"), zfsPool: z.string().min(1), thinProvision: z.boolean().default(true) }),
+  z.strictObject({
+    ...storageCommon,
+    type: z.literal("zfspool"),
+    zfsPool: z.string().min(1),
+    thinProvision: z.boolean().default(true),
+  }),
   z.strictObject({ ...storageCommon, type: z.literal("lvmthin"), volumeGroup: identifier, thinPool: identifier }),
-  z.strictObject({ ...storageCommon, type: z.literal("dir"), path: z.string().regex(/^\/[^\s]*$/, "must be an absolute path"), shared: z.boolean().default(false) }),
+  z.strictObject({
+    ...storageCommon,
+    type: z.literal("dir"),
+    path: z.string().regex(/^\/[^\s]*$/, "must be an absolute path"),
+    shared: z.boolean().default(false),
+  }),
 ]);
 
 /** One layer-2 network of the cluster, by the Linux bridge that carries it. */
@@ -200,7 +210,21 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
     networks: z.array(z.enum(["wan", "lan", "dmz"])).min(1),
     /** OS template for a fresh creation (a `vztmpl` volume ID). */
     template: z.string().optional(),
-    osType: z.enum(["alpine", "archlinux", "centos", "debian", "devuan", "fedora", "gentoo", "nixos", "opensuse", "ubuntu", "unmanaged"]).default("unmanaged"),
+    osType: z
+      .enum([
+        "alpine",
+        "archlinux",
+        "centos",
+        "debian",
+        "devuan",
+        "fedora",
+        "gentoo",
+        "nixos",
+        "opensuse",
+        "ubuntu",
+        "unmanaged",
+      ])
+      .default("unmanaged"),
     startOnBoot: z.boolean().default(true),
     startupOrder: z.number().int().min(0).optional(),
     /** This container is the cluster's router (OpenWrt). */
@@ -219,7 +243,10 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
       fileName: z.string().regex(/^[\w.+-]+\.(img|qcow2|raw|iso)$/),
       /** Storage the image is downloaded to (content `import` or `iso`). */
       storage: identifier,
-      checksum: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+      checksum: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
     }),
     disk: guestDisk,
   }),
@@ -236,7 +263,10 @@ export const backupJobSchema = z.strictObject({
   mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
   compress: z.enum(["0", "gzip", "lzo", "zstd"]).default("zstd"),
   /** Retention, e.g. `keep-daily=7,keep-weekly=4`. */
-  keep: z.partialRecord(z.enum(["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"]), positiveInt),
+  keep: z.partialRecord(
+    z.enum(["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"]),
+    positiveInt,
+  ),
 });
 
 export const lxcTemplateSchema = z.strictObject({
@@ -260,11 +290,24 @@ export const npmSchema = z.strictObject({
 /** Firewall of customer containers: inbound HTTP(S) from NPM and SSH from management only. */
 export const customerFirewallSchema = z.strictObject({
   /** Cluster security group every customer container uses. */
-  securityGroup: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{1,17}$/, "must be a PVE security group name (2-18 characters)"),
+  securityGroup: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{1,17}$/, "must be a PVE security group name (2-18 characters)"),
   /** Policy for traffic a customer container starts. */
   outputPolicy: z.enum(["ACCEPT", "DROP", "REJECT"]),
   /** Outbound traffic allowed when outputPolicy is not ACCEPT. */
-  outbound: z.array(z.strictObject({ proto: z.enum(["tcp", "udp", "icmp"]), dport: z.string().regex(/^\d+(:\d+)?(,\d+(:\d+)?)*$/).optional(), comment: z.string().optional() })).default([]),
+  outbound: z
+    .array(
+      z.strictObject({
+        proto: z.enum(["tcp", "udp", "icmp"]),
+        dport: z
+          .string()
+          .regex(/^\d+(:\d+)?(,\d+(:\d+)?)*$/)
+          .optional(),
+        comment: z.string().optional(),
+      }),
+    )
+    .default([]),
 });
 
 /** Everything under `nodepoint:` in a stack file. */
@@ -280,7 +323,10 @@ export const stackConfigSchema = z.strictObject({
   }),
   cloudflare: z.strictObject({
     /** Zone name to zone ID. */
-    zones: z.record(z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a lower-case DNS zone name"), z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-hex-digit Cloudflare zone ID")),
+    zones: z.record(
+      z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a lower-case DNS zone name"),
+      z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-hex-digit Cloudflare zone ID"),
+    ),
     /** Proxy customer records through Cloudflare. */
     proxied: z.boolean().default(false),
   }),

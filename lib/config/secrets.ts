@@ -66,7 +66,11 @@ export function loadSecrets(stackFile: string, required: readonly RequiredSecret
       continue;
     }
     if (secret.pattern && !secret.pattern.test(value)) {
-      problems.push({ file: stackFile, field: secret.key, message: `does not look like ${secret.what} (expected the form ${secret.example})` });
+      problems.push({
+        file: stackFile,
+        field: secret.key,
+        message: `does not look like ${secret.what} (expected the form ${secret.example})`,
+      });
       continue;
     }
     const [namespace, key] = secret.key.split(":") as [string, string];

@@ -1,7 +1,7 @@
 /** The project's stacks (one per cluster), read offline from their `Pulumi.<stack>.yaml` files. */
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
-import { readStackFile } from "../plan/stackFile";
+import { readStackFile } from "./stackFile";
 import { parseStackConfig } from "./loadStackConfig";
 import type { StackConfig } from "./schema";
 

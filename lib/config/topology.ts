@@ -21,14 +21,33 @@ export function topologyOf(config: StackConfig): Topology {
   const lan = config.networks.lan;
   return {
     nodes: config.nodes.map((n) => ({ name: n.name, cores: n.cores, memoryMiB: n.memoryMiB })),
-    pools: config.storage.map((s) => ({ id: s.id, shared: s.type === "drbd" || (s.type === "dir" && s.shared), nodes: s.nodes, capacityGiB: s.capacityGiB, usedGiB: s.usedGiB })),
+    pools: config.storage.map((s) => ({
+      id: s.id,
+      shared: s.type === "drbd" || (s.type === "dir" && s.shared),
+      nodes: s.nodes,
+      capacityGiB: s.capacityGiB,
+      usedGiB: s.usedGiB,
+    })),
     infraAllocations: config.guests.flatMap((g) =>
       g.kind === "vm-template"
         ? []
-        : [{ owner: `${g.kind === "vm" ? "VM" : "CT"} ${g.vmid} ${g.name}`, node: g.node, cores: g.cores, memoryMiB: g.memoryMiB, ...(g.disk ? { disk: { storage: g.disk.storage, sizeGiB: g.disk.sizeGiB } } : {}) }],
+        : [
+            {
+              owner: `${g.kind === "vm" ? "VM" : "CT"} ${g.vmid} ${g.name}`,
+              node: g.node,
+              cores: g.cores,
+              memoryMiB: g.memoryMiB,
+              ...(g.disk ? { disk: { storage: g.disk.storage, sizeGiB: g.disk.sizeGiB } } : {}),
+            },
+          ],
     ),
     infraVmids: new Set(config.guests.map((g) => g.vmid)),
-    reservedIps: new Set([...config.nodes.map((n) => n.ip), lan.gateway, ...lan.reserved, ...reservedAddresses(lan.cidr)]),
+    reservedIps: new Set([
+      ...config.nodes.map((n) => n.ip),
+      lan.gateway,
+      ...lan.reserved,
+      ...reservedAddresses(lan.cidr),
+    ]),
     customerNodes: [...(customerStorage?.nodes ?? [])],
   };
 }

@@ -18,10 +18,15 @@ export function validateTopology(config: StackConfig, file: string): InputProble
     const other = nodeIps.get(node.ip);
     if (other) add(`nodes[${i}].ip`, `${node.ip} is already the address of ${other}`);
     nodeIps.set(node.ip, node.name);
-    if (!cidrContains(config.networks.lan.cidr, node.ip)) add(`nodes[${i}].ip`, `${node.ip} is outside the LAN ${config.networks.lan.cidr}`);
+    if (!cidrContains(config.networks.lan.cidr, node.ip))
+      add(`nodes[${i}].ip`, `${node.ip} is outside the LAN ${config.networks.lan.cidr}`);
   });
   const quorum = Math.floor(config.nodes.length / 2) + 1;
-  if (config.nodes.length < 3) add("nodes", `an HA cluster needs at least 3 nodes to keep quorum (${quorum} of ${config.nodes.length}) through one node failure`);
+  if (config.nodes.length < 3)
+    add(
+      "nodes",
+      `an HA cluster needs at least 3 nodes to keep quorum (${quorum} of ${config.nodes.length}) through one node failure`,
+    );
   const checkNode = (field: string, name: string) => {
     if (!nodeNames.has(name)) add(field, `unknown node "${name}" (nodes: ${[...nodeNames].join(", ")})`);
   };
@@ -44,8 +49,10 @@ export function validateTopology(config: StackConfig, file: string): InputProble
   const checkStorage = (field: string, id: string, content: string, node?: string) => {
     const pool = storageById.get(id);
     if (!pool) return add(field, `unknown storage "${id}" (storage: ${[...storageById.keys()].join(", ")})`);
-    if (!pool.content.includes(content as never)) add(field, `storage "${id}" does not hold ${content} content (it holds ${pool.content.join(", ")})`);
-    if (node && !pool.nodes.includes(node)) add(field, `storage "${id}" is not available on ${node} (only on ${pool.nodes.join(", ")})`);
+    if (!pool.content.includes(content as never))
+      add(field, `storage "${id}" does not hold ${content} content (it holds ${pool.content.join(", ")})`);
+    if (node && !pool.nodes.includes(node))
+      add(field, `storage "${id}" is not available on ${node} (only on ${pool.nodes.join(", ")})`);
   };
 
   const { lan, dmz } = config.networks;
@@ -56,7 +63,10 @@ export function validateTopology(config: StackConfig, file: string): InputProble
   const ha = config.ha;
   const expectedMode = config.proxmox.majorVersion >= 9 ? "rule" : "group";
   if (ha.mode !== expectedMode) {
-    add("ha.mode", `PVE ${config.proxmox.majorVersion} uses HA ${expectedMode}s, not ${ha.mode}s (HA groups were replaced by rules in PVE 9)`);
+    add(
+      "ha.mode",
+      `PVE ${config.proxmox.majorVersion} uses HA ${expectedMode}s, not ${ha.mode}s (HA groups were replaced by rules in PVE 9)`,
+    );
   }
   const haNodes = Object.keys(ha.nodes);
   if (haNodes.length === 0) add("ha.nodes", "needs at least one node");
@@ -64,16 +74,23 @@ export function validateTopology(config: StackConfig, file: string): InputProble
 
   // Customers
   const pools = config.customerPools;
-  if (pools.vmids.first > pools.vmids.last) add("customerPools.vmids", `first (${pools.vmids.first}) is above last (${pools.vmids.last})`);
-  if (ipToInt(pools.ips.first) > ipToInt(pools.ips.last)) add("customerPools.ips", `first (${pools.ips.first}) is above last (${pools.ips.last})`);
+  if (pools.vmids.first > pools.vmids.last)
+    add("customerPools.vmids", `first (${pools.vmids.first}) is above last (${pools.vmids.last})`);
+  if (ipToInt(pools.ips.first) > ipToInt(pools.ips.last))
+    add("customerPools.ips", `first (${pools.ips.first}) is above last (${pools.ips.last})`);
   for (const end of ["first", "last"] as const) {
-    if (!cidrContains(lan.cidr, pools.ips[end])) add(`customerPools.ips.${end}`, `${pools.ips[end]} is outside the LAN ${lan.cidr}`);
+    if (!cidrContains(lan.cidr, pools.ips[end]))
+      add(`customerPools.ips.${end}`, `${pools.ips[end]} is outside the LAN ${lan.cidr}`);
   }
   const customerStorage = storageById.get(pools.storage);
   checkStorage("customerPools.storage", pools.storage, "rootdir");
   if (customerStorage) {
     for (const n of haNodes) {
-      if (!customerStorage.nodes.includes(n)) add(`ha.nodes.${n}`, `HA node ${n} does not have the customer storage "${pools.storage}", so a container could not fail over to it`);
+      if (!customerStorage.nodes.includes(n))
+        add(
+          `ha.nodes.${n}`,
+          `HA node ${n} does not have the customer storage "${pools.storage}", so a container could not fail over to it`,
+        );
     }
   }
   for (const [kind, r] of Object.entries(pools.bounds)) {
@@ -83,7 +100,8 @@ export function validateTopology(config: StackConfig, file: string): InputProble
   for (const [name, plan] of Object.entries(config.plans)) {
     for (const kind of ["cores", "memoryMiB", "diskGiB"] as const) {
       const r = pools.bounds[kind];
-      if (plan[kind] < r.first || plan[kind] > r.last) add(`plans.${name}.${kind}`, `${plan[kind]} is outside customerPools.bounds.${kind} (${r.first}-${r.last})`);
+      if (plan[kind] < r.first || plan[kind] > r.last)
+        add(`plans.${name}.${kind}`, `${plan[kind]} is outside customerPools.bounds.${kind} (${r.first}-${r.last})`);
     }
   }
 
@@ -109,23 +127,31 @@ export function validateTopology(config: StackConfig, file: string): InputProble
     infraNames.add(g.name);
     checkNode(`guests[${i}].node`, g.node);
     if (g.vmid >= pools.vmids.first && g.vmid <= pools.vmids.last) {
-      add(`guests[${i}].vmid`, `VMID ${g.vmid} lies inside the customer range ${pools.vmids.first}-${pools.vmids.last}`);
+      add(
+        `guests[${i}].vmid`,
+        `VMID ${g.vmid} lies inside the customer range ${pools.vmids.first}-${pools.vmids.last}`,
+      );
     }
     if (g.kind === "vm-template") {
       checkStorage(`guests[${i}].disk.storage`, g.disk.storage, "images", g.node);
       const imagePool = storageById.get(g.image.storage);
       if (!imagePool) add(`guests[${i}].image.storage`, `unknown storage "${g.image.storage}"`);
-      else if (!imagePool.content.includes("import") && !imagePool.content.includes("iso")) add(`guests[${i}].image.storage`, `storage "${g.image.storage}" holds neither import nor iso content`);
+      else if (!imagePool.content.includes("import") && !imagePool.content.includes("iso"))
+        add(`guests[${i}].image.storage`, `storage "${g.image.storage}" holds neither import nor iso content`);
       return;
     }
     const nodeCfg = config.nodes.find((n) => n.name === g.node);
-    if (nodeCfg && g.cores > nodeCfg.cores) add(`guests[${i}].cores`, `${g.cores} cores do not fit on ${g.node} (${nodeCfg.cores} cores)`);
-    if (nodeCfg && g.memoryMiB > nodeCfg.memoryMiB) add(`guests[${i}].memoryMiB`, `${g.memoryMiB} MiB do not fit on ${g.node} (${nodeCfg.memoryMiB} MiB)`);
-    if (g.disk) checkStorage(`guests[${i}].disk.storage`, g.disk.storage, g.kind === "vm" ? "images" : "rootdir", g.node);
+    if (nodeCfg && g.cores > nodeCfg.cores)
+      add(`guests[${i}].cores`, `${g.cores} cores do not fit on ${g.node} (${nodeCfg.cores} cores)`);
+    if (nodeCfg && g.memoryMiB > nodeCfg.memoryMiB)
+      add(`guests[${i}].memoryMiB`, `${g.memoryMiB} MiB do not fit on ${g.node} (${nodeCfg.memoryMiB} MiB)`);
+    if (g.disk)
+      checkStorage(`guests[${i}].disk.storage`, g.disk.storage, g.kind === "vm" ? "images" : "rootdir", g.node);
     if (g.kind === "container") {
       if (g.router) {
         routers++;
-        if (!g.privileged) add(`guests[${i}].privileged`, "the router container must be privileged (it owns the network interfaces)");
+        if (!g.privileged)
+          add(`guests[${i}].privileged`, "the router container must be privileged (it owns the network interfaces)");
         if (!g.networks.includes("wan")) add(`guests[${i}].networks`, "the router container needs the wan network");
       } else {
         if (g.networks.includes("wan")) add(`guests[${i}].networks`, "only the router container may sit on the WAN");

@@ -31,9 +31,14 @@ export function loadCustomerFiles(dir: string, projectRoot: string = process.cwd
   const files: ParsedCustomerFile[] = [];
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => CUSTOMER_FILE.test(n)).sort();
+    names = readdirSync(dir)
+      .filter((n) => CUSTOMER_FILE.test(n))
+      .sort();
   } catch {
-    return { files, problems: [{ file: relative(projectRoot, dir) || dir, field: "(directory)", message: "cannot be read" }] };
+    return {
+      files,
+      problems: [{ file: relative(projectRoot, dir) || dir, field: "(directory)", message: "cannot be read" }],
+    };
   }
   for (const name of names) {
     const path = join(dir, name);
@@ -46,17 +51,26 @@ export function loadCustomerFiles(dir: string, projectRoot: string = process.cwd
 }
 
 /** Parses one customer file's text. Pure (no I/O), so the table-driven tests feed it directly. */
-export function parseCustomerText(text: string, fileName: string, file: string): { file?: ParsedCustomerFile; problems: InputProblem[] } {
-  const slug = (CUSTOMER_FILE.exec(fileName)?.[1] ?? fileName);
+export function parseCustomerText(
+  text: string,
+  fileName: string,
+  file: string,
+): { file?: ParsedCustomerFile; problems: InputProblem[] } {
+  const slug = CUSTOMER_FILE.exec(fileName)?.[1] ?? fileName;
   const problems: InputProblem[] = [];
   if (!SLUG_PATTERN.test(slug)) {
-    problems.push({ file, field: "(file name)", message: `slug "${slug}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen` });
+    problems.push({
+      file,
+      field: "(file name)",
+      message: `slug "${slug}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`,
+    });
   }
   // What Proxmox VE would refuse (the slug is the container's host name and part of its tag).
   for (const p of containerNameProblems(slug)) problems.push({ file, ...p });
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) problems.push({ file, field: "(yaml)", message: e.message.split("\n")[0] ?? e.message });
+    for (const e of doc.errors)
+      problems.push({ file, field: "(yaml)", message: e.message.split("\n")[0] ?? e.message });
     return { problems };
   }
   const value: unknown = doc.toJS() ?? {};

@@ -18,7 +18,10 @@ export const customerFileSchema = z.strictObject({
   domain: z
     .string()
     .max(253)
-    .regex(/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/, "must be a host name like shop.nodepoint.eu"),
+    .regex(
+      /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/,
+      "must be a host name like shop.nodepoint.eu",
+    ),
   /** `standard` (default) or `premium`. */
   plan: z.enum(["standard", "premium"]).default("standard"),
   /** Container VMID: written once when the customer is added, never recomputed. Inside PVE's VMID range (and the stack's customer range). */

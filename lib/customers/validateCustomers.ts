@@ -24,8 +24,16 @@ export function zoneOf(domain: string, zones: readonly string[]): string | undef
 }
 
 /** The allocation a customer makes, for capacity accounting and placement. */
-export function customerAllocation(c: Pick<Customer, "file" | "node" | "cores" | "memoryMiB" | "diskGiB" | "storage">): GuestAllocation {
-  return { owner: c.file, node: c.node, cores: c.cores, memoryMiB: c.memoryMiB, disk: { storage: c.storage, sizeGiB: c.diskGiB } };
+export function customerAllocation(
+  c: Pick<Customer, "file" | "node" | "cores" | "memoryMiB" | "diskGiB" | "storage">,
+): GuestAllocation {
+  return {
+    owner: c.file,
+    node: c.node,
+    cores: c.cores,
+    memoryMiB: c.memoryMiB,
+    disk: { storage: c.storage, sizeGiB: c.diskGiB },
+  };
 }
 
 /**
@@ -42,7 +50,11 @@ export function containerNameProblems(slug: string, plan?: string): Array<{ fiel
   for (const tag of tags) {
     const bad = patternProblem(PVE_BOUNDS.tag, "tag", tag);
     const fromPlan = plan !== undefined && tag === plan;
-    if (bad) problems.push({ field: fromPlan ? "plan" : "(file name)", message: `the container tag "${tag}" (from the ${fromPlan ? "plan" : "slug"}) ${bad}` });
+    if (bad)
+      problems.push({
+        field: fromPlan ? "plan" : "(file name)",
+        message: `the container tag "${tag}" (from the ${fromPlan ? "plan" : "slug"}) ${bad}`,
+      });
   }
   return problems;
 }
@@ -81,17 +93,24 @@ export function validateCustomers(
     seenDomain.set(domain, file);
 
     const plan = config.plans[data.plan];
-    if (!plan) add("plan", `plan "${data.plan}" is not defined in the stack config (plans: ${Object.keys(config.plans).join(", ")})`);
+    if (!plan)
+      add(
+        "plan",
+        `plan "${data.plan}" is not defined in the stack config (plans: ${Object.keys(config.plans).join(", ")})`,
+      );
 
-    if (data.vmid < pools.vmids.first || data.vmid > pools.vmids.last) add("vmid", `${data.vmid} is outside the customer range ${pools.vmids.first}-${pools.vmids.last}`);
+    if (data.vmid < pools.vmids.first || data.vmid > pools.vmids.last)
+      add("vmid", `${data.vmid} is outside the customer range ${pools.vmids.first}-${pools.vmids.last}`);
     if (topology.infraVmids.has(data.vmid)) add("vmid", `${data.vmid} belongs to an infrastructure guest`);
     const dupVmid = seenVmid.get(data.vmid);
     if (dupVmid) add("vmid", `${data.vmid} is already used by ${dupVmid}`);
     seenVmid.set(data.vmid, file);
 
     const ipInt = ipToInt(data.ip);
-    if (ipInt < ipToInt(pools.ips.first) || ipInt > ipToInt(pools.ips.last)) add("ip", `${data.ip} is outside the customer pool ${pools.ips.first}-${pools.ips.last}`);
-    if (!cidrContains(config.networks.lan.cidr, data.ip)) add("ip", `${data.ip} is outside the LAN ${config.networks.lan.cidr}`);
+    if (ipInt < ipToInt(pools.ips.first) || ipInt > ipToInt(pools.ips.last))
+      add("ip", `${data.ip} is outside the customer pool ${pools.ips.first}-${pools.ips.last}`);
+    if (!cidrContains(config.networks.lan.cidr, data.ip))
+      add("ip", `${data.ip} is outside the LAN ${config.networks.lan.cidr}`);
     if (topology.reservedIps.has(data.ip)) add("ip", `${data.ip} is a node, gateway or infrastructure address`);
     const dupIp = seenIp.get(data.ip);
     if (dupIp) add("ip", `${data.ip} is already used by ${dupIp}`);
@@ -100,20 +119,28 @@ export function validateCustomers(
     const storage = data.storage ?? pools.storage;
     const nodeExists = config.nodes.some((n) => n.name === data.node);
     if (!nodeExists) add("node", `unknown node "${data.node}" (nodes: ${config.nodes.map((n) => n.name).join(", ")})`);
-    else if (!topology.customerNodes.includes(data.node)) add("node", `${data.node} does not have the customer storage ${pools.storage} (customer nodes: ${topology.customerNodes.join(", ")})`);
+    else if (!topology.customerNodes.includes(data.node))
+      add(
+        "node",
+        `${data.node} does not have the customer storage ${pools.storage} (customer nodes: ${topology.customerNodes.join(", ")})`,
+      );
     const pool = storageById.get(storage);
     if (!pool) add("storage", `unknown storage "${storage}"`);
     else {
       if (!pool.content.includes("rootdir")) add("storage", `storage "${storage}" cannot hold container root disks`);
-      if (nodeExists && !pool.nodes.includes(data.node)) add("storage", `storage "${storage}" is not available on ${data.node}`);
+      if (nodeExists && !pool.nodes.includes(data.node))
+        add("storage", `storage "${storage}" is not available on ${data.node}`);
     }
 
     const ha = data.ha ?? plan?.ha ?? false;
     if (ha) {
-      if (!(data.node in config.ha.nodes)) add("ha", `HA cannot run on ${data.node}: HA resources are kept on ${Object.keys(config.ha.nodes).join(", ")}`);
-      if (pool && pool.type !== "drbd" && !(pool.type === "dir" && pool.shared)) add("ha", `HA needs shared storage; "${storage}" is local to one node`);
+      if (!(data.node in config.ha.nodes))
+        add("ha", `HA cannot run on ${data.node}: HA resources are kept on ${Object.keys(config.ha.nodes).join(", ")}`);
+      if (pool && pool.type !== "drbd" && !(pool.type === "dir" && pool.shared))
+        add("ha", `HA needs shared storage; "${storage}" is local to one node`);
     }
-    if (ha && data.state === "decommissioned" && data.ha === true) add("ha", "a decommissioned customer cannot keep HA (remove ha or the state)");
+    if (ha && data.state === "decommissioned" && data.ha === true)
+      add("ha", "a decommissioned customer cannot keep HA (remove ha or the state)");
 
     const size = {
       cores: data.cores ?? plan?.cores ?? 0,
@@ -123,7 +150,8 @@ export function validateCustomers(
     for (const kind of ["cores", "memoryMiB", "diskGiB"] as const) {
       const override = data[kind];
       const bounds = pools.bounds[kind];
-      if (override !== undefined && (override < bounds.first || override > bounds.last)) add(kind, `${override} is outside the allowed ${bounds.first}-${bounds.last}`);
+      if (override !== undefined && (override < bounds.first || override > bounds.last))
+        add(kind, `${override} is outside the allowed ${bounds.first}-${bounds.last}`);
     }
 
     const prior = previous.get(slug);
@@ -132,26 +160,56 @@ export function validateCustomers(
       for (const field of ["vmid", "node", "storage"] as const) {
         const was = prior[field];
         if (was !== undefined && was !== now[field] && !data.confirmReplace?.includes(field)) {
-          add(field, `changes from ${was} to ${now[field]}, which replaces the container and destroys the site's data; to do it anyway add "confirmReplace: [${field}]"`);
+          add(
+            field,
+            `changes from ${was} to ${now[field]}, which replaces the container and destroys the site's data; to do it anyway add "confirmReplace: [${field}]"`,
+          );
         }
       }
     }
 
     if (problems.length === before && zone && plan) {
-      customers.push({ slug, file, domain, plan: data.plan, vmid: data.vmid, ip: data.ip, node: data.node, ha: ha && data.state !== "decommissioned", ...size, storage, state: data.state, zone, zoneId: config.cloudflare.zones[zone] ?? "" });
+      customers.push({
+        slug,
+        file,
+        domain,
+        plan: data.plan,
+        vmid: data.vmid,
+        ip: data.ip,
+        node: data.node,
+        ha: ha && data.state !== "decommissioned",
+        ...size,
+        storage,
+        state: data.state,
+        zone,
+        zoneId: config.cloudflare.zones[zone] ?? "",
+      });
     }
   }
 
-  const capacity = capacityReport(topology.nodes, topology.pools, [...topology.infraAllocations, ...customers.map(customerAllocation)]);
-  if (problems.length === 0) problems.push(...capacityProblems(capacity, customers, config.customerPools.overcommit, stackFile));
+  const capacity = capacityReport(topology.nodes, topology.pools, [
+    ...topology.infraAllocations,
+    ...customers.map(customerAllocation),
+  ]);
+  if (problems.length === 0)
+    problems.push(...capacityProblems(capacity, customers, config.customerPools.overcommit, stackFile));
   return { customers, problems, capacity };
 }
 
 /** Over-capacity nodes and pools, each attributed to the last customer file (by slug) that lands there. */
-function capacityProblems(report: CapacityReport, customers: readonly Customer[], overcommit: { memory: number; storage: number }, stackFile: string): InputProblem[] {
+function capacityProblems(
+  report: CapacityReport,
+  customers: readonly Customer[],
+  overcommit: { memory: number; storage: number },
+  stackFile: string,
+): InputProblem[] {
   return capacityExcesses(report, overcommit).map((x) => {
     const [pool, scope] = x.where.split("@");
-    const last = [...customers].reverse().find((c) => (x.kind === "memory" ? c.node === x.where : c.storage === pool && (scope === "shared" || c.node === scope)));
+    const last = [...customers]
+      .reverse()
+      .find((c) =>
+        x.kind === "memory" ? c.node === x.where : c.storage === pool && (scope === "shared" || c.node === scope),
+      );
     const ratio = x.kind === "memory" ? overcommit.memory : overcommit.storage;
     return {
       // With no customer there, the infrastructure alone is over the limit: the stack file is at fault.

@@ -112,7 +112,10 @@ export interface NpmClient {
   /** `GET /nginx/proxy-hosts/{id}`; a missing host is an `NpmApiError` with status 404. */
   getProxyHost(id: number): Promise<ProxyHost>;
   /** `POST /nginx/proxy-hosts`. */
-  createProxyHost(fields: ProxyHostWrite & Required<Pick<ProxyHostWrite, "domain_names" | "forward_scheme" | "forward_host" | "forward_port">>): Promise<ProxyHost>;
+  createProxyHost(
+    fields: ProxyHostWrite &
+      Required<Pick<ProxyHostWrite, "domain_names" | "forward_scheme" | "forward_host" | "forward_port">>,
+  ): Promise<ProxyHost>;
   /** `PUT /nginx/proxy-hosts/{id}` with only the given fields. */
   updateProxyHost(id: number, fields: ProxyHostWrite): Promise<ProxyHost>;
   /** `DELETE /nginx/proxy-hosts/{id}`. */
@@ -145,8 +148,22 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
     return out;
   };
 
-  const fail = (kind: NpmErrorKind, method: string, path: string, detail: string, status?: number, npmMessage?: string): NpmApiError =>
-    new NpmApiError(redact(`NPM API ${method} ${path} ${detail}`), kind, method, path, status, npmMessage === undefined ? undefined : redact(npmMessage));
+  const fail = (
+    kind: NpmErrorKind,
+    method: string,
+    path: string,
+    detail: string,
+    status?: number,
+    npmMessage?: string,
+  ): NpmApiError =>
+    new NpmApiError(
+      redact(`NPM API ${method} ${path} ${detail}`),
+      kind,
+      method,
+      path,
+      status,
+      npmMessage === undefined ? undefined : redact(npmMessage),
+    );
 
   interface Call {
     method: "GET" | "POST" | "PUT" | "DELETE";
@@ -176,7 +193,8 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
       status = res.status;
       text = await res.text();
     } catch (err) {
-      if (controller.signal.aborted) throw fail("timeout", call.method, call.path, `timed out after ${limit} ms without a complete answer`);
+      if (controller.signal.aborted)
+        throw fail("timeout", call.method, call.path, `timed out after ${limit} ms without a complete answer`);
       const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
       throw fail("network", call.method, call.path, `could not reach ${baseUrl}: ${cause}`);
     } finally {
@@ -187,7 +205,14 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
       try {
         json = JSON.parse(text);
       } catch {
-        if (status >= 200 && status < 300) throw fail("protocol", call.method, call.path, `answered HTTP ${status} with a body that is not JSON`, status);
+        if (status >= 200 && status < 300)
+          throw fail(
+            "protocol",
+            call.method,
+            call.path,
+            `answered HTTP ${status} with a body that is not JSON`,
+            status,
+          );
         // Redacted before it is cut, so that no part of a secret straddling the cut survives.
         return { status, json: undefined, npmMessage: redact(text).slice(0, 200) };
       }
@@ -199,13 +224,24 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
   /** Logs in with the credentials (`POST /tokens`). */
   async function login(): Promise<string> {
     if (!credentials) throw new Error("NPM client has no credentials to log in with");
-    const res = await exchange({ method: "POST", path: "/tokens", body: { identity: credentials.identity, secret: credentials.secret } });
+    const res = await exchange({
+      method: "POST",
+      path: "/tokens",
+      body: { identity: credentials.identity, secret: credentials.secret },
+    });
     if (res.status !== 200) throw httpError("POST", "/tokens", res, "could not obtain a token");
     const obj = asRecord(res.json);
     if (obj?.["requires_2fa"] === true) {
-      throw fail("protocol", "POST", "/tokens", "requires two-factor authentication for this user; use an NPM user without 2FA for automation", res.status);
+      throw fail(
+        "protocol",
+        "POST",
+        "/tokens",
+        "requires two-factor authentication for this user; use an NPM user without 2FA for automation",
+        res.status,
+      );
     }
-    if (typeof obj?.["token"] !== "string" || obj["token"] === "") throw fail("protocol", "POST", "/tokens", "answered without a token", res.status);
+    if (typeof obj?.["token"] !== "string" || obj["token"] === "")
+      throw fail("protocol", "POST", "/tokens", "answered without a token", res.status);
     return obj["token"];
   }
 
@@ -214,11 +250,17 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
     const res = await exchange({ method: "GET", path: "/tokens", bearer: current });
     if (res.status !== 200) throw httpError("GET", "/tokens", res, "could not refresh the token");
     const obj = asRecord(res.json);
-    if (typeof obj?.["token"] !== "string" || obj["token"] === "") throw fail("protocol", "GET", "/tokens", "answered without a token", res.status);
+    if (typeof obj?.["token"] !== "string" || obj["token"] === "")
+      throw fail("protocol", "GET", "/tokens", "answered without a token", res.status);
     return obj["token"];
   }
 
-  function httpError(method: string, path: string, res: { status: number; npmMessage?: string }, what?: string): NpmApiError {
+  function httpError(
+    method: string,
+    path: string,
+    res: { status: number; npmMessage?: string },
+    what?: string,
+  ): NpmApiError {
     const detail = `${what ? `${what}: ` : ""}failed with HTTP ${res.status}${res.npmMessage ? `: ${res.npmMessage}` : ""}`;
     return fail("http", method, path, detail, res.status, res.npmMessage);
   }
@@ -252,7 +294,8 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
   const client: NpmClient = {
     async listProxyHosts() {
       const json = await authed({ method: "GET", path: "/nginx/proxy-hosts" }, 200);
-      if (!Array.isArray(json)) throw fail("protocol", "GET", "/nginx/proxy-hosts", "answered with something that is not a list");
+      if (!Array.isArray(json))
+        throw fail("protocol", "GET", "/nginx/proxy-hosts", "answered with something that is not a list");
       return json.map((item) => parseHost(item, "GET", "/nginx/proxy-hosts"));
     },
     async findProxyHostByDomain(domain) {
@@ -265,7 +308,11 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
       return parseHost(await authed({ method: "GET", path }, 200), "GET", path);
     },
     async createProxyHost(fields) {
-      return parseHost(await authed({ method: "POST", path: "/nginx/proxy-hosts", body: fields }, 201), "POST", "/nginx/proxy-hosts");
+      return parseHost(
+        await authed({ method: "POST", path: "/nginx/proxy-hosts", body: fields }, 201),
+        "POST",
+        "/nginx/proxy-hosts",
+      );
     },
     async updateProxyHost(id, fields) {
       const path = `/nginx/proxy-hosts/${id}`;
@@ -276,22 +323,29 @@ export function createNpmClient(options: NpmClientOptions): NpmClient {
     },
     async listCertificates() {
       const json = await authed({ method: "GET", path: "/nginx/certificates" }, 200);
-      if (!Array.isArray(json)) throw fail("protocol", "GET", "/nginx/certificates", "answered with something that is not a list");
+      if (!Array.isArray(json))
+        throw fail("protocol", "GET", "/nginx/certificates", "answered with something that is not a list");
       return json.map((item) => parseCertificate(item, "GET", "/nginx/certificates"));
     },
     async findLetsEncryptCertificate(domains) {
       const wanted = domains.map((d) => d.toLowerCase());
       const certs = await client.listCertificates();
-      return certs.find((c) => c.provider === "letsencrypt" && wanted.every((w) => c.domain_names.some((d) => d.toLowerCase() === w)));
+      return certs.find(
+        (c) => c.provider === "letsencrypt" && wanted.every((w) => c.domain_names.some((d) => d.toLowerCase() === w)),
+      );
     },
     async requestLetsEncryptCertificate(domains) {
       const body = { provider: "letsencrypt", domain_names: [...domains], meta: { dns_challenge: false } };
-      const json = await authed({ method: "POST", path: "/nginx/certificates", body, timeout: certificateTimeoutMs }, 201);
+      const json = await authed(
+        { method: "POST", path: "/nginx/certificates", body, timeout: certificateTimeoutMs },
+        201,
+      );
       return parseCertificate(json, "POST", "/nginx/certificates");
     },
     async getCurrentUser() {
       const obj = asRecord(await authed({ method: "GET", path: "/users/me" }, 200));
-      if (!obj || !isId(obj["id"]) || typeof obj["email"] !== "string") throw fail("protocol", "GET", "/users/me", "answered with something that is not a user object");
+      if (!obj || !isId(obj["id"]) || typeof obj["email"] !== "string")
+        throw fail("protocol", "GET", "/users/me", "answered with something that is not a user object");
       return { id: obj["id"], email: obj["email"] };
     },
   };
@@ -311,7 +365,9 @@ function errorMessageOf(json: unknown): string | undefined {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function isId(value: unknown): value is number {
@@ -326,11 +382,20 @@ function toProxyHost(json: unknown): ProxyHost | undefined {
   const o = asRecord(json);
   if (!o || !isId(o["id"]) || !isStringList(o["domain_names"])) return undefined;
   const { forward_scheme, forward_host, forward_port, certificate_id, ssl_forced } = o;
-  if (typeof forward_scheme !== "string" || typeof forward_host !== "string" || typeof forward_port !== "number") return undefined;
+  if (typeof forward_scheme !== "string" || typeof forward_host !== "string" || typeof forward_port !== "number")
+    return undefined;
   if (typeof ssl_forced !== "boolean") return undefined;
   // certificate_id is an integer (0 = none), or the string "new" while NPM is still requesting one.
   const certificateId = typeof certificate_id === "number" ? certificate_id : 0;
-  return { id: o["id"], domain_names: o["domain_names"], forward_scheme, forward_host, forward_port, certificate_id: certificateId, ssl_forced };
+  return {
+    id: o["id"],
+    domain_names: o["domain_names"],
+    forward_scheme,
+    forward_host,
+    forward_port,
+    certificate_id: certificateId,
+    ssl_forced,
+  };
 }
 
 function toCertificate(json: unknown): Certificate | undefined {

@@ -18,7 +18,14 @@
  * its own) and plain numbers.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { createNpmClient, isDomainTaken, isNpmStatus, type NpmClient, type NpmCredentials, type ProxyHost } from "./client";
+import {
+  createNpmClient,
+  isDomainTaken,
+  isNpmStatus,
+  type NpmClient,
+  type NpmCredentials,
+  type ProxyHost,
+} from "./client";
 
 /** Inputs after `check`: every default applied, the domain lower-cased. */
 export interface ProxyHostInputs {
@@ -63,7 +70,9 @@ const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 const EMAIL_PATTERN = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
 /** Creates the provider. `proxyHostProvider` is the one with default timeouts. */
-export function createProxyHostProvider(options: ProxyHostProviderOptions = {}): pulumi.dynamic.ResourceProvider<ProxyHostInputs, ProxyHostOutputs> {
+export function createProxyHostProvider(
+  options: ProxyHostProviderOptions = {},
+): pulumi.dynamic.ResourceProvider<ProxyHostInputs, ProxyHostOutputs> {
   const timeoutMs = options.timeoutMs;
   const certificateTimeoutMs = options.certificateTimeoutMs;
 
@@ -88,7 +97,9 @@ export function createProxyHostProvider(options: ProxyHostProviderOptions = {}):
       // Another domain is another host; another apiUrl is another NPM (or an unknown one).
       const replaces = (["apiUrl", "domain"] as const).filter((key) => unknown(news[key]) || news[key] !== olds[key]);
       const sameCredentials =
-        !unknown(news.credentials) && news.credentials?.identity === olds.credentials?.identity && news.credentials?.secret === olds.credentials?.secret;
+        !unknown(news.credentials) &&
+        news.credentials?.identity === olds.credentials?.identity &&
+        news.credentials?.secret === olds.credentials?.secret;
       const changed =
         replaces.length > 0 ||
         !sameCredentials ||
@@ -150,7 +161,8 @@ export function createProxyHostProvider(options: ProxyHostProviderOptions = {}):
 }
 
 /** The provider with default timeouts, for `NpmProxyHost`. */
-export const proxyHostProvider: pulumi.dynamic.ResourceProvider<ProxyHostInputs, ProxyHostOutputs> = createProxyHostProvider();
+export const proxyHostProvider: pulumi.dynamic.ResourceProvider<ProxyHostInputs, ProxyHostOutputs> =
+  createProxyHostProvider();
 
 /**
  * Brings NPM to the desired state and returns the resulting outputs.
@@ -165,15 +177,24 @@ export const proxyHostProvider: pulumi.dynamic.ResourceProvider<ProxyHostInputs,
  * certificate and `ssl_forced` in a second step; if the certificate fails, the next run adopts that
  * host instead of creating another.
  */
-async function converge(client: NpmClient, inputs: ProxyHostInputs, knownHostId: number | undefined): Promise<ProxyHostOutputs> {
-  const forward = { forward_scheme: "http" as const, forward_host: inputs.forwardHost, forward_port: inputs.forwardPort };
+async function converge(
+  client: NpmClient,
+  inputs: ProxyHostInputs,
+  knownHostId: number | undefined,
+): Promise<ProxyHostOutputs> {
+  const forward = {
+    forward_scheme: "http" as const,
+    forward_host: inputs.forwardHost,
+    forward_port: inputs.forwardPort,
+  };
 
   let host = knownHostId ? await liveHost(client, knownHostId, inputs.domain) : undefined;
   host ??= await client.findProxyHostByDomain(inputs.domain);
 
   // The certificate covers every name of an adopted host, or just the domain of a new one.
   const certDomains = host ? host.domain_names.map((d) => d.toLowerCase()) : [inputs.domain];
-  let certificateId = host && host.certificate_id > 0 ? host.certificate_id : (await client.findLetsEncryptCertificate(certDomains))?.id;
+  let certificateId =
+    host && host.certificate_id > 0 ? host.certificate_id : (await client.findLetsEncryptCertificate(certDomains))?.id;
   // None yet: one will be requested below, after anything that can refuse.
   if (certificateId === undefined) await assertLetsEncryptEmail(client, inputs.email);
 
@@ -187,7 +208,11 @@ async function converge(client: NpmClient, inputs: ProxyHostInputs, knownHostId:
     }
     certificateId ??= (await client.requestLetsEncryptCertificate(certDomains)).id;
     try {
-      const updated = await client.updateProxyHost(host.id, { ...forward, certificate_id: certificateId, ssl_forced: inputs.sslForced });
+      const updated = await client.updateProxyHost(host.id, {
+        ...forward,
+        certificate_id: certificateId,
+        ssl_forced: inputs.sslForced,
+      });
       return outputsOf(inputs, updated);
     } catch (err) {
       // Deleted between our look-up and the update: create it once more, then give up.
@@ -256,13 +281,17 @@ export function checkInputs(news: Record<string, unknown>): pulumi.dynamic.Check
   const apiUrl = news["apiUrl"];
   if (known(apiUrl)) {
     if (typeof apiUrl !== "string" || !/^https?:\/\/[^/\s]+(\/\S*)?$/.test(apiUrl)) {
-      failures.push({ property: "apiUrl", reason: "must be an http(s) URL including /api, e.g. http://192.168.2.10:81/api" });
+      failures.push({
+        property: "apiUrl",
+        reason: "must be an http(s) URL including /api, e.g. http://192.168.2.10:81/api",
+      });
     } else inputs["apiUrl"] = apiUrl.replace(/\/+$/, "");
   }
 
   const credentials = news["credentials"];
   if (known(credentials)) {
-    const c = typeof credentials === "object" && credentials !== null ? (credentials as Record<string, unknown>) : undefined;
+    const c =
+      typeof credentials === "object" && credentials !== null ? (credentials as Record<string, unknown>) : undefined;
     if (!c || (known(c["identity"]) && (typeof c["identity"] !== "string" || c["identity"] === ""))) {
       failures.push({ property: "credentials", reason: "must have a non-empty identity (the NPM user's email)" });
     }
@@ -274,17 +303,30 @@ export function checkInputs(news: Record<string, unknown>): pulumi.dynamic.Check
   const domain = news["domain"];
   if (known(domain)) {
     const d = typeof domain === "string" ? normalizeDomain(domain) : "";
-    if (!DOMAIN_PATTERN.test(d)) failures.push({ property: "domain", reason: `must be a fully qualified domain name, got ${JSON.stringify(domain)}` });
+    if (!DOMAIN_PATTERN.test(d))
+      failures.push({
+        property: "domain",
+        reason: `must be a fully qualified domain name, got ${JSON.stringify(domain)}`,
+      });
     else inputs["domain"] = d;
   }
 
   const forwardHost = news["forwardHost"];
-  if (known(forwardHost) && (typeof forwardHost !== "string" || forwardHost.length < 1 || forwardHost.length > 255 || /[\s/]/.test(forwardHost))) {
-    failures.push({ property: "forwardHost", reason: "must be a host name or IP address (1 to 255 characters, no spaces or slashes)" });
+  if (
+    known(forwardHost) &&
+    (typeof forwardHost !== "string" || forwardHost.length < 1 || forwardHost.length > 255 || /[\s/]/.test(forwardHost))
+  ) {
+    failures.push({
+      property: "forwardHost",
+      reason: "must be a host name or IP address (1 to 255 characters, no spaces or slashes)",
+    });
   }
 
   const forwardPort = news["forwardPort"] ?? 80;
-  if (known(forwardPort) && (typeof forwardPort !== "number" || !Number.isInteger(forwardPort) || forwardPort < 1 || forwardPort > 65535)) {
+  if (
+    known(forwardPort) &&
+    (typeof forwardPort !== "number" || !Number.isInteger(forwardPort) || forwardPort < 1 || forwardPort > 65535)
+  ) {
     failures.push({ property: "forwardPort", reason: "must be an integer from 1 to 65535" });
   }
   inputs["forwardPort"] = forwardPort;
@@ -295,7 +337,8 @@ export function checkInputs(news: Record<string, unknown>): pulumi.dynamic.Check
   }
 
   const sslForced = news["sslForced"] ?? true;
-  if (known(sslForced) && typeof sslForced !== "boolean") failures.push({ property: "sslForced", reason: "must be true or false" });
+  if (known(sslForced) && typeof sslForced !== "boolean")
+    failures.push({ property: "sslForced", reason: "must be true or false" });
   inputs["sslForced"] = sslForced;
 
   return { inputs: inputs as unknown as ProxyHostInputs, failures };

@@ -85,25 +85,61 @@ export interface ClusterFacts {
 export function defaultDiskStorage(config: StackConfig, node: string, content: "images" | "rootdir"): string {
   const on = config.storage.filter((s) => s.nodes.includes(node) && s.content.includes(content));
   const found = on.find((s) => s.type !== "drbd") ?? on[0];
-  if (!found) throw new Error(`node ${node} has no storage holding ${content} content (nodepoint:storage), so no disk of a guest on it can be placed`);
+  if (!found)
+    throw new Error(
+      `node ${node} has no storage holding ${content} content (nodepoint:storage), so no disk of a guest on it can be placed`,
+    );
   return found.id;
 }
 
 /** The cluster facts the scopes are derived from. Pure: everything comes from the parsed stack config. */
 export function clusterFactsOf(config: StackConfig): ClusterFacts {
   const { networks } = config;
-  const nic = (network: "wan" | "lan" | "dmz"): NicSpec => (network === "wan" ? { bridge: networks.wan.bridge, vlan: networks.wan.vlanId } : { bridge: networks[network].bridge });
+  const nic = (network: "wan" | "lan" | "dmz"): NicSpec =>
+    network === "wan"
+      ? { bridge: networks.wan.bridge, vlan: networks.wan.vlanId }
+      : { bridge: networks[network].bridge };
   const containers: InfraContainer[] = [];
   const vms: InfraVm[] = [];
   for (const g of config.guests) {
     if (g.kind === "container") {
-      const templateStorage = g.template !== undefined && /^[^:]+:/.test(g.template) ? g.template.slice(0, g.template.indexOf(":")) : config.lxcTemplate.storage;
-      containers.push({ vmid: g.vmid, name: g.name, node: g.node, privileged: g.privileged, startup: g.startupOrder !== undefined, rootStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "rootdir"), templateStorage, nics: g.networks.map(nic) });
+      const templateStorage =
+        g.template !== undefined && /^[^:]+:/.test(g.template)
+          ? g.template.slice(0, g.template.indexOf(":"))
+          : config.lxcTemplate.storage;
+      containers.push({
+        vmid: g.vmid,
+        name: g.name,
+        node: g.node,
+        privileged: g.privileged,
+        startup: g.startupOrder !== undefined,
+        rootStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "rootdir"),
+        templateStorage,
+        nics: g.networks.map(nic),
+      });
     } else if (g.kind === "vm") {
-      vms.push({ vmid: g.vmid, name: g.name, node: g.node, diskStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "images"), nics: g.networks.map(nic), startup: g.startupOrder !== undefined, migrate: true });
+      vms.push({
+        vmid: g.vmid,
+        name: g.name,
+        node: g.node,
+        diskStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "images"),
+        nics: g.networks.map(nic),
+        startup: g.startupOrder !== undefined,
+        migrate: true,
+      });
     } else {
       // Templates get one NIC on the LAN (components/Templates.ts) and are never started or migrated.
-      vms.push({ vmid: g.vmid, name: g.name, node: g.node, diskStorage: g.disk.storage, nics: [nic("lan")], startup: false, migrate: false, template: g.flavour === "cloud-init" ? "cloud-init" : "iso", image: { storage: g.image.storage, fileName: g.image.fileName } });
+      vms.push({
+        vmid: g.vmid,
+        name: g.name,
+        node: g.node,
+        diskStorage: g.disk.storage,
+        nics: [nic("lan")],
+        startup: false,
+        migrate: false,
+        template: g.flavour === "cloud-init" ? "cloud-init" : "iso",
+        image: { storage: g.image.storage, fileName: g.image.fileName },
+      });
     }
   }
   const pools = config.customerPools;
@@ -136,7 +172,11 @@ export function infraVmids(facts: ClusterFacts): number[] {
 /** JSON with object keys sorted at every level (arrays keep their order); `undefined` members are left out, as JSON.stringify does. */
 export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
   );
 }
 
@@ -150,5 +190,7 @@ export function stableJson(value: unknown): string {
  */
 export function clusterFactsHash(facts: ClusterFacts): string {
   const { mode: _mode, ...ha } = facts.ha;
-  return createHash("sha256").update(stableJson({ ...facts, ha })).digest("hex");
+  return createHash("sha256")
+    .update(stableJson({ ...facts, ha }))
+    .digest("hex");
 }

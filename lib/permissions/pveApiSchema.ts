@@ -99,7 +99,8 @@ function isStringArray(v: unknown): v is string[] {
 
 /** Parses one check in the schema's array form (also used for the extra checks scopes document). */
 export function parsePermissionCheck(raw: unknown, where = "check"): PermissionCheck {
-  if (!Array.isArray(raw) || typeof raw[0] !== "string") throw new PveSchemaError(`${where}: not a check array: ${JSON.stringify(raw)}`);
+  if (!Array.isArray(raw) || typeof raw[0] !== "string")
+    throw new PveSchemaError(`${where}: not a check array: ${JSON.stringify(raw)}`);
   const [head, ...rest] = raw as [string, ...unknown[]];
   switch (head) {
     case "and":
@@ -108,8 +109,10 @@ export function parsePermissionCheck(raw: unknown, where = "check"): PermissionC
       return { kind: head, checks: rest.map((c, i) => parsePermissionCheck(c, `${where}.${head}[${i}]`)) };
     case "perm": {
       const [aclPath, privileges, ...options] = rest;
-      if (typeof aclPath !== "string" || !isStringArray(privileges) || privileges.length === 0) throw new PveSchemaError(`${where}: malformed perm check ${JSON.stringify(raw)}`);
-      if (options.length % 2 !== 0) throw new PveSchemaError(`${where}: perm options must be key/value pairs: ${JSON.stringify(raw)}`);
+      if (typeof aclPath !== "string" || !isStringArray(privileges) || privileges.length === 0)
+        throw new PveSchemaError(`${where}: malformed perm check ${JSON.stringify(raw)}`);
+      if (options.length % 2 !== 0)
+        throw new PveSchemaError(`${where}: perm options must be key/value pairs: ${JSON.stringify(raw)}`);
       let any = false;
       let requireParam: string | undefined;
       for (let i = 0; i < options.length; i += 2) {
@@ -119,7 +122,13 @@ export function parsePermissionCheck(raw: unknown, where = "check"): PermissionC
         else if (key === "require_param" && typeof value === "string") requireParam = value;
         else throw new PveSchemaError(`${where}: unknown perm option ${JSON.stringify(key)} in ${JSON.stringify(raw)}`);
       }
-      return { kind: "perm", path: aclPath, privileges: [...privileges], any, ...(requireParam !== undefined ? { requireParam } : {}) };
+      return {
+        kind: "perm",
+        path: aclPath,
+        privileges: [...privileges],
+        any,
+        ...(requireParam !== undefined ? { requireParam } : {}),
+      };
     }
     case "userid-param": {
       const [arg] = rest;
@@ -128,12 +137,18 @@ export function parsePermissionCheck(raw: unknown, where = "check"): PermissionC
     }
     case "userid-group": {
       const [privileges, key, value] = rest;
-      if (!isStringArray(privileges)) throw new PveSchemaError(`${where}: malformed userid-group ${JSON.stringify(raw)}`);
-      return { kind: "userid-group", privileges: [...privileges], ...(key === "groups_param" && typeof value === "string" ? { groupsParam: value } : {}) };
+      if (!isStringArray(privileges))
+        throw new PveSchemaError(`${where}: malformed userid-group ${JSON.stringify(raw)}`);
+      return {
+        kind: "userid-group",
+        privileges: [...privileges],
+        ...(key === "groups_param" && typeof value === "string" ? { groupsParam: value } : {}),
+      };
     }
     case "perm-modify": {
       const [aclPath] = rest;
-      if (typeof aclPath !== "string") throw new PveSchemaError(`${where}: malformed perm-modify ${JSON.stringify(raw)}`);
+      if (typeof aclPath !== "string")
+        throw new PveSchemaError(`${where}: malformed perm-modify ${JSON.stringify(raw)}`);
       return { kind: "perm-modify", path: aclPath };
     }
     default:
@@ -145,7 +160,8 @@ function parsePermissions(raw: unknown, where: string): MethodPermissions | unde
   if (raw === undefined) return undefined;
   if (!isRecord(raw)) throw new PveSchemaError(`${where}: permissions is not an object`);
   const user = raw["user"];
-  if (user !== undefined && user !== "all" && user !== "world") throw new PveSchemaError(`${where}: unknown permissions.user ${JSON.stringify(user)}`);
+  if (user !== undefined && user !== "all" && user !== "world")
+    throw new PveSchemaError(`${where}: unknown permissions.user ${JSON.stringify(user)}`);
   const description = raw["description"];
   return {
     ...(raw["check"] !== undefined ? { check: parsePermissionCheck(raw["check"], `${where} permissions.check`) } : {}),
@@ -171,7 +187,8 @@ export class PveApiSchema {
       this.byKey.set(key, m);
     }
     const roleReturns = this.byKey.get(methodKey("GET", "/access/roles/{roleid}"))?.returns;
-    const props = isRecord(roleReturns) && isRecord(roleReturns["properties"]) ? Object.keys(roleReturns["properties"]) : [];
+    const props =
+      isRecord(roleReturns) && isRecord(roleReturns["properties"]) ? Object.keys(roleReturns["properties"]) : [];
     if (props.length === 0) throw new PveSchemaError("GET /access/roles/{roleid} does not list the privileges");
     this.knownPrivileges = props.sort();
   }
@@ -228,10 +245,14 @@ export function pveApiSchemaFromJson(json: unknown): PveApiSchema {
     const info = node["info"];
     if (isRecord(info)) {
       for (const [httpMethod, raw] of Object.entries(info)) {
-        if (!(HTTP_METHODS as readonly string[]).includes(httpMethod)) throw new PveSchemaError(`${nodePath}: unknown HTTP method ${httpMethod}`);
+        if (!(HTTP_METHODS as readonly string[]).includes(httpMethod))
+          throw new PveSchemaError(`${nodePath}: unknown HTTP method ${httpMethod}`);
         if (!isRecord(raw)) throw new PveSchemaError(`${httpMethod} ${nodePath}: not an object`);
         const where = `${httpMethod} ${nodePath}`;
-        const params = isRecord(raw["parameters"]) && isRecord(raw["parameters"]["properties"]) ? raw["parameters"]["properties"] : {};
+        const params =
+          isRecord(raw["parameters"]) && isRecord(raw["parameters"]["properties"])
+            ? raw["parameters"]["properties"]
+            : {};
         const permissions = parsePermissions(raw["permissions"], where);
         methods.push({
           method: httpMethod as HttpMethod,
@@ -265,6 +286,10 @@ export function loadPveApiSchema(file: string = DEFAULT_SCHEMA_PATH): PveApiSche
 }
 
 /** Shorthand: the permission check tree of one method in the default schema. */
-export function permissionCheck(method: HttpMethod, pathTemplate: string, schema: PveApiSchema = loadPveApiSchema()): PermissionCheck | undefined {
+export function permissionCheck(
+  method: HttpMethod,
+  pathTemplate: string,
+  schema: PveApiSchema = loadPveApiSchema(),
+): PermissionCheck | undefined {
   return schema.checkOf(method, pathTemplate);
 }

@@ -143,11 +143,18 @@ const NAMED_FORMATS: Readonly<Record<string, { readonly pattern: RegExp; readonl
 /** The regex (whole value) and rule of a named format, e.g. `dns-name`; an unknown format is an error. */
 export function namedFormat(format: string): { readonly pattern: RegExp; readonly rule: string } {
   const f = NAMED_FORMATS[format];
-  if (!f) throw new PveSchemaError(`no regex known for the PVE format '${format}' (add it to NAMED_FORMATS from pve-common PVE/JSONSchema.pm)`);
+  if (!f)
+    throw new PveSchemaError(
+      `no regex known for the PVE format '${format}' (add it to NAMED_FORMATS from pve-common PVE/JSONSchema.pm)`,
+    );
   return f;
 }
 
-const tagListPattern = str(subParam("PUT", "/cluster/options", "user-tag-access", "user-allow-list"), "pattern", "cluster options user-tag-access.user-allow-list");
+const tagListPattern = str(
+  subParam("PUT", "/cluster/options", "user-tag-access", "user-allow-list"),
+  "pattern",
+  "cluster options user-tag-access.user-allow-list",
+);
 
 /**
  * Guest tags: `tags` of POST /nodes/{node}/lxc has format `pve-tag-list` (tags separated by `;`,
@@ -164,22 +171,38 @@ export const TAGS = {
 
 const memoryParam = param(...LXC_CREATE, "memory");
 /** Container memory in MiB: `memory` of POST /nodes/{node}/lxc: minimum 16, no maximum (`max` undefined). */
-export const LXC_MEMORY_MIB = { min: num(memoryParam, "minimum", "lxc create memory"), max: optNum(memoryParam, "maximum") } as const;
+export const LXC_MEMORY_MIB = {
+  min: num(memoryParam, "minimum", "lxc create memory"),
+  max: optNum(memoryParam, "maximum"),
+} as const;
 
 const swapParam = param(...LXC_CREATE, "swap");
 /** Container swap in MiB: `swap` of POST /nodes/{node}/lxc: minimum 0, no maximum. */
-export const LXC_SWAP_MIB = { min: num(swapParam, "minimum", "lxc create swap"), max: optNum(swapParam, "maximum") } as const;
+export const LXC_SWAP_MIB = {
+  min: num(swapParam, "minimum", "lxc create swap"),
+  max: optNum(swapParam, "maximum"),
+} as const;
 
 const coresParam = param(...LXC_CREATE, "cores");
 /** Container cores: `cores` of POST /nodes/{node}/lxc: 1..8192. */
-export const LXC_CORES = { min: num(coresParam, "minimum", "lxc create cores"), max: num(coresParam, "maximum", "lxc create cores") } as const;
+export const LXC_CORES = {
+  min: num(coresParam, "minimum", "lxc create cores"),
+  max: num(coresParam, "maximum", "lxc create cores"),
+} as const;
 
 const cpulimitParam = param(...LXC_CREATE, "cpulimit");
 /** Container CPU limit: `cpulimit` of POST /nodes/{node}/lxc: 0 (no limit)..8192. */
-export const LXC_CPULIMIT = { min: num(cpulimitParam, "minimum", "lxc create cpulimit"), max: num(cpulimitParam, "maximum", "lxc create cpulimit") } as const;
+export const LXC_CPULIMIT = {
+  min: num(cpulimitParam, "minimum", "lxc create cpulimit"),
+  max: num(cpulimitParam, "maximum", "lxc create cpulimit"),
+} as const;
 
 /** Container description: `description` of POST /nodes/{node}/lxc: at most 8192 characters. */
-export const LXC_DESCRIPTION_MAX_LENGTH = int(param(...LXC_CREATE, "description"), "maxLength", "lxc create description");
+export const LXC_DESCRIPTION_MAX_LENGTH = int(
+  param(...LXC_CREATE, "description"),
+  "maxLength",
+  "lxc create description",
+);
 
 /** Container root password: `password` of POST /nodes/{node}/lxc: at least 5 characters. */
 export const LXC_PASSWORD_MIN_LENGTH = int(param(...LXC_CREATE, "password"), "minLength", "lxc create password");
@@ -217,15 +240,24 @@ export const HA_LIMITS = { maxRestart: haRange("max_restart"), maxRelocate: haRa
 const QEMU_CREATE = ["POST", "/nodes/{node}/qemu"] as const;
 const qemuNameParam = param(...QEMU_CREATE, "name");
 /** VM name: `name` of POST /nodes/{node}/qemu (format `dns-name`, no length limit: `maxLength` undefined). */
-export const QEMU_NAME = { format: str(qemuNameParam, "format", "qemu create name"), maxLength: optInt(qemuNameParam, "maxLength") } as const;
+export const QEMU_NAME = {
+  format: str(qemuNameParam, "format", "qemu create name"),
+  maxLength: optInt(qemuNameParam, "maxLength"),
+} as const;
 
 const qemuCoresParam = param(...QEMU_CREATE, "cores");
 /** VM cores per socket: `cores` of POST /nodes/{node}/qemu: minimum 1, no maximum. */
-export const QEMU_CORES = { min: num(qemuCoresParam, "minimum", "qemu create cores"), max: optNum(qemuCoresParam, "maximum") } as const;
+export const QEMU_CORES = {
+  min: num(qemuCoresParam, "minimum", "qemu create cores"),
+  max: optNum(qemuCoresParam, "maximum"),
+} as const;
 
 const qemuMemoryParam = subParam(...QEMU_CREATE, "memory", "current");
 /** VM memory in MiB: `memory` → `current` of POST /nodes/{node}/qemu: minimum 16, no maximum. */
-export const QEMU_MEMORY_MIB = { min: num(qemuMemoryParam, "minimum", "qemu create memory.current"), max: optNum(qemuMemoryParam, "maximum") } as const;
+export const QEMU_MEMORY_MIB = {
+  min: num(qemuMemoryParam, "minimum", "qemu create memory.current"),
+  max: optNum(qemuMemoryParam, "maximum"),
+} as const;
 
 const FW_OPTIONS = ["PUT", "/nodes/{node}/lxc/{vmid}/firewall/options"] as const;
 const FW_RULES = ["POST", "/nodes/{node}/lxc/{vmid}/firewall/rules"] as const;
@@ -237,5 +269,8 @@ export const LXC_FIREWALL = {
   policies: enumOf(param(...FW_OPTIONS, "policy_in"), "firewall policy_in"),
   ruleTypes: enumOf(param(...FW_RULES, "type"), "firewall rule type"),
   actionPattern: perlPatternToRegExp(str(param(...FW_RULES, "action"), "pattern", "firewall rule action")),
-  actionLength: { min: int(param(...FW_RULES, "action"), "minLength", "firewall action"), max: int(param(...FW_RULES, "action"), "maxLength", "firewall action") },
+  actionLength: {
+    min: int(param(...FW_RULES, "action"), "minLength", "firewall action"),
+    max: int(param(...FW_RULES, "action"), "maxLength", "firewall action"),
+  },
 } as const;

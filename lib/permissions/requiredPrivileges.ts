@@ -12,12 +12,23 @@
  * `/`, ...), are added per call as `extra` requirements, each with its source. A source quoting the
  * schema is verified: the quote must appear verbatim in that method's permission description.
  */
-import { parsePermissionCheck, type ApiMethod, type HttpMethod, type PermissionCheck, type PveApiSchema } from "./pveApiSchema";
+import {
+  parsePermissionCheck,
+  type ApiMethod,
+  type HttpMethod,
+  type PermissionCheck,
+  type PveApiSchema,
+} from "./pveApiSchema";
 
 /** Where an extra requirement is written down. */
 export type RequirementSource =
   /** A verbatim quote of a method's `permissions.description` (default: the call's own method). */
-  | { readonly kind: "schema-description"; readonly quote: string; readonly method?: HttpMethod; readonly path?: string }
+  | {
+      readonly kind: "schema-description";
+      readonly quote: string;
+      readonly method?: HttpMethod;
+      readonly path?: string;
+    }
   /** A check the server code makes that no schema text states; `ref` names the code. */
   | { readonly kind: "server-code"; readonly ref: string };
 
@@ -94,10 +105,15 @@ export class PermissionEvaluationError extends Error {
 }
 
 /** Replaces `{name}` by the call's parameter; every placeholder must have a value. */
-export function substituteParams(template: string, params: Readonly<Record<string, string | number>>, call: Pick<ApiCall, "method" | "path" | "why">): string {
+export function substituteParams(
+  template: string,
+  params: Readonly<Record<string, string | number>>,
+  call: Pick<ApiCall, "method" | "path" | "why">,
+): string {
   return template.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const value = params[name];
-    if (value === undefined) throw new PermissionEvaluationError(call, `ACL path ${template} needs parameter '${name}'`);
+    if (value === undefined)
+      throw new PermissionEvaluationError(call, `ACL path ${template} needs parameter '${name}'`);
     return String(value);
   });
 }
@@ -148,7 +164,11 @@ function chooseBranch(check: Extract<PermissionCheck, { kind: "or" }>, ctx: Eval
   if (index !== undefined) {
     const branch = check.checks[index];
     if (!branch) throw new PermissionEvaluationError(call, `'or' #${position} has no branch ${index}`);
-    if (!applicable(branch, call.params)) throw new PermissionEvaluationError(call, `'or' #${position} branch ${index} needs a parameter the call does not pass`);
+    if (!applicable(branch, call.params))
+      throw new PermissionEvaluationError(
+        call,
+        `'or' #${position} branch ${index} needs a parameter the call does not pass`,
+      );
     return branch;
   }
   const first = check.checks.find((b) => applicable(b, call.params));
@@ -156,7 +176,12 @@ function chooseBranch(check: Extract<PermissionCheck, { kind: "or" }>, ctx: Eval
   return first;
 }
 
-function evaluate(check: PermissionCheck, ctx: EvalContext, origin: "check" | "extra", extra?: ExtraRequirement): Requirement[] {
+function evaluate(
+  check: PermissionCheck,
+  ctx: EvalContext,
+  origin: "check" | "extra",
+  extra?: ExtraRequirement,
+): Requirement[] {
   const { call, schema } = ctx;
   switch (check.kind) {
     case "and":
@@ -164,8 +189,10 @@ function evaluate(check: PermissionCheck, ctx: EvalContext, origin: "check" | "e
     case "or":
       return evaluate(chooseBranch(check, ctx), ctx, origin, extra);
     case "perm": {
-      if (check.requireParam !== undefined && call.params[check.requireParam] === undefined) throw new PermissionEvaluationError(call, `check on ${check.path} requires parameter '${check.requireParam}'`);
-      for (const p of check.privileges) if (!schema.knownPrivileges.includes(p)) throw new PermissionEvaluationError(call, `unknown privilege '${p}'`);
+      if (check.requireParam !== undefined && call.params[check.requireParam] === undefined)
+        throw new PermissionEvaluationError(call, `check on ${check.path} requires parameter '${check.requireParam}'`);
+      for (const p of check.privileges)
+        if (!schema.knownPrivileges.includes(p)) throw new PermissionEvaluationError(call, `unknown privilege '${p}'`);
       let privileges: readonly string[] = check.privileges;
       if (check.any) {
         const picked = check.privileges.filter((p) => ctx.choose?.any?.includes(p));
@@ -181,19 +208,29 @@ function evaluate(check: PermissionCheck, ctx: EvalContext, origin: "check" | "e
   }
 }
 
-function verifyQuote(schema: PveApiSchema, call: ApiCall, q: { method?: HttpMethod; path?: string; quote: string }): void {
+function verifyQuote(
+  schema: PveApiSchema,
+  call: ApiCall,
+  q: { method?: HttpMethod; path?: string; quote: string },
+): void {
   const method = q.method ?? call.method;
   const pathTemplate = q.path ?? call.path;
   const description = schema.get(method, pathTemplate)?.permissions?.description;
-  if (description === undefined) throw new PermissionEvaluationError(call, `${method} ${pathTemplate} has no permission description to quote`);
-  if (q.quote.trim() === "" || !description.includes(q.quote)) throw new PermissionEvaluationError(call, `the permission description of ${method} ${pathTemplate} does not say: ${JSON.stringify(q.quote)}`);
+  if (description === undefined)
+    throw new PermissionEvaluationError(call, `${method} ${pathTemplate} has no permission description to quote`);
+  if (q.quote.trim() === "" || !description.includes(q.quote))
+    throw new PermissionEvaluationError(
+      call,
+      `the permission description of ${method} ${pathTemplate} does not say: ${JSON.stringify(q.quote)}`,
+    );
 }
 
 /** The schema method a call refers to; unknown methods and root-only ones are errors. */
 export function methodOf(call: ApiCall, schema: PveApiSchema): ApiMethod {
   const m = schema.get(call.method, call.path);
   if (!m) throw new PermissionEvaluationError(call, "not a method of the PVE API");
-  if (!m.permissions) throw new PermissionEvaluationError(call, "the method declares no permissions: only root@pam may call it");
+  if (!m.permissions)
+    throw new PermissionEvaluationError(call, "the method declares no permissions: only root@pam may call it");
   return m;
 }
 
@@ -207,7 +244,9 @@ export function callRequirements(call: ApiCall, schema: PveApiSchema): Requireme
     if (extra.source.kind === "schema-description") verifyQuote(schema, call, extra.source);
     for (const q of extra.alsoDocumented ?? []) verifyQuote(schema, call, q);
     const ctx: EvalContext = { call, schema, choose: extra.choose ?? call.choose, orIndex: 0 };
-    out.push(...evaluate(parsePermissionCheck(extra.check, `extra of ${call.method} ${call.path}`), ctx, "extra", extra));
+    out.push(
+      ...evaluate(parsePermissionCheck(extra.check, `extra of ${call.method} ${call.path}`), ctx, "extra", extra),
+    );
   }
   return out;
 }
@@ -236,6 +275,11 @@ export function requiredPrivileges(calls: readonly ApiCall[], schema: PveApiSche
 }
 
 /** The calls (and reasons) that need `privilege` on `aclPath`. */
-export function whoNeeds(calls: readonly ApiCall[], schema: PveApiSchema, aclPath: string, privilege: string): Requirement[] {
+export function whoNeeds(
+  calls: readonly ApiCall[],
+  schema: PveApiSchema,
+  aclPath: string,
+  privilege: string,
+): Requirement[] {
   return allRequirements(calls, schema).filter((r) => r.aclPath === aclPath && r.privilege === privilege);
 }

@@ -15,8 +15,32 @@ export const VM_TYPE = "proxmoxve:index/vmLegacy:VmLegacy";
  * A path matches the changed field itself or anything under it.
  */
 export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
-  [CONTAINER_TYPE]: ["vmId", "nodeName", "unprivileged", "template", "poolId", "operatingSystem", "disk.datastoreId", "mountPoints", "initialization.userAccount", "clone"],
-  [VM_TYPE]: ["vmId", "nodeName", "clone", "disks[*].fileId", "initialization.type", "initialization.userDataFileId", "initialization.vendorDataFileId", "initialization.networkDataFileId", "initialization.metaDataFileId", "amdSev", "efiDisk.type", "tpmState.version"],
+  [CONTAINER_TYPE]: [
+    "vmId",
+    "nodeName",
+    "unprivileged",
+    "template",
+    "poolId",
+    "operatingSystem",
+    "disk.datastoreId",
+    "mountPoints",
+    "initialization.userAccount",
+    "clone",
+  ],
+  [VM_TYPE]: [
+    "vmId",
+    "nodeName",
+    "clone",
+    "disks[*].fileId",
+    "initialization.type",
+    "initialization.userDataFileId",
+    "initialization.vendorDataFileId",
+    "initialization.networkDataFileId",
+    "initialization.metaDataFileId",
+    "amdSev",
+    "efiDisk.type",
+    "tpmState.version",
+  ],
 };
 
 export interface FieldChange {
@@ -78,7 +102,8 @@ function replaceReasons(before: RecordedResource, after: RecordedResource, field
   if (after.type === CONTAINER_TYPE) {
     const size = (r: RecordedResource) => (r.inputs["disk"] as { size?: number } | undefined)?.size;
     const [b, a] = [size(before), size(after)];
-    if (b !== undefined && a !== undefined && a < b && !ignored.includes("disk")) reasons.push(`disk.size shrinks ${b} -> ${a} (only growing is in place)`);
+    if (b !== undefined && a !== undefined && a < b && !ignored.includes("disk"))
+      reasons.push(`disk.size shrinks ${b} -> ${a} (only growing is in place)`);
   }
   return reasons;
 }
@@ -93,17 +118,37 @@ export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
     const o = old.get(r.urn);
     if (!o) continue;
     const fields = changedFields(o.inputs, r.inputs);
-    const options = Object.keys(r.options).filter((k) => JSON.stringify((o.options as unknown as Record<string, unknown>)[k]) !== JSON.stringify((r.options as unknown as Record<string, unknown>)[k])).sort();
+    const options = Object.keys(r.options)
+      .filter(
+        (k) =>
+          JSON.stringify((o.options as unknown as Record<string, unknown>)[k]) !==
+          JSON.stringify((r.options as unknown as Record<string, unknown>)[k]),
+      )
+      .sort();
     if (fields.length === 0 && options.length === 0 && o.provider === r.provider) continue;
-    changed.push({ urn: r.urn, type: r.type, name: r.name, fields, options: o.provider === r.provider ? options : [...options, "provider"], replaceReasons: replaceReasons(o, r, fields) });
+    changed.push({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      fields,
+      options: o.provider === r.provider ? options : [...options, "provider"],
+      replaceReasons: replaceReasons(o, r, fields),
+    });
   }
   const warnings: string[] = [];
   for (const c of changed) {
-    if (c.replaceReasons.length > 0) warnings.push(`REPLACES ${c.name} (${shortType(c.type)}): ${c.replaceReasons.join("; ")}. The guest and its data would be destroyed and recreated.`);
+    if (c.replaceReasons.length > 0)
+      warnings.push(
+        `REPLACES ${c.name} (${shortType(c.type)}): ${c.replaceReasons.join("; ")}. The guest and its data would be destroyed and recreated.`,
+      );
   }
   for (const r of removed) {
-    if ((r.type === CONTAINER_TYPE || r.type === VM_TYPE) && r.options.protect) warnings.push(`DELETES protected ${r.name} (${shortType(r.type)}): \`pulumi up\` will stop on it; decommission it first.`);
-    else if (r.type === CONTAINER_TYPE || r.type === VM_TYPE) warnings.push(`DELETES ${r.name} (${shortType(r.type)}): the guest and its data will be destroyed.`);
+    if ((r.type === CONTAINER_TYPE || r.type === VM_TYPE) && r.options.protect)
+      warnings.push(
+        `DELETES protected ${r.name} (${shortType(r.type)}): \`pulumi up\` will stop on it; decommission it first.`,
+      );
+    else if (r.type === CONTAINER_TYPE || r.type === VM_TYPE)
+      warnings.push(`DELETES ${r.name} (${shortType(r.type)}): the guest and its data will be destroyed.`);
   }
   return { added, removed, changed, warnings };
 }
@@ -118,7 +163,12 @@ const show = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
 export function renderDiff(diff: PlanDiff, title: string): string {
   const { added, removed, changed, warnings } = diff;
   if (added.length + removed.length + changed.length === 0) return `### ${title}\n\nno changes\n`;
-  const out = [`### ${title}`, "", `${added.length} to add, ${changed.length} to change, ${removed.length} to remove`, ""];
+  const out = [
+    `### ${title}`,
+    "",
+    `${added.length} to add, ${changed.length} to change, ${removed.length} to remove`,
+    "",
+  ];
   if (warnings.length > 0) out.push("**Warnings**", "", ...warnings.map((w) => `- :warning: ${w}`), "");
   if (added.length) out.push("**Added**", "", ...added.map((r) => `- \`${shortType(r.type)}\` ${r.name}`), "");
   if (removed.length) out.push("**Removed**", "", ...removed.map((r) => `- \`${shortType(r.type)}\` ${r.name}`), "");

@@ -44,6 +44,8 @@ export function importFile(resources: readonly RecordedResource[]): ImportFile {
       ...(r.provider ? { provider: nameFor(r.provider) } : {}),
     });
   }
-  const nameTable = Object.fromEntries([...byUrn.entries()].map(([urn, name]) => [name, urn]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+  const nameTable: Record<string, string> = Object.fromEntries(
+    [...byUrn.entries()].map(([urn, name]): [string, string] => [name, urn]).sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
   return { nameTable, resources: entries };
 }

@@ -124,7 +124,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
       },
       call: (args) => {
         invokes++;
-        return args.inputs;
+        return args.inputs as Record<string, unknown>;
       },
     },
     options.project,
@@ -136,12 +136,15 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   // outputs the program reads), skipping the stock mock's deserialize/serialize round trip.
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource: (req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void) => unknown;
-    registerResourceOutputs: (req: { getUrn(): string; getOutputs(): Struct | undefined }, cb: (err: unknown, resp?: unknown) => void) => unknown;
+    registerResourceOutputs: (
+      req: { getUrn(): string; getOutputs(): Struct | undefined },
+      cb: (err: unknown, resp?: unknown) => void,
+    ) => unknown;
   };
   // Stack outputs are taken as the engine receives them: serialized, secrets still marked.
   let stackOutputs: Record<string, unknown> = {};
   monitor.registerResourceOutputs = (req, cb) => {
-    if (req.getUrn().includes("::pulumi:pulumi:Stack::")) stackOutputs = (req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    if (req.getUrn().includes("::pulumi:pulumi:Stack::")) stackOutputs = req.getOutputs()?.toJavaScript() ?? {};
     cb(null, {});
   };
   monitor.registerResource = (req, cb) => {
@@ -171,9 +174,16 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
       },
     });
     const computed = computedOutputs(type, name, inputs);
-    const state = Object.keys(computed).length === 0 ? struct : Struct.fromJavaScript({ ...inputs, ...computed } as never);
+    const state =
+      Object.keys(computed).length === 0 ? struct : Struct.fromJavaScript({ ...inputs, ...computed } as never);
     const id = custom ? (importId ?? `${name}-id`) : "";
-    cb(null, { getUrn: () => urn, getId: () => id, getObject: () => state, getPropertydependenciesMap: () => undefined, getResult: () => 0 });
+    cb(null, {
+      getUrn: () => urn,
+      getId: () => id,
+      getObject: () => state,
+      getPropertydependenciesMap: () => undefined,
+      getResult: () => 0,
+    });
   };
 
   // The program's own error is caught inside the stack and rethrown after it settles, so that the
@@ -190,6 +200,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   });
   await waitForRegistrations();
   restoreStacks();
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the program threw, as it threw it
   if (programError !== undefined) throw programError;
   const outputs = sanitizeWireValue(stackOutputs) as Record<string, unknown>;
   delete outputs["default"];
@@ -244,6 +255,8 @@ function cheapStackTraces(): () => void {
 /** Waits until the SDK has no registration in flight (what the language host does before exit). */
 async function waitForRegistrations(): Promise<void> {
   // `waitForRPCs` is the SDK's own drain; it is public in the JS module but not in its typings.
-  const settings = (await import("@pulumi/pulumi/runtime/settings.js")) as unknown as { waitForRPCs?: () => Promise<void> };
+  const settings = (await import("@pulumi/pulumi/runtime/settings.js")) as unknown as {
+    waitForRPCs?: () => Promise<void>;
+  };
   if (settings.waitForRPCs) await settings.waitForRPCs();
 }

@@ -12,9 +12,16 @@ const DYNAMIC_PROVIDER_INPUT = "__provider";
 
 /** `"[12970 chars sha256:0123456789ab]"`: reviewers see that a long value changed; its source is in the repo. */
 export function condenseLongText(value: unknown): unknown {
-  if (typeof value === "string" && value.length > LONG_TEXT) return `[${value.length} chars sha256:${createHash("sha256").update(value).digest("hex").slice(0, 12)}]`;
+  if (typeof value === "string" && value.length > LONG_TEXT)
+    return `[${value.length} chars sha256:${createHash("sha256").update(value).digest("hex").slice(0, 12)}]`;
   if (Array.isArray(value)) return value.map(condenseLongText);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === DYNAMIC_PROVIDER_INPUT ? "[serialized dynamic provider]" : condenseLongText(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        k === DYNAMIC_PROVIDER_INPUT ? "[serialized dynamic provider]" : condenseLongText(v),
+      ]),
+    );
   return value;
 }
 
@@ -38,7 +45,10 @@ export function sortKeysDeep(value: unknown): unknown {
 /** Resources ordered by URN, every object's keys sorted. */
 export function planDocument(stack: string, resources: readonly RecordedResource[]): PlanDocument {
   const sorted = [...resources].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-  return { stack, resources: sorted.map((r) => sortKeysDeep({ ...r, inputs: condenseLongText(r.inputs) }) as RecordedResource) };
+  return {
+    stack,
+    resources: sorted.map((r) => sortKeysDeep({ ...r, inputs: condenseLongText(r.inputs) }) as RecordedResource),
+  };
 }
 
 export function serializePlan(doc: PlanDocument): string {

@@ -2,7 +2,8 @@ import type { CapacityReport } from "../planning/capacity";
 import type { RecordedResource } from "./offlineRuntime";
 
 type Inputs = Record<string, unknown>;
-const get = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Inputs)[k] : undefined), o);
+const get = (o: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Inputs)[k] : undefined), o);
 
 /** The key figures of a resource, one short line. */
 export function keyFigures(r: RecordedResource): string {
@@ -18,8 +19,16 @@ export function keyFigures(r: RecordedResource): string {
       push("vmid=", i["vmId"]);
       push("node=", i["nodeName"]);
       push("cores=", get(i, "cpu", "cores"));
-      push("mem=", get(i, "memory", "dedicated") !== undefined ? `${String(get(i, "memory", "dedicated"))}MiB` : undefined);
-      push("disk=", get(i, "disk", "datastoreId") ? `${String(get(i, "disk", "datastoreId"))}:${String(get(i, "disk", "size"))}GiB` : undefined);
+      push(
+        "mem=",
+        get(i, "memory", "dedicated") !== undefined ? `${String(get(i, "memory", "dedicated"))}MiB` : undefined,
+      );
+      push(
+        "disk=",
+        get(i, "disk", "datastoreId")
+          ? `${String(get(i, "disk", "datastoreId"))}:${String(get(i, "disk", "size"))}GiB`
+          : undefined,
+      );
       if (type === "ContainerLegacy") push("", i["unprivileged"] === false ? "privileged" : "unprivileged");
       if (i["template"] === true) push("", "template");
       push("ip=", get(i, "initialization", "ipConfigs", "0", "ipv4", "address"));
@@ -64,7 +73,18 @@ export function keyFigures(r: RecordedResource): string {
       break;
     case "RulesLegacy":
     case "GroupLegacy":
-      push("rules=", Array.isArray(i["rules"]) ? (i["rules"] as Array<Record<string, unknown>>).map((r) => r["securityGroup"] ?? `${String(r["type"])} ${String(r["proto"])}/${String(r["dport"])} from ${String(r["source"])}`).join("; ") : undefined);
+      push(
+        "rules=",
+        Array.isArray(i["rules"])
+          ? (i["rules"] as Array<Record<string, unknown>>)
+              .map(
+                (r) =>
+                  r["securityGroup"] ??
+                  `${String(r["type"])} ${String(r["proto"])}/${String(r["dport"])} from ${String(r["source"])}`,
+              )
+              .join("; ")
+          : undefined,
+      );
       break;
     case "Command":
       push("triggers=", Array.isArray(i["triggers"]) ? (i["triggers"] as unknown[]).join(",") : undefined);
@@ -78,7 +98,9 @@ export function keyFigures(r: RecordedResource): string {
     default:
       break;
   }
-  const flags = [r.options.protect ? "protected" : "", r.options.import ? `import=${r.options.import}` : ""].filter(Boolean);
+  const flags = [r.options.protect ? "protected" : "", r.options.import ? `import=${r.options.import}` : ""].filter(
+    Boolean,
+  );
   return [...parts, ...(flags.length ? [`[${flags.join(", ")}]`] : [])].join(" ");
 }
 
@@ -94,7 +116,9 @@ export function renderTree(resources: readonly RecordedResource[]): string {
   }
   const lines: string[] = [];
   const walk = (parent: string, depth: number) => {
-    const children = (byParent.get(parent) ?? []).sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+    const children = (byParent.get(parent) ?? []).sort(
+      (a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name),
+    );
     for (const r of children) {
       const figures = keyFigures(r);
       lines.push(`${"  ".repeat(depth)}${r.type} ${r.name}${figures ? `  ${figures}` : ""}`);
@@ -110,7 +134,8 @@ const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
@@ -118,11 +143,24 @@ function table(header: string[], rows: string[][]): string {
 export function renderCapacity(report: CapacityReport): string {
   const nodes = table(
     ["node", "guests", "cores alloc/phys", "memory allocated", "memory", "memory %"],
-    report.nodes.map((n) => [n.node, String(n.guests), `${n.coresAllocated}/${n.cores}`, gib(n.memoryAllocatedMiB), gib(n.memoryMiB), pct(n.memoryAllocatedMiB, n.memoryMiB)]),
+    report.nodes.map((n) => [
+      n.node,
+      String(n.guests),
+      `${n.coresAllocated}/${n.cores}`,
+      gib(n.memoryAllocatedMiB),
+      gib(n.memoryMiB),
+      pct(n.memoryAllocatedMiB, n.memoryMiB),
+    ]),
   );
   const pools = table(
     ["storage", "scope", "allocated", "capacity", "used %"],
-    report.pools.map((p) => [p.pool, p.scope, `${p.allocatedGiB.toFixed(1)} GiB`, `${p.capacityGiB} GiB`, pct(p.allocatedGiB, p.capacityGiB)]),
+    report.pools.map((p) => [
+      p.pool,
+      p.scope,
+      `${p.allocatedGiB.toFixed(1)} GiB`,
+      `${p.capacityGiB} GiB`,
+      pct(p.allocatedGiB, p.capacityGiB),
+    ]),
   );
   return `Capacity per node (declared guests):\n${nodes}\n\nCapacity per storage pool (seed's used space + declared disks):\n${pools}`;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
 import { runOffline, type OfflineRunResult } from "./offlineRuntime";
-import { readStackFile } from "./stackFile";
+import { readStackFile } from "../config/stackFile";
 
 export interface PlanOptions {
   /** Stack name; its config is read from `Pulumi.<stack>.yaml`. */

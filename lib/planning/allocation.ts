@@ -24,7 +24,11 @@ export function allocateVmid(range: IntRange, used: Iterable<number>): number | 
  * The lowest free address in `[first, last]`. `used` holds customer addresses already taken;
  * `reserved` the node, gateway and infrastructure addresses that are never handed out.
  */
-export function allocateIp(pool: { first: string; last: string }, used: Iterable<string>, reserved: Iterable<string>): string | undefined {
+export function allocateIp(
+  pool: { first: string; last: string },
+  used: Iterable<string>,
+  reserved: Iterable<string>,
+): string | undefined {
   const taken = new Set<number>();
   for (const ip of used) taken.add(ipToInt(ip));
   for (const ip of reserved) taken.add(ipToInt(ip));

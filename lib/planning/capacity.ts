@@ -60,17 +60,35 @@ export interface Overcommit {
 
 const SHARED = "shared";
 
-export function capacityReport(nodes: readonly NodeCapacity[], pools: readonly PoolCapacity[], guests: readonly GuestAllocation[]): CapacityReport {
+export function capacityReport(
+  nodes: readonly NodeCapacity[],
+  pools: readonly PoolCapacity[],
+  guests: readonly GuestAllocation[],
+): CapacityReport {
   const nodeUsage = new Map<string, NodeUsage>(
-    nodes.map((n) => [n.name, { node: n.name, guests: 0, coresAllocated: 0, cores: n.cores, memoryAllocatedMiB: 0, memoryMiB: n.memoryMiB }]),
+    nodes.map((n) => [
+      n.name,
+      { node: n.name, guests: 0, coresAllocated: 0, cores: n.cores, memoryAllocatedMiB: 0, memoryMiB: n.memoryMiB },
+    ]),
   );
   const poolUsage = new Map<string, PoolUsage>();
   for (const p of pools) {
     if (p.shared) {
       const first = p.nodes[0] ?? "";
-      poolUsage.set(`${p.id}@${SHARED}`, { pool: p.id, scope: SHARED, allocatedGiB: p.usedGiB[first] ?? 0, capacityGiB: p.capacityGiB[first] ?? 0 });
+      poolUsage.set(`${p.id}@${SHARED}`, {
+        pool: p.id,
+        scope: SHARED,
+        allocatedGiB: p.usedGiB[first] ?? 0,
+        capacityGiB: p.capacityGiB[first] ?? 0,
+      });
     } else {
-      for (const n of p.nodes) poolUsage.set(`${p.id}@${n}`, { pool: p.id, scope: n, allocatedGiB: p.usedGiB[n] ?? 0, capacityGiB: p.capacityGiB[n] ?? 0 });
+      for (const n of p.nodes)
+        poolUsage.set(`${p.id}@${n}`, {
+          pool: p.id,
+          scope: n,
+          allocatedGiB: p.usedGiB[n] ?? 0,
+          capacityGiB: p.capacityGiB[n] ?? 0,
+        });
     }
   }
   for (const g of guests) {
@@ -102,11 +120,19 @@ export function capacityExcesses(report: CapacityReport, overcommit: Overcommit)
   const out: CapacityExcess[] = [];
   for (const n of report.nodes) {
     const limit = Math.floor(n.memoryMiB * overcommit.memory);
-    if (n.memoryAllocatedMiB > limit) out.push({ kind: "memory", where: n.node, allocated: n.memoryAllocatedMiB, limit, unit: "MiB" });
+    if (n.memoryAllocatedMiB > limit)
+      out.push({ kind: "memory", where: n.node, allocated: n.memoryAllocatedMiB, limit, unit: "MiB" });
   }
   for (const p of report.pools) {
     const limit = Math.floor(p.capacityGiB * overcommit.storage);
-    if (p.allocatedGiB > limit) out.push({ kind: "storage", where: `${p.pool}@${p.scope}`, allocated: round(p.allocatedGiB), limit, unit: "GiB" });
+    if (p.allocatedGiB > limit)
+      out.push({
+        kind: "storage",
+        where: `${p.pool}@${p.scope}`,
+        allocated: round(p.allocatedGiB),
+        limit,
+        unit: "GiB",
+      });
   }
   return out;
 }

@@ -13,7 +13,14 @@ export const SITE_ENV_PATH = "/etc/nodepoint/site.env";
 export const INSTALL_SCRIPT_HASH = createHash("sha256").update(INSTALL_SCRIPT).digest("hex").slice(0, 16);
 
 /** The site's settings as the script reads them (KEY=VALUE lines). Contains the admin password. */
-export function siteEnv(site: { url: string; domain: string; title: string; adminUser: string; adminPassword: string; adminEmail: string }): string {
+export function siteEnv(site: {
+  url: string;
+  domain: string;
+  title: string;
+  adminUser: string;
+  adminPassword: string;
+  adminEmail: string;
+}): string {
   const lines: Array<[string, string]> = [
     ["WP_URL", site.url],
     ["WP_DOMAIN", site.domain],

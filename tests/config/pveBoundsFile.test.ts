@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import type * as SchemaModule from "../../lib/permissions/pveApiSchema";
 import * as schemaBounds from "../../lib/permissions/pveBounds";
 import { PVE_BOUNDS, patternProblem, pveInt, pveString, regExpOf } from "../../lib/config/pveBounds";
-import { loadPveBounds, PVE_BOUNDS_FILE, pveBoundsFileOf, renderPveBoundsFile } from "../../lib/config/pveBoundsFile";
+import { loadPveBounds, PVE_BOUNDS_FILE, renderPveBoundsFile } from "../../lib/config/pveBoundsFile";
+import { pveBoundsFileOf } from "../../lib/permissions/pveBoundsDerivation";
 import { offlinePlan, ROOT } from "../helpers/offlinePlan";
 
 const scratch = mkdtempSync(join(tmpdir(), "pve-bounds-"));
@@ -31,24 +32,39 @@ describe("the generated file", () => {
     expect(PVE_BOUNDS.qemu.cores).toEqual({ source: "POST /nodes/{node}/qemu cores", min: 1 });
     expect(PVE_BOUNDS.qemu.memoryMiB).toMatchObject({ min: 16 });
     expect(PVE_BOUNDS.qemu.name.maxLength).toBeUndefined();
-    expect(PVE_BOUNDS.ha).toEqual({ maxRestart: { source: "POST /cluster/ha/resources max_restart", min: 0 }, maxRelocate: { source: "POST /cluster/ha/resources max_relocate", min: 0 } });
+    expect(PVE_BOUNDS.ha).toEqual({
+      maxRestart: { source: "POST /cluster/ha/resources max_restart", min: 0 },
+      maxRelocate: { source: "POST /cluster/ha/resources max_relocate", min: 0 },
+    });
     expect(regExpOf(PVE_BOUNDS.tag).source).toBe(schemaBounds.TAGS.tagPattern.source);
     expect(regExpOf(PVE_BOUNDS.tag).flags).toBe("i");
     expect(regExpOf(PVE_BOUNDS.lxc.hostname).source).toBe(schemaBounds.namedFormat("dns-name").pattern.source);
   });
 
   it("scripts/generate-pve-bounds.ts --check exits 0 while the file is current", () => {
-    const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), ["scripts/generate-pve-bounds.ts", "--check"], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), ["scripts/generate-pve-bounds.ts", "--check"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
   });
-
 });
 
 describe("the program runs without the contracts (where the PVE API schema lives)", () => {
   const CONTRACTS = resolve(ROOT, "contracts");
   const SHARED = resolve(ROOT, "..", "shared");
-  const FS_READS = ["readFileSync", "existsSync", "statSync", "lstatSync", "accessSync", "openSync", "readdirSync", "createReadStream", "readFile"] as const;
+  const FS_READS = [
+    "readFileSync",
+    "existsSync",
+    "statSync",
+    "lstatSync",
+    "accessSync",
+    "openSync",
+    "readdirSync",
+    "createReadStream",
+    "readFile",
+  ] as const;
 
   /**
    * Makes every way of reading a file (node:fs, as every module of the program imports it) throw for
@@ -59,14 +75,17 @@ describe("the program runs without the contracts (where the PVE API schema lives
     const attempts: string[] = [];
     const spies = FS_READS.map((name) => {
       const real = fs[name] as (...args: unknown[]) => unknown;
-      return vi.spyOn(fs, name).mockImplementation(((file: unknown, ...rest: unknown[]) => {
-        const target = typeof file === "string" || file instanceof URL || Buffer.isBuffer(file) ? resolve(String(file instanceof URL ? file.pathname : file)) : "";
+      return vi.spyOn(fs, name).mockImplementation((file: unknown, ...rest: unknown[]) => {
+        const target =
+          typeof file === "string" || file instanceof URL || Buffer.isBuffer(file)
+            ? resolve(String(file instanceof URL ? file.pathname : file))
+            : "";
         if (target.startsWith(`${CONTRACTS}/`) || target.startsWith(`${SHARED}/`)) {
           attempts.push(`${name} ${target}`);
           throw new Error(`the program read ${target} (${name})`);
         }
         return real.call(fs, file, ...rest);
-      }) as never);
+      });
     });
     syncBuiltinESMExports();
     return {
@@ -82,7 +101,9 @@ describe("the program runs without the contracts (where the PVE API schema lives
     const trap = trapSchemaReads();
     try {
       vi.resetModules();
-      const { loadPveApiSchema } = (await import(join(ROOT, "lib", "permissions", "pveApiSchema.ts"))) as typeof SchemaModule;
+      const { loadPveApiSchema } = (await import(
+        join(ROOT, "lib", "permissions", "pveApiSchema.ts")
+      )) as typeof SchemaModule;
       expect(() => loadPveApiSchema()).toThrow(/the program read .*contracts\/proxmox-ve\/api-schema\.json/);
       expect(trap.attempts.length).toBeGreaterThan(0);
     } finally {
@@ -114,9 +135,21 @@ describe("loading", () => {
   it.each([
     ["missing", join(scratch, "absent.json"), /absent\.json: cannot be read .*; regenerate it with npm run pve-bounds/],
     ["not JSON", () => write("bad.json", "{"), /cannot be read/],
-    ["a bound missing", () => write("no-vmid.json", { ...good, vmid: undefined }), /vmid[\s\S]*regenerate it with npm run pve-bounds/],
-    ["max below min", () => write("reversed.json", { ...good, vmid: { ...good["vmid"], min: 10, max: 5 } }), /max is below min/],
-    ["a pattern that does not compile", () => write("regex.json", { ...good, tag: { ...good["tag"], pattern: "^([a-z$" } }), /not a valid regular expression/],
+    [
+      "a bound missing",
+      () => write("no-vmid.json", { ...good, vmid: undefined }),
+      /vmid[\s\S]*regenerate it with npm run pve-bounds/,
+    ],
+    [
+      "max below min",
+      () => write("reversed.json", { ...good, vmid: { ...good["vmid"], min: 10, max: 5 } }),
+      /max is below min/,
+    ],
+    [
+      "a pattern that does not compile",
+      () => write("regex.json", { ...good, tag: { ...good["tag"], pattern: "^([a-z$" } }),
+      /not a valid regular expression/,
+    ],
     ["an unknown key", () => write("extra.json", { ...good, colour: "blue" }), /colour/],
   ] as Array<[string, string | (() => string), RegExp]>)("refuses a file that is %s", (_t, file, expected) => {
     expect(() => loadPveBounds(typeof file === "string" ? file : file())).toThrow(expected);
@@ -143,7 +176,9 @@ describe("checks built on the bounds", () => {
 
   it("pveInt without a maximum accepts any larger value", () => {
     expect(pveInt({ source: "s", min: 16 }, " MiB").safeParse(10 ** 9).success).toBe(true);
-    expect(pveInt({ source: "s", min: 16 }, " MiB").safeParse(8).error?.issues[0]?.message).toBe("must be at least 16 MiB: Proxmox VE refuses less (s)");
+    expect(pveInt({ source: "s", min: 16 }, " MiB").safeParse(8).error?.issues[0]?.message).toBe(
+      "must be at least 16 MiB: Proxmox VE refuses less (s)",
+    );
   });
 
   it.each([

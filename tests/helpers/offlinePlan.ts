@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { vi } from "vitest";
 import { runOffline, type OfflineRunResult, type RecordedResource } from "../../lib/plan/offlineRuntime";
-import { readStackFile } from "../../lib/plan/stackFile";
+import { readStackFile } from "../../lib/config/stackFile";
 
 export const ROOT = resolve(__dirname, "../..");
 /** The real program, by path: imported fresh for every plan. */
@@ -25,13 +25,20 @@ export async function offlinePlan(options: TestPlanOptions = {}): Promise<Offlin
   const stack = options.stack ?? "prod";
   const flat = readStackFile(join(ROOT, `Pulumi.${stack}.yaml`), `Pulumi.${stack}.yaml`);
   for (const [key, value] of Object.entries(options.set ?? {})) {
-    flat.config[key.includes(":") ? key : `nodepoint:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    flat.config[key.includes(":") ? key : `nodepoint:${key}`] =
+      typeof value === "string" ? value : JSON.stringify(value);
   }
   for (const key of options.omit ?? []) delete flat.config[key];
   if (options.customersDir) flat.config["nodepoint:customersDir"] = options.customersDir;
   const secretKeys = flat.secretKeys.filter((k) => !(options.plain ?? []).includes(k) && k in flat.config);
   vi.resetModules();
-  return runOffline({ project: "nodepoint", stack, config: flat.config, secretKeys, loadProgram: () => import(PROGRAM) });
+  return runOffline({
+    project: "nodepoint",
+    stack,
+    config: flat.config,
+    secretKeys,
+    loadProgram: () => import(PROGRAM),
+  });
 }
 
 /** The stack's config value under `nodepoint:<key>`, parsed. */
@@ -42,15 +49,20 @@ export function stackValue<T = unknown>(key: string, stack = "prod"): T {
 
 export function byName(resources: readonly RecordedResource[], name: string, type?: string): RecordedResource {
   const found = resources.filter((r) => r.name === name && (!type || r.type.endsWith(type)));
-  if (found.length !== 1) throw new Error(`expected one resource named ${name}${type ? ` of type ${type}` : ""}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one resource named ${name}${type ? ` of type ${type}` : ""}, found ${found.length}`);
   return found[0]!;
 }
 
 /** A scratch copy of customers/ (or an empty dir), removed by the returned cleanup. */
-export function scratchCustomers(files: Record<string, string> | "copy" = "copy"): { dir: string; cleanup: () => void } {
+export function scratchCustomers(files: Record<string, string> | "copy" = "copy"): {
+  dir: string;
+  cleanup: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), "customers-"));
   if (files === "copy") {
-    for (const f of readdirSync(join(ROOT, "customers")).filter((n) => n.endsWith(".yaml"))) cpSync(join(ROOT, "customers", f), join(dir, f));
+    for (const f of readdirSync(join(ROOT, "customers")).filter((n) => n.endsWith(".yaml")))
+      cpSync(join(ROOT, "customers", f), join(dir, f));
   } else {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   }

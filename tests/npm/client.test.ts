@@ -5,7 +5,8 @@ import { IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 
 const fake = useFakeNpm();
 
-const withCredentials = (timeoutMs = 2_000) => createNpmClient({ apiUrl: `${fake.apiUrl}/`, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs });
+const withCredentials = (timeoutMs = 2_000) =>
+  createNpmClient({ apiUrl: `${fake.apiUrl}/`, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs });
 
 async function rejection(promise: Promise<unknown>): Promise<NpmApiError> {
   const err = await promise.then(
@@ -40,7 +41,9 @@ describe("authentication", () => {
     const client = createNpmClient({ apiUrl: fake.apiUrl, token });
     fake.rejectNextAuthenticated({ status: 401 });
     const err = await rejection(client.listProxyHosts());
-    expect(err.message).toBe("NPM API GET /tokens could not refresh the token: failed with HTTP 401: Token has expired");
+    expect(err.message).toBe(
+      "NPM API GET /tokens could not refresh the token: failed with HTTP 401: Token has expired",
+    );
     expect(err.message).not.toContain(token);
   });
 
@@ -52,7 +55,13 @@ describe("authentication", () => {
 describe("errors", () => {
   test("carry method, path, status and NPM's message", async () => {
     const err = await rejection(withCredentials().getProxyHost(42));
-    expect(err).toMatchObject({ kind: "http", method: "GET", path: "/nginx/proxy-hosts/42", status: 404, npmMessage: "Not Found - 42" });
+    expect(err).toMatchObject({
+      kind: "http",
+      method: "GET",
+      path: "/nginx/proxy-hosts/42",
+      status: 404,
+      npmMessage: "Not Found - 42",
+    });
     expect(err.message).toBe("NPM API GET /nginx/proxy-hosts/42 failed with HTTP 404: Not Found - 42");
     expect(isNpmStatus(err, 404)).toBe(true);
     expect(isDomainTaken(err)).toBe(false);
@@ -62,9 +71,14 @@ describe("errors", () => {
     const client = withCredentials();
     await client.listProxyHosts();
     const token = fake.exchanges.map((e) => (e.responseBody as { token?: string }).token).find(Boolean)!;
-    fake.failNext(500, `boom for ${IDENTITY} with ${SECRET} and ${token}`, { method: "GET", path: "/nginx/certificates" });
+    fake.failNext(500, `boom for ${IDENTITY} with ${SECRET} and ${token}`, {
+      method: "GET",
+      path: "/nginx/certificates",
+    });
     const err = await rejection(client.listCertificates());
-    expect(err.message).toBe(`NPM API GET /nginx/certificates failed with HTTP 500: boom for ${IDENTITY} with [redacted] and [redacted]`);
+    expect(err.message).toBe(
+      `NPM API GET /nginx/certificates failed with HTTP 500: boom for ${IDENTITY} with [redacted] and [redacted]`,
+    );
     expect(err.npmMessage).not.toContain(SECRET);
   });
 
@@ -97,7 +111,11 @@ describe("errors", () => {
     const port = (probe.address() as { port: number }).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
 
-    const client = createNpmClient({ apiUrl: `http://127.0.0.1:${port}/api`, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs: 2_000 });
+    const client = createNpmClient({
+      apiUrl: `http://127.0.0.1:${port}/api`,
+      credentials: { identity: IDENTITY, secret: SECRET },
+      timeoutMs: 2_000,
+    });
     const err = await rejection(client.listProxyHosts());
     expect(err.kind).toBe("network");
     expect(err.message).toContain(`NPM API POST /tokens could not reach http://127.0.0.1:${port}/api`);
@@ -107,14 +125,23 @@ describe("errors", () => {
 
 describe("look-ups", () => {
   test("finds a host by any of its domains, case-insensitively", async () => {
-    const host = fake.addHost({ domain_names: ["b.example", "www.b.example"], forward_host: "10.0.0.5", forward_port: 80 });
+    const host = fake.addHost({
+      domain_names: ["b.example", "www.b.example"],
+      forward_host: "10.0.0.5",
+      forward_port: 80,
+    });
     const client = withCredentials();
     expect(await client.findProxyHostByDomain("WWW.b.example")).toMatchObject({ id: host.id });
     expect(await client.findProxyHostByDomain("c.example")).toBeUndefined();
   });
 
   test("reads a host whatever its `enabled` is: a field it does not use is not checked", async () => {
-    const host = fake.addHost({ domain_names: ["b.example"], forward_host: "10.0.0.5", forward_port: 80, enabled: 1 as unknown as boolean });
+    const host = fake.addHost({
+      domain_names: ["b.example"],
+      forward_host: "10.0.0.5",
+      forward_port: 80,
+      enabled: 1 as unknown as boolean,
+    });
     expect(await withCredentials().getProxyHost(host.id)).toMatchObject({ id: host.id, domain_names: ["b.example"] });
   });
 

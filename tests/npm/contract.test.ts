@@ -23,7 +23,10 @@ function examplesOf(method: string, path: string): { request?: unknown; response
     responses: Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }>;
   };
   const responses = Object.entries(spec.responses).flatMap(([status, r]) =>
-    Object.values(r.content?.["application/json"]?.examples ?? {}).map((e): [number, unknown] => [Number(status), e.value]),
+    Object.values(r.content?.["application/json"]?.examples ?? {}).map((e): [number, unknown] => [
+      Number(status),
+      e.value,
+    ]),
   );
   const request = spec.requestBody?.content["application/json"]?.example;
   return request === undefined ? { responses } : { request, responses };
@@ -52,14 +55,30 @@ describe("the schema as loaded", () => {
 
   test("rejects what NPM would reject", () => {
     // The certificate meta takes no Let's Encrypt email (older NPM versions did).
-    expect(contract.validateRequest("POST", "/nginx/certificates", { provider: "letsencrypt", domain_names: ["a.example"], meta: { letsencrypt_email: "x@a.example" } })).not.toEqual([]);
-    expect(contract.validateRequest("POST", "/nginx/certificates", { provider: "acme", domain_names: ["a.example"] })).not.toEqual([]);
+    expect(
+      contract.validateRequest("POST", "/nginx/certificates", {
+        provider: "letsencrypt",
+        domain_names: ["a.example"],
+        meta: { letsencrypt_email: "x@a.example" },
+      }),
+    ).not.toEqual([]);
+    expect(
+      contract.validateRequest("POST", "/nginx/certificates", { provider: "acme", domain_names: ["a.example"] }),
+    ).not.toEqual([]);
     expect(contract.validateRequest("POST", "/tokens", { identity: IDENTITY })).not.toEqual([]);
-    expect(contract.validateRequest("POST", "/nginx/proxy-hosts", { domain_names: ["a.example"], forward_scheme: "http", forward_host: "10.0.0.1" })).not.toEqual([]);
+    expect(
+      contract.validateRequest("POST", "/nginx/proxy-hosts", {
+        domain_names: ["a.example"],
+        forward_scheme: "http",
+        forward_host: "10.0.0.1",
+      }),
+    ).not.toEqual([]);
     expect(contract.validateRequest("PUT", "/nginx/proxy-hosts/1", {})).not.toEqual([]);
     expect(contract.validateRequest("PUT", "/nginx/proxy-hosts/1", { forward_port: 0 })).not.toEqual([]);
     expect(contract.validateRequest("PUT", "/nginx/proxy-hosts/1", { domain_names: ["a b.example"] })).not.toEqual([]);
-    expect(contract.validateResponse("GET", "/nginx/proxy-hosts/1", 200, { id: 1, domain_names: ["a.example"] })).not.toEqual([]);
+    expect(
+      contract.validateResponse("GET", "/nginx/proxy-hosts/1", 200, { id: 1, domain_names: ["a.example"] }),
+    ).not.toEqual([]);
     expect(contract.validateResponse("GET", "/nginx/proxy-hosts/1", 404, { error: { code: 404 } })).not.toEqual([]);
     expect(contract.validateResponse("GET", "/nginx/proxy-hosts/1", 201, {})).not.toEqual([]);
     expect(contract.validateRequest("GET", "/nginx/upstreams", undefined)).not.toEqual([]);
@@ -68,20 +87,47 @@ describe("the schema as loaded", () => {
 
 describe("client and fake against the schema", () => {
   test("every request the client sends and every answer the fake gives is schema-valid", async () => {
-    const client = createNpmClient({ apiUrl: fake.apiUrl, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs: 2_000 });
+    const client = createNpmClient({
+      apiUrl: fake.apiUrl,
+      credentials: { identity: IDENTITY, secret: SECRET },
+      timeoutMs: 2_000,
+    });
     fake.addHost({ domain_names: ["taken.example"], forward_host: "10.0.0.9", forward_port: 80 });
 
     await client.getCurrentUser();
     const cert = await client.requestLetsEncryptCertificate(["a.example"]);
     expect(await client.findLetsEncryptCertificate(["A.example"])).toMatchObject({ id: cert.id });
-    const host = await client.createProxyHost({ domain_names: ["a.example"], forward_scheme: "http", forward_host: "10.0.0.1", forward_port: 80, ssl_forced: false });
-    await client.updateProxyHost(host.id, { forward_scheme: "http", forward_host: "10.0.0.2", forward_port: 8080, certificate_id: cert.id, ssl_forced: true });
-    expect(await client.findProxyHostByDomain("A.EXAMPLE")).toMatchObject({ id: host.id, forward_port: 8080, certificate_id: cert.id });
+    const host = await client.createProxyHost({
+      domain_names: ["a.example"],
+      forward_scheme: "http",
+      forward_host: "10.0.0.1",
+      forward_port: 80,
+      ssl_forced: false,
+    });
+    await client.updateProxyHost(host.id, {
+      forward_scheme: "http",
+      forward_host: "10.0.0.2",
+      forward_port: 8080,
+      certificate_id: cert.id,
+      ssl_forced: true,
+    });
+    expect(await client.findProxyHostByDomain("A.EXAMPLE")).toMatchObject({
+      id: host.id,
+      forward_port: 8080,
+      certificate_id: cert.id,
+    });
     fake.rejectNextAuthenticated({ status: 401 });
     expect(await client.getProxyHost(host.id)).toMatchObject({ ssl_forced: true });
     fake.rejectNextAuthenticated({ status: 400 });
     await client.listProxyHosts();
-    await expect(client.createProxyHost({ domain_names: ["taken.example"], forward_scheme: "http", forward_host: "10.0.0.3", forward_port: 80 })).rejects.toThrow(/already in use/);
+    await expect(
+      client.createProxyHost({
+        domain_names: ["taken.example"],
+        forward_scheme: "http",
+        forward_host: "10.0.0.3",
+        forward_port: 80,
+      }),
+    ).rejects.toThrow(/already in use/);
     await client.deleteProxyHost(host.id);
     const gone = await client.getProxyHost(host.id).catch((e: unknown) => e);
     expect(isNpmStatus(gone, 404)).toBe(true);
@@ -91,7 +137,9 @@ describe("client and fake against the schema", () => {
     await tokenOnly.listCertificates();
 
     expect(contractProblems(contract, fake.exchanges)).toEqual([]);
-    const operations = new Set(fake.exchanges.map((e) => `${e.method} ${contract.operationFor(e.method, e.path)?.template} ${e.status}`));
+    const operations = new Set(
+      fake.exchanges.map((e) => `${e.method} ${contract.operationFor(e.method, e.path)?.template} ${e.status}`),
+    );
     expect([...operations].sort()).toEqual(
       [
         "DELETE /nginx/proxy-hosts/{hostID} 200",
@@ -115,7 +163,13 @@ describe("client and fake against the schema", () => {
 
   test("the fake's answers stay valid with hosts and certificates it was seeded with", async () => {
     const cert = fake.addCertificate(["b.example", "www.b.example"]);
-    fake.addHost({ domain_names: ["b.example", "www.b.example"], forward_host: "10.0.0.5", forward_port: 80, certificate_id: cert.id, ssl_forced: true });
+    fake.addHost({
+      domain_names: ["b.example", "www.b.example"],
+      forward_host: "10.0.0.5",
+      forward_port: 80,
+      certificate_id: cert.id,
+      ssl_forced: true,
+    });
     const client = createNpmClient({ apiUrl: fake.apiUrl, credentials: { identity: IDENTITY, secret: SECRET } });
 
     await client.listProxyHosts();

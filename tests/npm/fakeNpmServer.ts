@@ -169,7 +169,8 @@ export class FakeNpmServer {
    * far stops working, as when it expires; without, the token can still be refreshed.
    */
   rejectNextAuthenticated(options: { status?: 400 | 401; invalidate?: boolean; times?: number } = {}): void {
-    for (let i = 0; i < (options.times ?? 1); i++) this.rejections.push({ status: options.status ?? 401, invalidate: options.invalidate ?? true });
+    for (let i = 0; i < (options.times ?? 1); i++)
+      this.rejections.push({ status: options.status ?? 401, invalidate: options.invalidate ?? true });
   }
 
   /** The next request (matching `method` and `path`, when given) is answered only after `ms` milliseconds. */
@@ -198,7 +199,9 @@ export class FakeNpmServer {
   }
 
   /** Seeds a host, as if someone had created it in the NPM UI. */
-  addHost(fields: Partial<FakeProxyHost> & Pick<FakeProxyHost, "domain_names" | "forward_host" | "forward_port">): FakeProxyHost {
+  addHost(
+    fields: Partial<FakeProxyHost> & Pick<FakeProxyHost, "domain_names" | "forward_host" | "forward_port">,
+  ): FakeProxyHost {
     const host: FakeProxyHost = {
       id: this.nextHostId++,
       created_on: NOW,
@@ -238,7 +241,11 @@ export class FakeNpmServer {
       expires_on: "2026-09-08T12:00:00.000Z",
       meta: {
         dns_challenge: false,
-        letsencrypt_certificate: { cn: domains[0], issuer: "C = US, O = Let's Encrypt, CN = E5", dates: { from: 1781092800, to: 1788868800 } },
+        letsencrypt_certificate: {
+          cn: domains[0],
+          issuer: "C = US, O = Let's Encrypt, CN = E5",
+          dates: { from: 1781092800, to: 1788868800 },
+        },
       },
     };
     this.certificates.set(cert.id, cert);
@@ -267,7 +274,14 @@ export class FakeNpmServer {
     } catch {
       answer = error(400, "Invalid JSON body");
     }
-    this.exchanges.push({ method, path, requestBody, authorization: req.headers.authorization, status: answer.status, responseBody: answer.body });
+    this.exchanges.push({
+      method,
+      path,
+      requestBody,
+      authorization: req.headers.authorization,
+      status: answer.status,
+      responseBody: answer.body,
+    });
 
     const send = (): void => {
       if (res.destroyed) return;
@@ -337,10 +351,12 @@ export class FakeNpmServer {
         return { status: 200, body: true };
       }
     }
-    if (path === "/nginx/certificates" && method === "GET") return { status: 200, body: [...this.certificates.values()] };
+    if (path === "/nginx/certificates" && method === "GET")
+      return { status: 200, body: [...this.certificates.values()] };
     if (path === "/nginx/certificates" && method === "POST") {
       const b = body as { provider?: string; domain_names?: string[] } | undefined;
-      if (b?.provider !== "letsencrypt" || !Array.isArray(b.domain_names) || b.domain_names.length === 0) return error(400, "Domains are invalid");
+      if (b?.provider !== "letsencrypt" || !Array.isArray(b.domain_names) || b.domain_names.length === 0)
+        return error(400, "Domains are invalid");
       return { status: 201, body: this.addCertificate(b.domain_names) };
     }
     return error(404, "Not Found");
@@ -348,8 +364,13 @@ export class FakeNpmServer {
 
   private login(body: unknown): { status: number; body: unknown } {
     const b = body as { identity?: unknown; secret?: unknown } | undefined;
-    if (b?.identity !== this.options.identity || b.secret !== this.options.secret) return error(400, "Invalid email or password");
-    if (this.options.twoFactor) return { status: 200, body: { requires_2fa: true, challenge_token: `fake-challenge.${randomBytes(8).toString("hex")}` } };
+    if (b?.identity !== this.options.identity || b.secret !== this.options.secret)
+      return error(400, "Invalid email or password");
+    if (this.options.twoFactor)
+      return {
+        status: 200,
+        body: { requires_2fa: true, challenge_token: `fake-challenge.${randomBytes(8).toString("hex")}` },
+      };
     return { status: 200, body: this.issueToken() };
   }
 
@@ -373,12 +394,25 @@ export class FakeNpmServer {
 
   private createHost(body: unknown): { status: number; body: unknown } {
     const b = (body ?? {}) as Partial<FakeProxyHost>;
-    if (!Array.isArray(b.domain_names) || typeof b.forward_host !== "string" || typeof b.forward_port !== "number" || !b.forward_scheme) {
-      return error(400, "data must have required property 'domain_names', 'forward_scheme', 'forward_host' and 'forward_port'");
+    if (
+      !Array.isArray(b.domain_names) ||
+      typeof b.forward_host !== "string" ||
+      typeof b.forward_port !== "number" ||
+      !b.forward_scheme
+    ) {
+      return error(
+        400,
+        "data must have required property 'domain_names', 'forward_scheme', 'forward_host' and 'forward_port'",
+      );
     }
     const taken = this.takenBy(b.domain_names);
     if (taken) return error(400, `${taken} is already in use`);
-    const host = this.addHost({ ...b, domain_names: b.domain_names, forward_host: b.forward_host, forward_port: b.forward_port });
+    const host = this.addHost({
+      ...b,
+      domain_names: b.domain_names,
+      forward_host: b.forward_host,
+      forward_port: b.forward_port,
+    });
     return { status: 201, body: { ...host, certificate: this.certificates.get(host.certificate_id) ?? null } };
   }
 

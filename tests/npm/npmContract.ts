@@ -46,10 +46,12 @@ function jsonFiles(dir: string): string[] {
   });
 }
 
-const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+const readJson = (file: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
 const urlOf = (file: string): string => pathToFileURL(file).href;
 /** URL of a schema taken out of an operation file: `post.json` → `post.request.json` in the same folder. */
-const partUrl = (operationFile: string, part: string): string => urlOf(operationFile.replace(/\.json$/, `.${part}.json`));
+const partUrl = (operationFile: string, part: string): string =>
+  urlOf(operationFile.replace(/\.json$/, `.${part}.json`));
 /** The `application/json` schema of an OpenAPI `content` map, if any. */
 const jsonSchemaOf = (content: unknown): Record<string, unknown> | undefined =>
   (content as Record<string, { schema?: Record<string, unknown> }> | undefined)?.["application/json"]?.schema;
@@ -80,7 +82,9 @@ export function loadNpmContract(dir: string = CONTRACT_DIR): NpmContract {
       // folder, so their relative `$ref`s resolve as in the operation file).
       const requestSchema = jsonSchemaOf((spec["requestBody"] as { content?: unknown } | undefined)?.content);
       if (requestSchema) ajv.addSchema({ ...requestSchema, $id: partUrl(file, "request") });
-      for (const [status, response] of Object.entries((spec["responses"] ?? {}) as Record<string, { content?: unknown }>)) {
+      for (const [status, response] of Object.entries(
+        (spec["responses"] ?? {}) as Record<string, { content?: unknown }>,
+      )) {
         const responseSchema = jsonSchemaOf(response.content);
         if (responseSchema) ajv.addSchema({ ...responseSchema, $id: partUrl(file, `response-${status}`) });
       }
@@ -103,7 +107,9 @@ export function loadNpmContract(dir: string = CONTRACT_DIR): NpmContract {
     const validate = ajv.getSchema(schemaRef);
     if (!validate) return [`schema ${schemaRef} not found`];
     if (validate(data)) return [];
-    return (validate.errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "invalid"} ${JSON.stringify(e.params)}`);
+    return (validate.errors ?? []).map(
+      (e) => `${e.instancePath || "(root)"} ${e.message ?? "invalid"} ${JSON.stringify(e.params)}`,
+    );
   };
 
   return {
@@ -145,6 +151,8 @@ export interface ContractExchange {
 export function contractProblems(contract: NpmContract, exchanges: readonly ContractExchange[]): string[] {
   return exchanges.flatMap((e) => [
     ...contract.validateRequest(e.method, e.path, e.requestBody).map((p) => `request ${e.method} ${e.path}: ${p}`),
-    ...contract.validateResponse(e.method, e.path, e.status, e.responseBody).map((p) => `response ${e.status} ${e.method} ${e.path}: ${p}`),
+    ...contract
+      .validateResponse(e.method, e.path, e.status, e.responseBody)
+      .map((p) => `response ${e.status} ${e.method} ${e.path}: ${p}`),
   ]);
 }

@@ -21,7 +21,9 @@ describe("serialized provider", () => {
 
     // Load it the way the dynamic provider host does (a CommonJS module exporting `handler`), with
     // a `require` that refuses everything: the text must not need any module.
-    const module = { exports: {} as { handler?: () => pulumi.dynamic.ResourceProvider<ProxyHostInputs, ProxyHostOutputs> } };
+    const module = {
+      exports: {} as { handler?: () => pulumi.dynamic.ResourceProvider<ProxyHostInputs, ProxyHostOutputs> },
+    };
     const refuse = (name: string): never => {
       throw new Error(`serialized provider required ${name}`);
     };
@@ -55,7 +57,10 @@ describe("NpmProxyHost", () => {
   test("registers credentials as a secret input and a secret output, with defaults applied", async () => {
     await pulumi.runtime.setMocks(
       {
-        newResource: (args) => ({ id: String(args.inputs.domain), state: { ...args.inputs, hostId: 7, certificateId: 3 } }),
+        newResource: (args) => ({
+          id: String(args.inputs.domain),
+          state: { ...args.inputs, hostId: 7, certificateId: 3 },
+        }),
         call: (args) => args.inputs,
       },
       "nodepoint",
@@ -68,7 +73,11 @@ describe("NpmProxyHost", () => {
     };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, cb) => {
-      captured.push({ type: req.getType(), object: req.getObject()?.toJavaScript() ?? {}, additionalSecretOutputs: req.getAdditionalsecretoutputsList() });
+      captured.push({
+        type: req.getType(),
+        object: req.getObject()?.toJavaScript() ?? {},
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      });
       return register(req, cb);
     };
 
@@ -87,7 +96,12 @@ describe("NpmProxyHost", () => {
     const { object, additionalSecretOutputs } = registration!;
     expect(additionalSecretOutputs).toEqual(["credentials"]);
     expect((object["credentials"] as Record<string, unknown>)[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
-    expect(object).toMatchObject({ domain: "acme.example", forwardHost: "10.20.0.31", forwardPort: 80, sslForced: true });
+    expect(object).toMatchObject({
+      domain: "acme.example",
+      forwardHost: "10.20.0.31",
+      forwardPort: 80,
+      sslForced: true,
+    });
     const { credentials: _credentials, ...rest } = object;
     expect(JSON.stringify(rest)).not.toContain(SECRET);
   });

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { createProxyHostProvider, UNKNOWN, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
+import {
+  createProxyHostProvider,
+  UNKNOWN,
+  type ProxyHostInputs,
+  type ProxyHostOutputs,
+} from "../../lib/npm/proxyHostProvider";
 import { FakeNpmServer, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 import { contractProblems, loadNpmContract } from "./npmContract";
 
@@ -70,11 +75,24 @@ describe("create", () => {
     expect(id).toBe(DOMAIN);
     expect(fake.hosts.size).toBe(1);
     const host = [...fake.hosts.values()][0]!;
-    expect(host).toMatchObject({ domain_names: [DOMAIN], forward_scheme: "http", forward_host: "10.20.0.31", forward_port: 80, ssl_forced: true });
+    expect(host).toMatchObject({
+      domain_names: [DOMAIN],
+      forward_scheme: "http",
+      forward_host: "10.20.0.31",
+      forward_port: 80,
+      ssl_forced: true,
+    });
     const certRequest = fake.calls("POST", "/nginx/certificates")[0]?.requestBody;
     expect(certRequest).toEqual({ provider: "letsencrypt", domain_names: [DOMAIN], meta: { dns_challenge: false } });
     expect(host.certificate_id).toBe([...fake.certificates.values()][0]!.id);
-    expect(outs).toMatchObject({ hostId: host.id, certificateId: host.certificate_id, domain: DOMAIN, forwardHost: "10.20.0.31", forwardPort: 80, sslForced: true });
+    expect(outs).toMatchObject({
+      hostId: host.id,
+      certificateId: host.certificate_id,
+      domain: DOMAIN,
+      forwardHost: "10.20.0.31",
+      forwardPort: 80,
+      sslForced: true,
+    });
     expectNoLeak(outs);
   });
 
@@ -86,7 +104,12 @@ describe("create", () => {
     expect(fake.hosts.size).toBe(1);
     expect(fake.calls("POST", "/nginx/proxy-hosts")).toHaveLength(0);
     expect(outs.hostId).toBe(existing.id);
-    expect(fake.hosts.get(existing.id)).toMatchObject({ forward_host: "10.20.0.31", forward_port: 80, ssl_forced: true, certificate_id: outs.certificateId });
+    expect(fake.hosts.get(existing.id)).toMatchObject({
+      forward_host: "10.20.0.31",
+      forward_port: 80,
+      ssl_forced: true,
+      certificate_id: outs.certificateId,
+    });
     expect(outs.certificateId).toBeGreaterThan(0);
   });
 
@@ -131,9 +154,13 @@ describe("create", () => {
   });
 
   test("wrong credentials fail naming the call and NPM's message, never the secret", async () => {
-    const message = await failureOf(provider.create(inputs({ credentials: { identity: IDENTITY, secret: `${SECRET}-wrong` } })));
+    const message = await failureOf(
+      provider.create(inputs({ credentials: { identity: IDENTITY, secret: `${SECRET}-wrong` } })),
+    );
 
-    expect(message).toBe("NPM API POST /tokens could not obtain a token: failed with HTTP 400: Invalid email or password");
+    expect(message).toBe(
+      "NPM API POST /tokens could not obtain a token: failed with HTTP 400: Invalid email or password",
+    );
   });
 
   test("a certificate that times out leaves a host the next run adopts: still one host, one certificate", async () => {
@@ -163,7 +190,7 @@ describe("token expiry", () => {
     expectNoLeak(outs);
   });
 
-  test("NPM's own 400 \"Token has expired\" is treated the same way", async () => {
+  test('NPM\'s own 400 "Token has expired" is treated the same way', async () => {
     fake.rejectNextAuthenticated({ status: 400 });
 
     await create();
@@ -190,7 +217,12 @@ describe("read", () => {
     const result = await provider.read!(id, outs);
 
     expect(result.id).toBe(DOMAIN);
-    expect(result.props).toMatchObject({ hostId: outs.hostId, forwardPort: 8081, forwardHost: "10.20.0.31", certificateId: outs.certificateId });
+    expect(result.props).toMatchObject({
+      hostId: outs.hostId,
+      forwardPort: 8081,
+      forwardHost: "10.20.0.31",
+      certificateId: outs.certificateId,
+    });
     expectNoLeak(result.props);
   });
 
@@ -219,7 +251,11 @@ describe("update", () => {
     const result = await provider.update!(id, outs, inputs({ forwardHost: "10.20.0.32", forwardPort: 8080 }));
 
     expect(result.outs).toMatchObject({ hostId: outs.hostId, forwardHost: "10.20.0.32", forwardPort: 8080 });
-    expect(fake.hosts.get(outs.hostId)).toMatchObject({ forward_host: "10.20.0.32", forward_port: 8080, certificate_id: outs.certificateId });
+    expect(fake.hosts.get(outs.hostId)).toMatchObject({
+      forward_host: "10.20.0.32",
+      forward_port: 8080,
+      certificate_id: outs.certificateId,
+    });
     expect(fake.hosts.size).toBe(1);
     expectNoLeak(result.outs);
   });
@@ -232,7 +268,11 @@ describe("update", () => {
 
     expect(fake.hosts.size).toBe(1);
     const host = [...fake.hosts.values()][0]!;
-    expect(result.outs).toMatchObject({ hostId: host.id, forwardHost: "10.20.0.33", certificateId: outs.certificateId });
+    expect(result.outs).toMatchObject({
+      hostId: host.id,
+      forwardHost: "10.20.0.33",
+      certificateId: outs.certificateId,
+    });
     expect(host.id).not.toBe(outs.hostId);
     expect(fake.certificates.size).toBe(1);
   });
@@ -292,7 +332,10 @@ describe("delete", () => {
 
     await provider.delete!(apex.id, apex.outs);
 
-    expect(fake.hosts.get(apex.outs.hostId)).toMatchObject({ domain_names: [`WWW.${DOMAIN}`], certificate_id: www.outs.certificateId });
+    expect(fake.hosts.get(apex.outs.hostId)).toMatchObject({
+      domain_names: [`WWW.${DOMAIN}`],
+      certificate_id: www.outs.certificateId,
+    });
     expect((await provider.read!(www.id, www.outs)).id).toBe(www.id);
     expect(fake.calls("DELETE", "/nginx/proxy-hosts/")).toHaveLength(0);
 
@@ -304,7 +347,11 @@ describe("delete", () => {
 
 describe("replacement", () => {
   /** What the engine does with a diff that replaces: delete first if the diff says so, else create first. */
-  async function replace(id: string, olds: ProxyHostOutputs, news: ProxyHostInputs): Promise<{ id: string; outs: ProxyHostOutputs }> {
+  async function replace(
+    id: string,
+    olds: ProxyHostOutputs,
+    news: ProxyHostInputs,
+  ): Promise<{ id: string; outs: ProxyHostOutputs }> {
     const checked = await provider.check!(olds, news);
     expect(checked.failures).toEqual([]);
     const diff = await provider.diff!(id, olds, checked.inputs!);
@@ -316,14 +363,22 @@ describe("replacement", () => {
   }
 
   test("moving the domain to another name of the adopted host keeps that host, serving the new name", async () => {
-    const existing = fake.addHost({ domain_names: [DOMAIN, `www.${DOMAIN}`], forward_host: "10.20.0.99", forward_port: 80 });
+    const existing = fake.addHost({
+      domain_names: [DOMAIN, `www.${DOMAIN}`],
+      forward_host: "10.20.0.99",
+      forward_port: 80,
+    });
     const { id, outs } = await create();
 
     const moved = await replace(id, outs, inputs({ domain: `www.${DOMAIN}` }));
 
     expect(fake.hosts.size).toBe(1);
     expect(moved.outs.hostId).toBe(existing.id);
-    expect(fake.hosts.get(existing.id)).toMatchObject({ domain_names: [`www.${DOMAIN}`], ssl_forced: true, certificate_id: moved.outs.certificateId });
+    expect(fake.hosts.get(existing.id)).toMatchObject({
+      domain_names: [`www.${DOMAIN}`],
+      ssl_forced: true,
+      certificate_id: moved.outs.certificateId,
+    });
     expect((await provider.read!(moved.id, moved.outs)).id).toBe(`www.${DOMAIN}`);
   });
 
@@ -371,7 +426,11 @@ describe("diff", () => {
   const olds = (): ProxyHostOutputs => ({ ...inputs(), hostId: 4, certificateId: 2 });
 
   test("no change", async () => {
-    expect(await provider.diff!(DOMAIN, olds(), inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await provider.diff!(DOMAIN, olds(), inputs())).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
   });
 
   test("a new domain replaces, deleting first", async () => {
@@ -414,9 +473,25 @@ describe("check", () => {
   });
 
   test("reports every bad input without echoing the credentials", async () => {
-    const bad = { apiUrl: "192.168.2.10:81", credentials: { identity: "", secret: SECRET }, domain: "not a domain", forwardHost: "", forwardPort: 70000, email: "nope", sslForced: "yes" };
+    const bad = {
+      apiUrl: "192.168.2.10:81",
+      credentials: { identity: "", secret: SECRET },
+      domain: "not a domain",
+      forwardHost: "",
+      forwardPort: 70000,
+      email: "nope",
+      sslForced: "yes",
+    };
     const result = await provider.check!(inputs(), bad as unknown as ProxyHostInputs);
-    expect(result.failures?.map((f) => f.property).sort()).toEqual(["apiUrl", "credentials", "domain", "email", "forwardHost", "forwardPort", "sslForced"]);
+    expect(result.failures?.map((f) => f.property).sort()).toEqual([
+      "apiUrl",
+      "credentials",
+      "domain",
+      "email",
+      "forwardHost",
+      "forwardPort",
+      "sslForced",
+    ]);
     expect(JSON.stringify(result.failures)).not.toContain(SECRET);
   });
 

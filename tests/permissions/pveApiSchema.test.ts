@@ -1,6 +1,13 @@
 import { describe, expect, test } from "vitest";
 import * as path from "node:path";
-import { DEFAULT_SCHEMA_PATH, loadPveApiSchema, parsePermissionCheck, permissionCheck, PveSchemaError, pveApiSchemaFromJson } from "../../lib/permissions/pveApiSchema";
+import {
+  DEFAULT_SCHEMA_PATH,
+  loadPveApiSchema,
+  parsePermissionCheck,
+  permissionCheck,
+  PveSchemaError,
+  pveApiSchemaFromJson,
+} from "../../lib/permissions/pveApiSchema";
 
 const schema = loadPveApiSchema();
 
@@ -27,17 +34,29 @@ describe("loading", () => {
 
   test("rejects JSON that is not the schema", () => {
     expect(() => pveApiSchemaFromJson({})).toThrow(PveSchemaError);
-    expect(() => pveApiSchemaFromJson([{ path: "/x", info: { GET: { permissions: { check: ["frobnicate"] } } } }])).toThrow(/unknown check kind/);
+    expect(() =>
+      pveApiSchemaFromJson([{ path: "/x", info: { GET: { permissions: { check: ["frobnicate"] } } } }]),
+    ).toThrow(/unknown check kind/);
   });
 });
 
 describe("permission check trees", () => {
   test("a simple perm", () => {
-    expect(permissionCheck("DELETE", "/nodes/{node}/lxc/{vmid}", schema)).toEqual({ kind: "perm", path: "/vms/{vmid}", privileges: ["VM.Allocate"], any: false });
+    expect(permissionCheck("DELETE", "/nodes/{node}/lxc/{vmid}", schema)).toEqual({
+      kind: "perm",
+      path: "/vms/{vmid}",
+      privileges: ["VM.Allocate"],
+      any: false,
+    });
   });
 
   test("a perm with any", () => {
-    expect(schema.checkOf("GET", "/nodes/{node}/storage/{storage}/content")).toEqual({ kind: "perm", path: "/storage/{storage}", privileges: ["Datastore.Audit", "Datastore.AllocateSpace"], any: true });
+    expect(schema.checkOf("GET", "/nodes/{node}/storage/{storage}/content")).toEqual({
+      kind: "perm",
+      path: "/storage/{storage}",
+      privileges: ["Datastore.Audit", "Datastore.AllocateSpace"],
+      any: true,
+    });
   });
 
   test("and / or / require_param (container clone)", () => {
@@ -64,7 +83,11 @@ describe("permission check trees", () => {
   });
 
   test("user-management checks parse", () => {
-    expect(parsePermissionCheck(["userid-group", ["User.Modify"], "groups_param", "create"])).toEqual({ kind: "userid-group", privileges: ["User.Modify"], groupsParam: "create" });
+    expect(parsePermissionCheck(["userid-group", ["User.Modify"], "groups_param", "create"])).toEqual({
+      kind: "userid-group",
+      privileges: ["User.Modify"],
+      groupsParam: "create",
+    });
     expect(schema.checkOf("PUT", "/access/acl")).toEqual({ kind: "perm-modify", path: "{path}" });
   });
 

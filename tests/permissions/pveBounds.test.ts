@@ -5,10 +5,36 @@
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { HA_LIMITS, ID_FORMATS, namedFormat, QEMU_CORES, QEMU_MEMORY_MIB, QEMU_NAME, LXC_CORES, LXC_CPULIMIT, LXC_DESCRIPTION_MAX_LENGTH, LXC_FIREWALL, LXC_HOSTNAME, LXC_MEMORY_MIB, LXC_NET, LXC_OSTYPES, LXC_PASSWORD_MIN_LENGTH, LXC_SWAP_MIB, perlPatternToRegExp, TAGS, VMID } from "../../lib/permissions/pveBounds";
+import {
+  HA_LIMITS,
+  ID_FORMATS,
+  namedFormat,
+  QEMU_CORES,
+  QEMU_MEMORY_MIB,
+  QEMU_NAME,
+  LXC_CORES,
+  LXC_CPULIMIT,
+  LXC_DESCRIPTION_MAX_LENGTH,
+  LXC_FIREWALL,
+  LXC_HOSTNAME,
+  LXC_MEMORY_MIB,
+  LXC_NET,
+  LXC_OSTYPES,
+  LXC_PASSWORD_MIN_LENGTH,
+  LXC_SWAP_MIB,
+  perlPatternToRegExp,
+  TAGS,
+  VMID,
+} from "../../lib/permissions/pveBounds";
 
-type Node = { path: string; info?: Record<string, { parameters?: { properties?: Record<string, Record<string, unknown>> } }>; children?: Node[] };
-const tree = JSON.parse(readFileSync(path.resolve(__dirname, "..", "..", "contracts", "proxmox-ve", "api-schema.json"), "utf8")) as Node[];
+type Node = {
+  path: string;
+  info?: Record<string, { parameters?: { properties?: Record<string, Record<string, unknown>> } }>;
+  children?: Node[];
+};
+const tree = JSON.parse(
+  readFileSync(path.resolve(__dirname, "..", "..", "contracts", "proxmox-ve", "api-schema.json"), "utf8"),
+) as Node[];
 
 function find(nodes: Node[], p: string): Node | undefined {
   for (const n of nodes) {
@@ -26,7 +52,8 @@ function props(method: string, p: string): Record<string, Record<string, unknown
 }
 
 const lxc = props("POST", "/nodes/{node}/lxc");
-const sub = (param: Record<string, unknown> | undefined, name: string) => (param?.["format"] as Record<string, Record<string, unknown>>)[name];
+const sub = (param: Record<string, unknown> | undefined, name: string) =>
+  (param?.["format"] as Record<string, Record<string, unknown>>)[name];
 
 describe("container create parameters", () => {
   test("vmid: pve-vmid, 100..999999999", () => {
@@ -83,7 +110,8 @@ describe("named formats (regexes from pve-common, looked up by the schema's form
   test("dns-name: dot-separated labels of letters, digits and hyphens (pve_verify_dns_name)", () => {
     const { pattern } = namedFormat("dns-name");
     for (const ok of ["web", "Web-01", "ns1.nodepoint.eu", "a", "1"]) expect(pattern.test(ok), ok).toBe(true);
-    for (const bad of ["", "-web", "web-", "web_site", "a..b", ".a", "a.", "a b"]) expect(pattern.test(bad), bad).toBe(false);
+    for (const bad of ["", "-web", "web-", "web_site", "a..b", ".a", "a.", "a b"])
+      expect(pattern.test(bad), bad).toBe(false);
   });
 
   test("an unknown format is an error, not a silent pass", () => {
@@ -107,15 +135,20 @@ describe("tags", () => {
   });
 
   test("the pattern accepts and rejects what PVE does", () => {
-    for (const ok of ["customer-acme", "premium", "Router", "a", "_x", "v1.2+b"]) expect(TAGS.tagPattern.test(ok), ok).toBe(true);
-    for (const bad of ["", "-lead", ".lead", "a b", "a,b", "a;b", "ümlaut"]) expect(TAGS.tagPattern.test(bad), bad).toBe(false);
+    for (const ok of ["customer-acme", "premium", "Router", "a", "_x", "v1.2+b"])
+      expect(TAGS.tagPattern.test(ok), ok).toBe(true);
+    for (const bad of ["", "-lead", ".lead", "a b", "a,b", "a;b", "ümlaut"])
+      expect(TAGS.tagPattern.test(bad), bad).toBe(false);
   });
 });
 
 describe("HA resources, firewall, IDs", () => {
   test("HA resource parameters", () => {
     const ha = props("POST", "/cluster/ha/resources");
-    expect(HA_LIMITS).toEqual({ maxRestart: { min: ha["max_restart"]?.["minimum"], max: ha["max_restart"]?.["maximum"] }, maxRelocate: { min: ha["max_relocate"]?.["minimum"], max: ha["max_relocate"]?.["maximum"] } });
+    expect(HA_LIMITS).toEqual({
+      maxRestart: { min: ha["max_restart"]?.["minimum"], max: ha["max_restart"]?.["maximum"] },
+      maxRelocate: { min: ha["max_relocate"]?.["minimum"], max: ha["max_relocate"]?.["maximum"] },
+    });
     expect(HA_LIMITS).toEqual({ maxRestart: { min: 0, max: undefined }, maxRelocate: { min: 0, max: undefined } });
   });
 
@@ -124,13 +157,19 @@ describe("HA resources, firewall, IDs", () => {
     const rules = props("POST", "/nodes/{node}/lxc/{vmid}/firewall/rules");
     expect(LXC_FIREWALL.policies).toEqual(opts["policy_in"]?.["enum"]);
     expect(LXC_FIREWALL.ruleTypes).toEqual(rules["type"]?.["enum"]);
-    expect(LXC_FIREWALL.actionLength).toEqual({ min: rules["action"]?.["minLength"], max: rules["action"]?.["maxLength"] });
+    expect(LXC_FIREWALL.actionLength).toEqual({
+      min: rules["action"]?.["minLength"],
+      max: rules["action"]?.["maxLength"],
+    });
     expect(LXC_FIREWALL.actionPattern.test("ACCEPT")).toBe(true);
     expect(LXC_FIREWALL.actionPattern.test("1bad")).toBe(false);
   });
 
   test("pool and storage ID formats", () => {
-    expect(ID_FORMATS).toEqual({ pool: props("POST", "/pools")["poolid"]?.["format"], storage: props("POST", "/storage")["storage"]?.["format"] });
+    expect(ID_FORMATS).toEqual({
+      pool: props("POST", "/pools")["poolid"]?.["format"],
+      storage: props("POST", "/storage")["storage"]?.["format"],
+    });
   });
 });
 

@@ -1,5 +1,10 @@
 import { describe, expect, test } from "vitest";
-import { accessScopesFileOf, loadAccessScopes, renderAccessScopesFile, type AccessScope } from "../../lib/permissions/accessScopes";
+import {
+  accessScopesFileOf,
+  loadAccessScopes,
+  renderAccessScopesFile,
+  type AccessScope,
+} from "../../lib/permissions/accessScopes";
 import { type ClusterFacts, clusterFactsHash, clusterFactsOf, infraVmids } from "../../lib/permissions/clusterFacts";
 import { loadPveApiSchema } from "../../lib/permissions/pveApiSchema";
 import { requiredPrivileges, type ApiCall } from "../../lib/permissions/requiredPrivileges";
@@ -26,9 +31,38 @@ const INFRA_VMIDS = infraVmids(prod);
 const CUSTOMER_POOL = prod.customer.pool;
 const CUSTOMER_VMIDS = prod.customer.vmids;
 
-const VM_GUEST = ["VM.Allocate", "VM.Audit", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.PowerMgmt"];
-const QEMU_SERVICE = ["VM.Allocate", "VM.Audit", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.HWType", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.Migrate", "VM.PowerMgmt"];
-const QEMU_TEMPLATE = ["VM.Allocate", "VM.Audit", "VM.Config.CPU", "VM.Config.Disk", "VM.Config.HWType", "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options"];
+const VM_GUEST = [
+  "VM.Allocate",
+  "VM.Audit",
+  "VM.Config.CPU",
+  "VM.Config.Disk",
+  "VM.Config.Memory",
+  "VM.Config.Network",
+  "VM.Config.Options",
+  "VM.PowerMgmt",
+];
+const QEMU_SERVICE = [
+  "VM.Allocate",
+  "VM.Audit",
+  "VM.Config.CPU",
+  "VM.Config.Disk",
+  "VM.Config.HWType",
+  "VM.Config.Memory",
+  "VM.Config.Network",
+  "VM.Config.Options",
+  "VM.Migrate",
+  "VM.PowerMgmt",
+];
+const QEMU_TEMPLATE = [
+  "VM.Allocate",
+  "VM.Audit",
+  "VM.Config.CPU",
+  "VM.Config.Disk",
+  "VM.Config.HWType",
+  "VM.Config.Memory",
+  "VM.Config.Network",
+  "VM.Config.Options",
+];
 const CLOUD_INIT_TEMPLATE = [...QEMU_TEMPLATE, "VM.Config.Cloudinit"].sort();
 const ISO_TEMPLATE = [...QEMU_TEMPLATE, "VM.Config.CDROM"].sort();
 
@@ -65,7 +99,11 @@ const INFRA_GRANTS: Record<string, { role: string; propagate: boolean; privilege
   "/nodes": { role: "NodepointInfraNodes", propagate: true, privileges: ["Sys.AccessNetwork"] },
   "/pool/customers": { role: "NodepointInfraPool", propagate: false, privileges: ["Pool.Allocate", "Pool.Audit"] },
   "/sdn/zones/localnetwork": { role: "NodepointInfraNetwork", propagate: true, privileges: ["SDN.Use"] },
-  "/storage": { role: "NodepointInfraStorage", propagate: true, privileges: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"] },
+  "/storage": {
+    role: "NodepointInfraStorage",
+    propagate: true,
+    privileges: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"],
+  },
   // One role per kind of guest, each exactly what that guest's calls need (INFRA_REQUIRED).
   "/vms/100": { role: "NodepointInfraVms", propagate: false, privileges: QEMU_SERVICE },
   "/vms/102": { role: "NodepointInfraContainers", propagate: false, privileges: VM_GUEST },
@@ -86,7 +124,9 @@ const CUSTOMER_GRANTS: typeof INFRA_GRANTS = {
 /** An access scope as deployed: ACL path → role, propagate and the role's privileges. */
 function grantsOf(scope: AccessScope): typeof INFRA_GRANTS {
   const roles = new Map(scope.roles.map((r) => [r.name, r.privileges]));
-  return Object.fromEntries(scope.acl.map((e) => [e.path, { role: e.role, propagate: e.propagate, privileges: roles.get(e.role) ?? [] }]));
+  return Object.fromEntries(
+    scope.acl.map((e) => [e.path, { role: e.role, propagate: e.propagate, privileges: roles.get(e.role) ?? [] }]),
+  );
 }
 
 describe("(a) derived privileges, written out", () => {
@@ -123,13 +163,20 @@ describe("(a) derived privileges, written out", () => {
       { name: "NodepointInfraNetwork", privileges: ["SDN.Use"] },
       { name: "NodepointInfraNodes", privileges: ["Sys.AccessNetwork"] },
       { name: "NodepointInfraPool", privileges: ["Pool.Allocate", "Pool.Audit"] },
-      { name: "NodepointInfraStorage", privileges: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"] },
+      {
+        name: "NodepointInfraStorage",
+        privileges: ["Datastore.Allocate", "Datastore.AllocateSpace", "Datastore.AllocateTemplate", "Datastore.Audit"],
+      },
       { name: "NodepointInfraVms", privileges: QEMU_SERVICE },
     ]);
     expect(infra.acl.map(({ path: p, role, propagate }) => ({ path: p, role, propagate }))).toEqual([
       { path: "/", role: "NodepointInfraCluster", propagate: false },
       { path: "/nodes", role: "NodepointInfraNodes", propagate: true },
-      ...[100, 102, 107, 201, 8000, 9000, 10001].map((id) => ({ path: `/vms/${id}`, role: INFRA_GRANTS[`/vms/${id}`]!.role, propagate: false })),
+      ...[100, 102, 107, 201, 8000, 9000, 10001].map((id) => ({
+        path: `/vms/${id}`,
+        role: INFRA_GRANTS[`/vms/${id}`]!.role,
+        propagate: false,
+      })),
       { path: "/storage", role: "NodepointInfraStorage", propagate: true },
       { path: "/sdn/zones/localnetwork", role: "NodepointInfraNetwork", propagate: true },
       { path: "/pool/customers", role: "NodepointInfraPool", propagate: false },
@@ -139,21 +186,28 @@ describe("(a) derived privileges, written out", () => {
   test("each infrastructure guest's role holds exactly what that guest's calls need: CTs 102 and 10001 get no VM.Migrate, HWType, Cloudinit or CDROM", () => {
     for (const vmid of INFRA_VMIDS) {
       const entry = infra.acl.find((e) => e.path === `/vms/${vmid}`);
-      expect(infra.roles.find((r) => r.name === entry?.role)?.privileges, `/vms/${vmid}`).toEqual(infra.required[`/vms/${vmid}`]);
+      expect(infra.roles.find((r) => r.name === entry?.role)?.privileges, `/vms/${vmid}`).toEqual(
+        infra.required[`/vms/${vmid}`],
+      );
     }
     for (const ct of ["/vms/102", "/vms/10001"]) {
       const role = infra.roles.find((r) => r.name === infra.acl.find((e) => e.path === ct)?.role);
-      for (const p of ["VM.Migrate", "VM.Config.HWType", "VM.Config.Cloudinit", "VM.Config.CDROM"]) expect(role?.privileges, `${ct} ${p}`).not.toContain(p);
+      for (const p of ["VM.Migrate", "VM.Config.HWType", "VM.Config.Cloudinit", "VM.Config.CDROM"])
+        expect(role?.privileges, `${ct} ${p}`).not.toContain(p);
     }
   });
 
   test("every privilege named is one PVE knows", () => {
-    for (const scope of [infra, customer]) for (const role of scope.roles) for (const p of role.privileges) expect(schema.knownPrivileges).toContain(p);
+    for (const scope of [infra, customer])
+      for (const role of scope.roles) for (const p of role.privileges) expect(schema.knownPrivileges).toContain(p);
   });
 });
 
 describe("(b) the customer token stays out of the infrastructure", () => {
-  const allCustomerPrivileges = (d: DerivedScope) => [...Object.values(d.required).flat(), ...d.roles.flatMap((r) => r.privileges)];
+  const allCustomerPrivileges = (d: DerivedScope) => [
+    ...Object.values(d.required).flat(),
+    ...d.roles.flatMap((r) => r.privileges),
+  ];
 
   test("no Sys.Modify anywhere", () => {
     expect(allCustomerPrivileges(customer)).not.toContain("Sys.Modify");
@@ -170,17 +224,23 @@ describe("(b) the customer token stays out of the infrastructure", () => {
   });
 
   test("infrastructure guests are created in no pool, so the customer pool entry never reaches them", () => {
-    const creates = infraScope().calls.filter((c) => c.method === "POST" && (c.path === "/nodes/{node}/lxc" || c.path === "/nodes/{node}/qemu"));
+    const creates = infraScope().calls.filter(
+      (c) => c.method === "POST" && (c.path === "/nodes/{node}/lxc" || c.path === "/nodes/{node}/qemu"),
+    );
     expect(creates.map((c) => c.params["vmid"]).sort()).toEqual([...INFRA_VMIDS].map(Number).sort());
     for (const c of creates) expect(c.params["pool"], String(c.params["vmid"])).toBeUndefined();
-    expect(customerScope().calls.find((c) => c.method === "POST" && c.path === "/nodes/{node}/lxc")?.params["pool"]).toBe(CUSTOMER_POOL);
+    expect(
+      customerScope().calls.find((c) => c.method === "POST" && c.path === "/nodes/{node}/lxc")?.params["pool"],
+    ).toBe(CUSTOMER_POOL);
   });
 
   test("guest privileges only through the pool; no entry on /vms, /nodes or /storage as a whole", () => {
     expect(customer.acl.filter((e) => e.path.startsWith("/vms"))).toEqual([]);
     expect(customer.acl.map((e) => e.path)).not.toContain("/nodes");
     expect(customer.acl.map((e) => e.path)).not.toContain("/storage");
-    for (const entry of customer.acl) if (entry.path === "/" || entry.path.startsWith("/storage/") || entry.path.startsWith("/sdn/")) expect(entry.propagate).toBe(false);
+    for (const entry of customer.acl)
+      if (entry.path === "/" || entry.path.startsWith("/storage/") || entry.path.startsWith("/sdn/"))
+        expect(entry.propagate).toBe(false);
     expect(customer.acl.find((e) => e.path === `/pool/${CUSTOMER_POOL}`)?.propagate).toBe(true);
   });
 
@@ -199,18 +259,51 @@ describe("(b) the customer token stays out of the infrastructure", () => {
       expect(r.privilege).toBe(r.call.method === "GET" ? "VM.Audit" : "VM.Config.Network");
     }
     const calls = new Set(fw.map((r) => `${r.call.method} ${r.call.path}`));
-    for (const c of ["GET /nodes/{node}/lxc/{vmid}/firewall/options", "PUT /nodes/{node}/lxc/{vmid}/firewall/options", "GET /nodes/{node}/lxc/{vmid}/firewall/rules", "POST /nodes/{node}/lxc/{vmid}/firewall/rules", "PUT /nodes/{node}/lxc/{vmid}/firewall/rules/{pos}", "DELETE /nodes/{node}/lxc/{vmid}/firewall/rules/{pos}"]) expect(calls).toContain(c);
-    expect(schema.checkOf("PUT", "/nodes/{node}/lxc/{vmid}/firewall/options")).toEqual({ kind: "perm", path: "/vms/{vmid}", privileges: ["VM.Config.Network"], any: false });
+    for (const c of [
+      "GET /nodes/{node}/lxc/{vmid}/firewall/options",
+      "PUT /nodes/{node}/lxc/{vmid}/firewall/options",
+      "GET /nodes/{node}/lxc/{vmid}/firewall/rules",
+      "POST /nodes/{node}/lxc/{vmid}/firewall/rules",
+      "PUT /nodes/{node}/lxc/{vmid}/firewall/rules/{pos}",
+      "DELETE /nodes/{node}/lxc/{vmid}/firewall/rules/{pos}",
+    ])
+      expect(calls).toContain(c);
+    expect(schema.checkOf("PUT", "/nodes/{node}/lxc/{vmid}/firewall/options")).toEqual({
+      kind: "perm",
+      path: "/vms/{vmid}",
+      privileges: ["VM.Config.Network"],
+      any: false,
+    });
     expect(customer.grantedBy[`/vms/${CUSTOMER_VMIDS.first}`]).toBe(`/pool/${CUSTOMER_POOL}`);
   });
 });
 
 describe("HA resources are the infrastructure token's", () => {
   test("every HA resource call is checked on `/` only, with no per-guest check", () => {
-    expect(schema.checkOf("POST", "/cluster/ha/resources")).toEqual({ kind: "perm", path: "/", privileges: ["Sys.Console"], any: false });
-    expect(schema.checkOf("PUT", "/cluster/ha/resources/{sid}")).toEqual({ kind: "perm", path: "/", privileges: ["Sys.Console"], any: false });
-    expect(schema.checkOf("DELETE", "/cluster/ha/resources/{sid}")).toEqual({ kind: "perm", path: "/", privileges: ["Sys.Console"], any: false });
-    expect(schema.checkOf("GET", "/cluster/ha/resources/{sid}")).toEqual({ kind: "perm", path: "/", privileges: ["Sys.Audit"], any: false });
+    expect(schema.checkOf("POST", "/cluster/ha/resources")).toEqual({
+      kind: "perm",
+      path: "/",
+      privileges: ["Sys.Console"],
+      any: false,
+    });
+    expect(schema.checkOf("PUT", "/cluster/ha/resources/{sid}")).toEqual({
+      kind: "perm",
+      path: "/",
+      privileges: ["Sys.Console"],
+      any: false,
+    });
+    expect(schema.checkOf("DELETE", "/cluster/ha/resources/{sid}")).toEqual({
+      kind: "perm",
+      path: "/",
+      privileges: ["Sys.Console"],
+      any: false,
+    });
+    expect(schema.checkOf("GET", "/cluster/ha/resources/{sid}")).toEqual({
+      kind: "perm",
+      path: "/",
+      privileges: ["Sys.Audit"],
+      any: false,
+    });
   });
 
   test("the customer HA calls are in the infrastructure scope, granted by its `/` entry", () => {
@@ -239,7 +332,9 @@ describe("(c) the infrastructure token needs Sys.Modify on /", () => {
   test("by the API's own checks, and these calls need it", () => {
     expect(infra.required["/"]).toContain("Sys.Modify");
     const needing = infra.requirements.filter((r) => r.aclPath === "/" && r.privilege === "Sys.Modify");
-    const fromCheck = [...new Set(needing.filter((r) => r.origin === "check").map((r) => `${r.call.method} ${r.call.path}`))].sort();
+    const fromCheck = [
+      ...new Set(needing.filter((r) => r.origin === "check").map((r) => `${r.call.method} ${r.call.path}`)),
+    ].sort();
     expect(fromCheck).toEqual(
       [
         "POST /cluster/backup",
@@ -264,7 +359,13 @@ describe("(c) the infrastructure token needs Sys.Modify on /", () => {
         "DELETE /cluster/firewall/aliases/{name}",
       ].sort(),
     );
-    const fromExtras = [...new Set(needing.filter((r) => r.origin === "extra").map((r) => `${r.call.method} ${r.call.path} ${String(r.call.params["vmid"])}`))].sort();
+    const fromExtras = [
+      ...new Set(
+        needing
+          .filter((r) => r.origin === "extra")
+          .map((r) => `${r.call.method} ${r.call.path} ${String(r.call.params["vmid"])}`),
+      ),
+    ].sort();
     expect(fromExtras).toEqual(
       [
         // the privileged OpenWrt router (schema description of container create). No VM sets a
@@ -275,15 +376,35 @@ describe("(c) the infrastructure token needs Sys.Modify on /", () => {
   });
 
   test("the schema says so itself", () => {
-    expect(schema.checkOf("POST", "/cluster/backup")).toEqual({ kind: "perm", path: "/", privileges: ["Sys.Modify"], any: false });
-    expect(schema.checkOf("PUT", "/nodes/{node}/config")).toEqual({ kind: "perm", path: "/", privileges: ["Sys.Modify"], any: false });
-    expect(schema.checkOf("PUT", "/cluster/firewall/options")).toEqual({ kind: "perm", path: "/", privileges: ["Sys.Modify"], any: false });
+    expect(schema.checkOf("POST", "/cluster/backup")).toEqual({
+      kind: "perm",
+      path: "/",
+      privileges: ["Sys.Modify"],
+      any: false,
+    });
+    expect(schema.checkOf("PUT", "/nodes/{node}/config")).toEqual({
+      kind: "perm",
+      path: "/",
+      privileges: ["Sys.Modify"],
+      any: false,
+    });
+    expect(schema.checkOf("PUT", "/cluster/firewall/options")).toEqual({
+      kind: "perm",
+      path: "/",
+      privileges: ["Sys.Modify"],
+      any: false,
+    });
   });
 
   test("storage definitions do not need it: Datastore.Allocate on /storage", () => {
     for (const m of ["POST", "PUT", "DELETE"] as const) {
       const p = m === "POST" ? "/storage" : "/storage/{storage}";
-      expect(schema.checkOf(m, p)).toEqual({ kind: "perm", path: "/storage", privileges: ["Datastore.Allocate"], any: false });
+      expect(schema.checkOf(m, p)).toEqual({
+        kind: "perm",
+        path: "/storage",
+        privileges: ["Datastore.Allocate"],
+        any: false,
+      });
     }
   });
 });
@@ -294,30 +415,49 @@ describe("(d) no unneeded privilege", () => {
     expect(grantsOf(fileInfra)).toEqual(INFRA_GRANTS);
     expect(grantsOf(fileCustomer)).toEqual(CUSTOMER_GRANTS);
     // An entry without propagate grants on its path only: there, what it grants is what is needed.
-    for (const [p, grant] of Object.entries(INFRA_GRANTS)) if (!grant.propagate && p in INFRA_REQUIRED) expect(grant.privileges, p).toEqual(INFRA_REQUIRED[p as keyof typeof INFRA_REQUIRED]);
+    for (const [p, grant] of Object.entries(INFRA_GRANTS))
+      if (!grant.propagate && p in INFRA_REQUIRED)
+        expect(grant.privileges, p).toEqual(INFRA_REQUIRED[p as keyof typeof INFRA_REQUIRED]);
   });
 
   test("a role given to guests that need different privileges is refused", () => {
     const def = infraScope();
-    const oneRole: ScopeDefinition = { ...def, acl: def.acl.map((e) => (e.path.startsWith("/vms/") ? { ...e, role: "NodepointInfraGuests" } : e)) };
-    expect(() => deriveScope(oneRole, schema)).toThrow(/role NodepointInfraGuests is granted on \/vms\/100, which needs .*VM.Migrate.*, and on \/vms\/102, which needs .*: give each privilege set its own role/);
+    const oneRole: ScopeDefinition = {
+      ...def,
+      acl: def.acl.map((e) => (e.path.startsWith("/vms/") ? { ...e, role: "NodepointInfraGuests" } : e)),
+    };
+    expect(() => deriveScope(oneRole, schema)).toThrow(
+      /role NodepointInfraGuests is granted on \/vms\/100, which needs .*VM.Migrate.*, and on \/vms\/102, which needs .*: give each privilege set its own role/,
+    );
   });
 
   test("two roles with the same privileges are refused", () => {
     const def = infraScope();
-    const split: ScopeDefinition = { ...def, acl: def.acl.map((e) => (e.path === "/vms/107" ? { ...e, role: "NodepointInfraPaymenter" } : e)) };
-    expect(() => deriveScope(split, schema)).toThrow(/roles NodepointInfraPaymenter and NodepointInfraVms hold the same privileges|roles NodepointInfraVms and NodepointInfraPaymenter hold the same privileges/);
+    const split: ScopeDefinition = {
+      ...def,
+      acl: def.acl.map((e) => (e.path === "/vms/107" ? { ...e, role: "NodepointInfraPaymenter" } : e)),
+    };
+    expect(() => deriveScope(split, schema)).toThrow(
+      /roles NodepointInfraPaymenter and NodepointInfraVms hold the same privileges|roles NodepointInfraVms and NodepointInfraPaymenter hold the same privileges/,
+    );
   });
 
   test("customer: an ACL entry on / would be refused as unneeded", () => {
     const def = customerScope();
-    const withRoot: ScopeDefinition = { ...def, acl: [...def.acl, { path: "/", role: "NodepointCustomerHa", propagate: false, why: "x" }] };
+    const withRoot: ScopeDefinition = {
+      ...def,
+      acl: [...def.acl, { path: "/", role: "NodepointCustomerHa", propagate: false, why: "x" }],
+    };
     expect(() => deriveScope(withRoot, schema)).toThrow(/ACL entries no call needs: \/ \(NodepointCustomerHa\)/);
   });
 
   test("customer: without create and delete, VM.Allocate goes from the guests role", () => {
     const def = customerScope();
-    const calls = def.calls.filter((c) => !(c.method === "POST" && c.path === "/nodes/{node}/lxc") && !(c.method === "DELETE" && c.path === "/nodes/{node}/lxc/{vmid}"));
+    const calls = def.calls.filter(
+      (c) =>
+        !(c.method === "POST" && c.path === "/nodes/{node}/lxc") &&
+        !(c.method === "DELETE" && c.path === "/nodes/{node}/lxc/{vmid}"),
+    );
     const m = requiredPrivileges(calls, schema);
     expect(m["/vms/1000"]).not.toContain("VM.Allocate");
     expect(m["/pool/customers"]).toBeUndefined();
@@ -327,15 +467,30 @@ describe("(d) no unneeded privilege", () => {
   test("infrastructure: without backup jobs, node notes, cluster firewall, the router and QEMU startup, Sys.Modify goes", () => {
     const def = infraScope();
     const calls: ApiCall[] = def.calls
-      .filter((c) => !c.path.startsWith("/cluster/backup") && !c.path.startsWith("/cluster/firewall") && c.path !== "/nodes/{node}/config" && c.params["vmid"] !== 10001)
-      .map((c) => ({ ...c, extra: (c.extra ?? []).filter((e) => !(e.source.kind === "server-code" && e.source.ref.includes("special case for startup"))) }));
+      .filter(
+        (c) =>
+          !c.path.startsWith("/cluster/backup") &&
+          !c.path.startsWith("/cluster/firewall") &&
+          c.path !== "/nodes/{node}/config" &&
+          c.params["vmid"] !== 10001,
+      )
+      .map((c) => ({
+        ...c,
+        extra: (c.extra ?? []).filter(
+          (e) => !(e.source.kind === "server-code" && e.source.ref.includes("special case for startup")),
+        ),
+      }));
     expect(requiredPrivileges(calls, schema)["/"]).toEqual(["Sys.Audit", "Sys.Console"]);
   });
 
   test("an ACL path reached twice, or not at all, is refused", () => {
     const def = customerScope();
-    expect(() => deriveScope({ ...def, acl: [...def.acl, { path: "/storage", role: "X", propagate: true, why: "x" }] }, schema)).toThrow(ScopeDerivationError);
-    expect(() => deriveScope({ ...def, acl: def.acl.filter((e) => e.path !== "/storage/local") }, schema)).toThrow(/\/storage\/local \(Datastore.Audit\) is reached by no ACL entry/);
+    expect(() =>
+      deriveScope({ ...def, acl: [...def.acl, { path: "/storage", role: "X", propagate: true, why: "x" }] }, schema),
+    ).toThrow(ScopeDerivationError);
+    expect(() => deriveScope({ ...def, acl: def.acl.filter((e) => e.path !== "/storage/local") }, schema)).toThrow(
+      /\/storage\/local \(Datastore.Audit\) is reached by no ACL entry/,
+    );
   });
 });
 
@@ -345,7 +500,12 @@ describe("documented checks are accounted for", () => {
       for (const c of def.calls) {
         const description = schema.require(c.method, c.path).permissions?.description;
         if (description === undefined) continue;
-        const quoted = (c.extra ?? []).some((e) => e.source.kind === "schema-description" && (e.source.method ?? c.method) === c.method && (e.source.path ?? c.path) === c.path);
+        const quoted = (c.extra ?? []).some(
+          (e) =>
+            e.source.kind === "schema-description" &&
+            (e.source.method ?? c.method) === c.method &&
+            (e.source.path ?? c.path) === c.path,
+        );
         expect(quoted || (c.descriptionReviewed ?? "").length > 0, `${c.method} ${c.path} (${c.why})`).toBe(true);
       }
     });
@@ -353,11 +513,22 @@ describe("documented checks are accounted for", () => {
 
   test("container create: every description clause is encoded or reviewed", () => {
     const create = customerScope().calls.find((c) => c.method === "POST" && c.path === "/nodes/{node}/lxc");
-    const quotes = (create?.extra ?? []).flatMap((e) => (e.source.kind === "schema-description" ? [e.source.quote] : []));
-    expect(quotes).toEqual(["You need 'VM.Allocate' permission on /vms/{vmid} or on the VM pool /pool/{pool}.", "You also need 'Datastore.AllocateSpace' permissions on the storage."]);
+    const quotes = (create?.extra ?? []).flatMap((e) =>
+      e.source.kind === "schema-description" ? [e.source.quote] : [],
+    );
+    expect(quotes).toEqual([
+      "You need 'VM.Allocate' permission on /vms/{vmid} or on the VM pool /pool/{pool}.",
+      "You also need 'Datastore.AllocateSpace' permissions on the storage.",
+    ]);
     expect(create?.descriptionReviewed).toMatch(/unprivileged/);
-    const router = infraScope().calls.find((c) => c.method === "POST" && c.path === "/nodes/{node}/lxc" && c.params["vmid"] === 10001);
-    expect(router?.extra?.some((e) => e.source.kind === "schema-description" && e.source.quote.includes("For privileged containers"))).toBe(true);
+    const router = infraScope().calls.find(
+      (c) => c.method === "POST" && c.path === "/nodes/{node}/lxc" && c.params["vmid"] === 10001,
+    );
+    expect(
+      router?.extra?.some(
+        (e) => e.source.kind === "schema-description" && e.source.quote.includes("For privileged containers"),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -371,19 +542,87 @@ describe("prod's cluster facts are the figures the scopes were first written wit
       cluster: "cluster0",
       nodes: ["node1", "node2", "node3"],
       containers: [
-        { vmid: 10001, name: "openwrt", node: "node3", privileged: true, startup: true, rootStorage: "local-lvm", templateStorage: "local", nics: [WAN, LAN, DMZ] },
-        { vmid: 102, name: "website", node: "node3", privileged: false, startup: false, rootStorage: "local-lvm", templateStorage: "local", nics: [LAN] },
+        {
+          vmid: 10001,
+          name: "openwrt",
+          node: "node3",
+          privileged: true,
+          startup: true,
+          rootStorage: "local-lvm",
+          templateStorage: "local",
+          nics: [WAN, LAN, DMZ],
+        },
+        {
+          vmid: 102,
+          name: "website",
+          node: "node3",
+          privileged: false,
+          startup: false,
+          rootStorage: "local-lvm",
+          templateStorage: "local",
+          nics: [LAN],
+        },
       ],
       vms: [
-        { vmid: 100, name: "ispconfig", node: "node2", diskStorage: "local-zfs", nics: [LAN], startup: false, migrate: true },
-        { vmid: 107, name: "paymenter", node: "node3", diskStorage: "local-lvm", nics: [LAN], startup: false, migrate: true },
-        { vmid: 201, name: "nginx-proxy-manager", node: "node3", diskStorage: "local-lvm", nics: [DMZ, LAN], startup: false, migrate: true },
-        { vmid: 8000, name: "ubuntu-24-cloud", node: "node2", diskStorage: "local-zfs", nics: [LAN], startup: false, migrate: false, template: "cloud-init", image: { storage: "local", fileName: "noble-server-cloudimg-amd64.img" } },
-        { vmid: 9000, name: "ubuntu-template", node: "node3", diskStorage: "local-lvm", nics: [LAN], startup: false, migrate: false, template: "iso", image: { storage: "local", fileName: "ubuntu-24.04.3-live-server-amd64.iso" } },
+        {
+          vmid: 100,
+          name: "ispconfig",
+          node: "node2",
+          diskStorage: "local-zfs",
+          nics: [LAN],
+          startup: false,
+          migrate: true,
+        },
+        {
+          vmid: 107,
+          name: "paymenter",
+          node: "node3",
+          diskStorage: "local-lvm",
+          nics: [LAN],
+          startup: false,
+          migrate: true,
+        },
+        {
+          vmid: 201,
+          name: "nginx-proxy-manager",
+          node: "node3",
+          diskStorage: "local-lvm",
+          nics: [DMZ, LAN],
+          startup: false,
+          migrate: true,
+        },
+        {
+          vmid: 8000,
+          name: "ubuntu-24-cloud",
+          node: "node2",
+          diskStorage: "local-zfs",
+          nics: [LAN],
+          startup: false,
+          migrate: false,
+          template: "cloud-init",
+          image: { storage: "local", fileName: "noble-server-cloudimg-amd64.img" },
+        },
+        {
+          vmid: 9000,
+          name: "ubuntu-template",
+          node: "node3",
+          diskStorage: "local-lvm",
+          nics: [LAN],
+          startup: false,
+          migrate: false,
+          template: "iso",
+          image: { storage: "local", fileName: "ubuntu-24.04.3-live-server-amd64.iso" },
+        },
       ],
       managedStorages: ["local-zfs", "local-lvm", "local", "backup"],
       lanBridge: "vmbr0",
-      customer: { pool: "customers", vmids: { first: 1000, last: 7999 }, storage: "global-lvm", storageType: "drbd", node: "node1" },
+      customer: {
+        pool: "customers",
+        vmids: { first: 1000, last: 7999 },
+        storage: "global-lvm",
+        storageType: "drbd",
+        node: "node1",
+      },
       lxcTemplate: { storage: "local", nodes: ["node1", "node2"] },
       ha: { mode: "rule", name: "drbd-nodes" },
       backupJobs: [
@@ -396,7 +635,9 @@ describe("prod's cluster facts are the figures the scopes were first written wit
   });
 
   test("downloads: the LXC template on node1 and node2, the cloud image on node2, the ISO on node3", () => {
-    const downloads = infraScope().calls.filter((c) => c.path === "/nodes/{node}/storage/{storage}/download-url").map((c) => `${String(c.params["node"])}:${String(c.params["storage"])}`);
+    const downloads = infraScope()
+      .calls.filter((c) => c.path === "/nodes/{node}/storage/{storage}/download-url")
+      .map((c) => `${String(c.params["node"])}:${String(c.params["storage"])}`);
     expect(downloads).toEqual(["node1:local", "node2:local", "node2:local", "node3:local"]);
   });
 
@@ -423,11 +664,16 @@ describe("every stack: nothing assumes prod's cluster", () => {
         const c = derived.customer;
         expect(c.acl.map((e) => e.path)).not.toContain("/");
         expect(c.required["/"]).toBeUndefined();
-        expect([...Object.values(c.required).flat(), ...c.roles.flatMap((r) => r.privileges)].filter((p) => p.startsWith("Sys."))).toEqual([]);
+        expect(
+          [...Object.values(c.required).flat(), ...c.roles.flatMap((r) => r.privileges)].filter((p) =>
+            p.startsWith("Sys."),
+          ),
+        ).toEqual([]);
         expect(vmids.length).toBeGreaterThan(0);
         for (const vmid of vmids) {
           expect(Object.keys(c.required)).not.toContain(`/vms/${vmid}`);
-          for (const entry of c.acl) expect(aclEntryReaches(entry, `/vms/${vmid}`), `${entry.path} -> ${vmid}`).toBe(false);
+          for (const entry of c.acl)
+            expect(aclEntryReaches(entry, `/vms/${vmid}`), `${entry.path} -> ${vmid}`).toBe(false);
         }
         expect(c.acl.filter((e) => e.path.startsWith("/vms"))).toEqual([]);
         expect(c.acl.find((e) => e.path === `/pool/${facts.customer.pool}`)?.propagate).toBe(true);
@@ -435,26 +681,42 @@ describe("every stack: nothing assumes prod's cluster", () => {
 
       test("infrastructure scope: Sys.Modify on `/`, one ACL entry per infrastructure VMID", () => {
         expect(derived.infra.required["/"]).toContain("Sys.Modify");
-        expect(derived.infra.acl.filter((e) => e.path.startsWith("/vms/")).map((e) => e.path)).toEqual(vmids.map((v) => `/vms/${v}`));
+        expect(derived.infra.acl.filter((e) => e.path.startsWith("/vms/")).map((e) => e.path)).toEqual(
+          vmids.map((v) => `/vms/${v}`),
+        );
       });
 
       test("every node gets its notes call; every managed storage and backup job its calls", () => {
         const infraCalls = infraScopeOf(facts).calls;
-        const notes = infraCalls.filter((c) => c.method === "PUT" && c.path === "/nodes/{node}/config").map((c) => c.params["node"]);
+        const notes = infraCalls
+          .filter((c) => c.method === "PUT" && c.path === "/nodes/{node}/config")
+          .map((c) => c.params["node"]);
         expect(notes).toEqual([...facts.nodes]);
-        expect(infraCalls.filter((c) => c.method === "POST" && c.path === "/storage").map((c) => c.params["storage"])).toEqual([...facts.managedStorages]);
-        expect(infraCalls.filter((c) => c.method === "POST" && c.path === "/cluster/backup").map((c) => `${String(c.params["id"])}:${String(c.params["storage"])}`)).toEqual(facts.backupJobs.map((j) => `${j.id}:${j.storage}`));
+        expect(
+          infraCalls.filter((c) => c.method === "POST" && c.path === "/storage").map((c) => c.params["storage"]),
+        ).toEqual([...facts.managedStorages]);
+        expect(
+          infraCalls
+            .filter((c) => c.method === "POST" && c.path === "/cluster/backup")
+            .map((c) => `${String(c.params["id"])}:${String(c.params["storage"])}`),
+        ).toEqual(facts.backupJobs.map((j) => `${j.id}:${j.storage}`));
       });
 
       test("every role privilege is one PVE knows", () => {
-        for (const scope of [derived.infra, derived.customer]) for (const role of scope.roles) for (const p of role.privileges) expect(schema.knownPrivileges).toContain(p);
+        for (const scope of [derived.infra, derived.customer])
+          for (const role of scope.roles) for (const p of role.privileges) expect(schema.knownPrivileges).toContain(p);
       });
 
       test("the HA mode, left out of the facts' fingerprint, changes nothing in the generated file", () => {
         const config = structuredClone(stackConfigOf(stack));
-        const flipped = clusterFactsOf({ ...config, ha: { ...config.ha, mode: config.ha.mode === "rule" ? "group" : "rule" } });
+        const flipped = clusterFactsOf({
+          ...config,
+          ha: { ...config.ha, mode: config.ha.mode === "rule" ? "group" : "rule" },
+        });
         expect(clusterFactsHash(flipped)).toBe(clusterFactsHash(facts));
-        expect(renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, flipped), flipped))).toBe(renderAccessScopesFile(accessScopesFileOf(derived, facts)));
+        expect(renderAccessScopesFile(accessScopesFileOf(deriveScopes(schema, flipped), flipped))).toBe(
+          renderAccessScopesFile(accessScopesFileOf(derived, facts)),
+        );
       });
     });
   }
@@ -464,10 +726,29 @@ describe("every stack: nothing assumes prod's cluster", () => {
     expect(bench.nodes.length).toBe(21);
     expect(infraVmids(bench)).toEqual([100, 201]);
     const { infra: bi, customer: bc } = deriveScopes(schema, bench);
-    expect(bc.acl.map((e) => e.path)).toEqual(["/pool/customers", "/storage/drbd-pool", "/storage/local", "/sdn/zones/localnetwork/vmbr0"]);
-    expect(Object.keys(bi.required).filter((p) => p.startsWith("/nodes/")).sort()).toEqual(bench.lxcTemplate.nodes.map((n) => `/nodes/${n}`).sort());
+    expect(bc.acl.map((e) => e.path)).toEqual([
+      "/pool/customers",
+      "/storage/drbd-pool",
+      "/storage/local",
+      "/sdn/zones/localnetwork/vmbr0",
+    ]);
+    expect(
+      Object.keys(bi.required)
+        .filter((p) => p.startsWith("/nodes/"))
+        .sort(),
+    ).toEqual(bench.lxcTemplate.nodes.map((n) => `/nodes/${n}`).sort());
     expect(bi.required["/sdn/zones/localnetwork/vmbr2/100"]).toEqual(["SDN.Use"]);
-    for (const p of ["/vms/102", "/vms/107", "/vms/8000", "/vms/9000", "/vms/10001", "/storage/global-lvm", "/storage/local-zfs", "/nodes/node1"]) expect(bi.required[p], p).toBeUndefined();
+    for (const p of [
+      "/vms/102",
+      "/vms/107",
+      "/vms/8000",
+      "/vms/9000",
+      "/vms/10001",
+      "/storage/global-lvm",
+      "/storage/local-zfs",
+      "/nodes/node1",
+    ])
+      expect(bi.required[p], p).toBeUndefined();
   });
 });
 
@@ -497,7 +778,12 @@ describe("clusterFactsOf: other cluster shapes", () => {
     config.networks = { ...config.networks, lan: { ...config.networks.lan, bridge: "vmbr9" } };
     const facts = clusterFactsOf(config);
     const c = deriveScope(customerScopeOf(facts), schema);
-    expect(c.acl.map((e) => e.path)).toEqual(["/pool/tenants", "/storage/global-lvm", "/storage/local", "/sdn/zones/localnetwork/vmbr9"]);
+    expect(c.acl.map((e) => e.path)).toEqual([
+      "/pool/tenants",
+      "/storage/global-lvm",
+      "/storage/local",
+      "/sdn/zones/localnetwork/vmbr9",
+    ]);
     expect(c.grantedBy["/vms/20000"]).toBe("/pool/tenants");
     expect(customerHaCalls(facts)[0]?.params["sid"]).toBe("ct:20000");
   });

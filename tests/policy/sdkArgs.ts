@@ -31,7 +31,10 @@ const rpc = requireHere("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string
 const sdkDeserialize = requireHere("@pulumi/policy/deserialize") as {
   deserializeProperties(struct: { toJavaScript(): unknown }, proxySecrets: boolean): Record<string, unknown>;
 };
-const sdkProxy = requireHere("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(props: T): T; unknownStringValue: string };
+const sdkProxy = requireHere("@pulumi/policy/proxy") as {
+  unknownCheckingProxy<T>(props: T): T;
+  unknownStringValue: string;
+};
 const { Struct } = requireFromPulumi("google-protobuf/google/protobuf/struct_pb") as { Struct: typeof StructT };
 const pb = requireHere("@pulumi/pulumi/proto/analyzer_pb") as typeof analyzerPb;
 
@@ -77,7 +80,11 @@ const DEFAULT_OPTS: PolicyResourceOptions = {
 function defined(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(defined);
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, defined(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, defined(v)]),
+    );
   }
   return value;
 }
@@ -118,11 +125,20 @@ export function fakeArgs(r: FakeResource, mode: "validate" | "remediate" = "vali
  * Runs one policy on one resource as the engine and the SDK do: the remediation first (only when
  * the policy's level is "remediate"), then the validation(s) of the same resource.
  */
-export async function runPolicy(policy: ResourceValidationPolicy, r: FakeResource, level = policy.enforcementLevel): Promise<string[]> {
+export async function runPolicy(
+  policy: ResourceValidationPolicy,
+  r: FakeResource,
+  level = policy.enforcementLevel,
+): Promise<string[]> {
   const violations: string[] = [];
   if (level === "disabled") return violations;
   if (level === "remediate" && policy.remediateResource) await policy.remediateResource(fakeArgs(r, "remediate"));
-  const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+  const validations =
+    policy.validateResource === undefined
+      ? []
+      : Array.isArray(policy.validateResource)
+        ? policy.validateResource
+        : [policy.validateResource];
   for (const validate of validations) await validate(fakeArgs(r, "validate"), (message) => violations.push(message));
   return violations;
 }
@@ -147,10 +163,23 @@ export function planResource(r: RecordedResource): FakeResource {
 // The SDK's own RPC handlers (what the CLI calls over gRPC), driven with real protobuf requests.
 // -------------------------------------------------------------------------------------------------
 
-type Handler<Resp> = (call: { request: analyzerPb.AnalyzeRequest }, callback: (err: unknown, resp?: Resp) => void) => Promise<void>;
+type Handler<Resp> = (
+  call: { request: analyzerPb.AnalyzeRequest },
+  callback: (err: unknown, resp?: Resp) => void,
+) => Promise<void>;
 const sdkServer = requireHere("@pulumi/policy/server") as {
-  makeAnalyzeRpcFun(pack: string, version: string, level: string, policies: ResourceValidationPolicy[]): Handler<analyzerPb.AnalyzeResponse>;
-  makeRemediateRpcFun(pack: string, version: string, level: string, policies: ResourceValidationPolicy[]): Handler<analyzerPb.RemediateResponse>;
+  makeAnalyzeRpcFun(
+    pack: string,
+    version: string,
+    level: string,
+    policies: ResourceValidationPolicy[],
+  ): Handler<analyzerPb.AnalyzeResponse>;
+  makeRemediateRpcFun(
+    pack: string,
+    version: string,
+    level: string,
+    policies: ResourceValidationPolicy[],
+  ): Handler<analyzerPb.RemediateResponse>;
 };
 
 export interface Diagnostic {
@@ -191,7 +220,9 @@ function analyzeRequest(r: FakeResource): analyzerPb.AnalyzeRequest {
 
 function call<Resp>(handler: Handler<Resp>, request: analyzerPb.AnalyzeRequest): Promise<Resp> {
   return new Promise((resolve, reject) => {
-    void handler({ request }, (err, resp) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(resp as Resp)));
+    void handler({ request }, (err, resp) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(resp as Resp),
+    );
   });
 }
 
@@ -214,7 +245,12 @@ export async function analyzeLikeTheEngine(
     remediations.push(...rem.getRemediationsList().map((x) => x.getPolicyname()));
     const resp = await call(analyze, request);
     for (const d of resp.getDiagnosticsList()) {
-      diagnostics.push({ policy: d.getPolicyname(), urn: d.getUrn() || request.getUrn(), message: d.getMessage(), enforcementLevel: LEVELS[d.getEnforcementlevel()] ?? "advisory" });
+      diagnostics.push({
+        policy: d.getPolicyname(),
+        urn: d.getUrn() || request.getUrn(),
+        message: d.getMessage(),
+        enforcementLevel: LEVELS[d.getEnforcementlevel()] ?? "advisory",
+      });
     }
   }
   return { diagnostics, remediations };

