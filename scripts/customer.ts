@@ -1,7 +1,7 @@
 /**
  * Customer files, for support staff and the provisioning flow.
  *
- *   npm run customer -- add <slug> --domain <domain> [--plan premium] [--node nodeX] [--ha] [--stack prod] [--customers DIR]
+ *   npm run customer -- add <slug> --domain <domain> [--plan PLAN] [--node nodeX] [--ha] [--stack prod] [--customers DIR]
  *   npm run customer -- show <slug> [--show-secrets] [--stack prod]
  *   npm run customer -- schema        (regenerates schemas/customer.schema.json)
  */
@@ -19,7 +19,7 @@ import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
 import { loadCustomerFiles, parseCustomerText } from "../lib/customers/loadCustomers";
 
 const USAGE = `usage:
-  npm run customer -- add <slug> --domain <domain> [--plan standard|premium] [--node NODE] [--ha] [--stack NAME] [--customers DIR]
+  npm run customer -- add <slug> --domain <domain> [--plan PLAN] [--node NODE] [--ha] [--stack NAME] [--customers DIR]
   npm run customer -- show <slug> [--show-secrets] [--stack NAME] [--customers DIR]
   npm run customer -- schema`;
 
@@ -28,7 +28,7 @@ function main(): number {
     allowPositionals: true,
     options: {
       domain: { type: "string" },
-      plan: { type: "string", default: "standard" },
+      plan: { type: "string" },
       node: { type: "string" },
       ha: { type: "boolean" },
       stack: { type: "string", default: "prod" },
@@ -58,8 +58,8 @@ function main(): number {
     console.error(`${file}: domain: --domain is required\n${USAGE}`);
     return 2;
   }
-  if (values.plan !== "standard" && values.plan !== "premium") {
-    console.error(`${file}: plan: "${values.plan}" is not a plan (standard, premium)`);
+  if (values.plan !== undefined && !(values.plan in config.plans)) {
+    console.error(`${file}: plan: "${values.plan}" is not a plan (${Object.keys(config.plans).join(", ")})`);
     return 2;
   }
   if (existsSync(path)) {

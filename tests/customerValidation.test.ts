@@ -95,7 +95,7 @@ const bad: Array<[string, Record<string, string>, string]> = [
   [
     "unknown plan",
     { "b.yaml": good("b", 1001, "192.168.1.101", "plan: gold\n") },
-    "customers/b.yaml: plan: Invalid option",
+    'customers/b.yaml: plan: plan "gold" is not defined in the stack config (plans: basic, standard, premium)',
   ],
   [
     "VMID below the range",
@@ -338,15 +338,28 @@ describe("customer validation: each bad input, its message", () => {
     expected.forEach((e, i) => expect(got[i]).toContain(e));
   });
 
-  it("resolves defaults: premium gets HA, standard does not; sizes from the plan", () => {
+  it("resolves defaults: the stack's default plan, premium gets HA, sizes and quotas from the plan", () => {
     const { customers, problems } = check({
       "p.yaml": good("p", 1001, "192.168.1.101", "plan: premium\n"),
       "s.yaml": good("s", 1002, "192.168.1.102", "memoryMiB: 4096\n"),
+      "t.yaml": good("t", 1003, "192.168.1.103", "plan: standard\nserviceId: 42\nemail: owner@example.org\n"),
     });
     expect(problems).toEqual([]);
-    expect(customers.map((c) => [c.slug, c.ha, c.cores, c.memoryMiB, c.diskGiB, c.storage, c.zone])).toEqual([
-      ["p", true, 2, 2048, 20, "global-lvm", "nodepoint.eu"],
-      ["s", false, 2, 4096, 20, "global-lvm", "nodepoint.eu"],
+    expect(
+      customers.map((c) => [c.slug, c.plan, c.ha, c.cores, c.memoryMiB, c.diskGiB, c.storage, c.zone, c.quotas]),
+    ).toEqual([
+      ["p", "premium", true, 2, 8192, 80, "global-lvm", "nodepoint.eu", { backups: 5, customDomains: 10 }],
+      ["s", "basic", false, 2, 4096, 20, "global-lvm", "nodepoint.eu", { backups: 2, customDomains: 3 }],
+      ["t", "standard", false, 2, 4096, 40, "global-lvm", "nodepoint.eu", { backups: 3, customDomains: 5 }],
     ]);
+    expect(customers[2]).toMatchObject({ serviceId: 42, email: "owner@example.org" });
+  });
+
+  it("a Paymenter service id belongs to one customer", () => {
+    const { problems } = check({
+      "a.yaml": good("a", 1001, "192.168.1.101", "serviceId: 7\n"),
+      "b.yaml": good("b", 1002, "192.168.1.102", "serviceId: 7\n"),
+    });
+    expect(problems).toEqual(["customers/b.yaml: serviceId: 7 is already the service of customers/a.yaml"]);
   });
 });

@@ -32,7 +32,7 @@ describe("npm run plan", () => {
       "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost nordlicht-proxy  nordlicht.nodepoint.eu -> 192.168.1.101:80 ssl-forced=true",
     );
     expect(out).toMatch(/^node3\s+4\s+14\/4\s+18\.5 GiB\s+16\.0 GiB\s+115\.6%$/m);
-    expect(out).toMatch(/^global-lvm\s+shared\s+218\.0 GiB\s+1771 GiB\s+12\.3%$/m); // seed's 158 GiB + 3 customers x 20 GiB
+    expect(out).toMatch(/^global-lvm\s+shared\s+278\.0 GiB\s+1771 GiB\s+15\.7%$/m); // seed's 158 GiB + 2 basic customers x 20 GiB + 1 premium x 80 GiB
   });
 
   it("--json writes the same bytes as the committed desired state", () => {

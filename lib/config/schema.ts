@@ -139,12 +139,22 @@ const vmid = pveInt(PVE_BOUNDS.vmid);
 const lxcCores = pveInt(PVE_BOUNDS.lxc.cores);
 const lxcMemoryMiB = pveInt(PVE_BOUNDS.lxc.memoryMiB, " MiB");
 
-export const planSizeSchema = z.strictObject({
+/** A plan's name: what Paymenter sends and customer files state (`basic`, `standard`, `premium`). */
+export const planName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, "must be 1-32 lower-case letters, digits and hyphens, starting with a letter");
+
+/** One hosting plan: the container's size, its HA default and the customer's quotas. */
+export const planSchema = z.strictObject({
   cores: lxcCores,
   memoryMiB: lxcMemoryMiB,
   diskGiB: positiveInt,
   /** HA default for customers on this plan. */
   ha: z.boolean(),
+  /** Backups (restore points) the customer may keep: the retention of the plan's backups. */
+  backups: z.number().int().min(0).max(100),
+  /** Custom domains (besides the site's own) the customer may attach. */
+  customDomains: z.number().int().min(0).max(1000),
 });
 
 export const customerPoolsSchema = z.strictObject({
@@ -331,7 +341,10 @@ export const stackConfigSchema = z.strictObject({
     proxied: z.boolean().default(false),
   }),
   ha: haSchema,
-  plans: z.partialRecord(z.enum(["standard", "premium"]), planSizeSchema),
+  /** The plans customers are on, by name (the seed's plan table for prod). */
+  plans: z.record(planName, planSchema),
+  /** The plan of a customer file that names none. */
+  defaultPlan: planName,
   customerPools: customerPoolsSchema,
   lxcTemplate: lxcTemplateSchema,
   guests: z.array(infraGuestSchema),
@@ -354,6 +367,7 @@ export type VmGuestConfig = Extract<InfraGuestConfig, { kind: "vm" }>;
 export type ContainerGuestConfig = Extract<InfraGuestConfig, { kind: "container" }>;
 export type VmTemplateConfig = Extract<InfraGuestConfig, { kind: "vm-template" }>;
 export type HaConfig = z.infer<typeof haSchema>;
+export type PlanConfig = z.infer<typeof planSchema>;
 export type NetworksConfig = z.infer<typeof networksSchema>;
 export type BackupJobConfig = z.infer<typeof backupJobSchema>;
 export type LxcTemplateConfig = z.infer<typeof lxcTemplateSchema>;

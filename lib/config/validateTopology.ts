@@ -96,7 +96,9 @@ export function validateTopology(config: StackConfig, file: string): InputProble
   for (const [kind, r] of Object.entries(pools.bounds)) {
     if (r.first > r.last) add(`customerPools.bounds.${kind}`, `first (${r.first}) is above last (${r.last})`);
   }
-  if (!config.plans.standard) add("plans.standard", "the standard plan is required (it is the default)");
+  if (Object.keys(config.plans).length === 0) add("plans", "needs at least one plan");
+  else if (!config.plans[config.defaultPlan])
+    add("defaultPlan", `"${config.defaultPlan}" is not one of the plans (${Object.keys(config.plans).join(", ")})`);
   for (const [name, plan] of Object.entries(config.plans)) {
     for (const kind of ["cores", "memoryMiB", "diskGiB"] as const) {
       const r = pools.bounds[kind];

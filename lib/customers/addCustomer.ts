@@ -10,7 +10,8 @@ import { validateCustomers, zoneOf } from "./validateCustomers";
 export interface AddCustomerRequest {
   slug: string;
   domain: string;
-  plan: "standard" | "premium";
+  /** One of the stack's plans; omitted: the stack's default plan. */
+  plan?: string;
   /** Node to place on; by default the customer node with the most free memory. */
   node?: string;
   /** Force HA on (the plan's default otherwise). */
@@ -52,8 +53,10 @@ export function planNewCustomer(
       "domain",
       `${request.domain} is not inside any of the stack's Cloudflare zones (${Object.keys(config.cloudflare.zones).join(", ")})`,
     );
-  const plan = config.plans[request.plan];
-  if (!plan) return fail("plan", `plan "${request.plan}" is not defined in the stack config`);
+  const planName = request.plan ?? config.defaultPlan;
+  const plan = config.plans[planName];
+  if (!plan)
+    return fail("plan", `plan "${planName}" is not one of the stack's plans (${Object.keys(config.plans).join(", ")})`);
 
   const vmid = allocateVmid(config.customerPools.vmids, [...existing.map((c) => c.data.vmid), ...topology.infraVmids]);
   if (vmid === undefined)
@@ -92,7 +95,7 @@ export function planNewCustomer(
 
   const data: CustomerFile = {
     domain,
-    plan: request.plan,
+    plan: planName,
     vmid,
     ip,
     node,

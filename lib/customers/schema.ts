@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { PVE_BOUNDS, pveInt } from "../config/pveBounds";
+import { planName } from "../config/schema";
 
 export const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -22,8 +23,8 @@ export const customerFileSchema = z.strictObject({
       /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/,
       "must be a host name like shop.nodepoint.eu",
     ),
-  /** `standard` (default) or `premium`. */
-  plan: z.enum(["standard", "premium"]).default("standard"),
+  /** One of the stack's plans (`nodepoint:plans`); omitted: the stack's `nodepoint:defaultPlan`. */
+  plan: planName.optional(),
   /** Container VMID: written once when the customer is added, never recomputed. Inside PVE's VMID range (and the stack's customer range). */
   vmid: pveInt(PVE_BOUNDS.vmid),
   /** LAN address: written once when the customer is added, never recomputed. */
@@ -40,6 +41,10 @@ export const customerFileSchema = z.strictObject({
   storage: z.string().min(1).optional(),
   /** `active` (default), `suspended` (stopped, DNS kept) or `decommissioned` (stopped, unprotected, DNS removed). */
   state: z.enum(customerStates).default("active"),
+  /** Paymenter's service id, when the site was ordered there: the key of every billing event. */
+  serviceId: z.number().int().positive().optional(),
+  /** The customer's contact e-mail (from the order). */
+  email: z.email().optional(),
   /** Fields this change deliberately alters although that replaces the container (data loss). */
   confirmReplace: z.array(z.enum(REPLACING_FIELDS)).optional(),
 });
@@ -58,7 +63,12 @@ export interface Customer {
   /** The file it came from, relative to the project, for messages. */
   file: string;
   domain: string;
-  plan: "standard" | "premium";
+  plan: string;
+  /** What the plan allows: backups kept and custom domains. */
+  quotas: { backups: number; customDomains: number };
+  /** Paymenter's service id and the customer's e-mail, when ordered there. */
+  serviceId?: number;
+  email?: string;
   vmid: number;
   ip: string;
   node: string;

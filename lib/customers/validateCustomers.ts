@@ -77,13 +77,15 @@ export function validateCustomers(
   const seenVmid = new Map<number, string>();
   const seenIp = new Map<string, string>();
   const seenDomain = new Map<string, string>();
+  const seenService = new Map<number, string>();
   const storageById = new Map(config.storage.map((s) => [s.id, s]));
 
   for (const { slug, file, data } of files) {
     const add = (field: string, message: string) => problems.push({ file, field, message });
     const before = problems.length;
 
-    for (const p of containerNameProblems(slug, data.plan)) add(p.field, p.message);
+    const planName = data.plan ?? config.defaultPlan;
+    for (const p of containerNameProblems(slug, planName)) add(p.field, p.message);
 
     const domain = data.domain.toLowerCase();
     const zone = zoneOf(domain, zones);
@@ -92,12 +94,17 @@ export function validateCustomers(
     if (dupDomain) add("domain", `${data.domain} is already used by ${dupDomain}`);
     seenDomain.set(domain, file);
 
-    const plan = config.plans[data.plan];
+    const plan = config.plans[planName];
     if (!plan)
       add(
         "plan",
-        `plan "${data.plan}" is not defined in the stack config (plans: ${Object.keys(config.plans).join(", ")})`,
+        `plan "${planName}" is not defined in the stack config (plans: ${Object.keys(config.plans).join(", ")})`,
       );
+    if (data.serviceId !== undefined) {
+      const dupService = seenService.get(data.serviceId);
+      if (dupService) add("serviceId", `${data.serviceId} is already the service of ${dupService}`);
+      seenService.set(data.serviceId, file);
+    }
 
     if (data.vmid < pools.vmids.first || data.vmid > pools.vmids.last)
       add("vmid", `${data.vmid} is outside the customer range ${pools.vmids.first}-${pools.vmids.last}`);
@@ -173,7 +180,10 @@ export function validateCustomers(
         slug,
         file,
         domain,
-        plan: data.plan,
+        plan: planName,
+        quotas: { backups: plan.backups, customDomains: plan.customDomains },
+        ...(data.serviceId !== undefined ? { serviceId: data.serviceId } : {}),
+        ...(data.email !== undefined ? { email: data.email } : {}),
         vmid: data.vmid,
         ip: data.ip,
         node: data.node,
