@@ -99,7 +99,10 @@ describe("customer add", () => {
     expect(!r2.ok && r2.problems[0]?.message).toBe("the customer IP pool 192.168.1.100-192.168.1.102 is exhausted");
     const huge = {
       ...config,
-      plans: { ...config.plans, standard: { cores: 2, memoryMiB: 200_000, diskGiB: 20, ha: false, backups: 3, customDomains: 5 } },
+      plans: {
+        ...config.plans,
+        standard: { cores: 2, memoryMiB: 200_000, diskGiB: 20, ha: false, backups: 3, customDomains: 5 },
+      },
     };
     const r3 = planNewCustomer(
       huge,
