@@ -14,8 +14,18 @@ export interface InputProblem {
   readonly message: string;
 }
 
-/** Thrown, before anything is declared, when any input is invalid. */
+/**
+ * Thrown, before anything is declared, when any input is invalid.
+ *
+ * Under the Pulumi CLI it prints as its message alone: the language host (`cmd/run`) shows an
+ * error carrying Pulumi's `RunError` marker without stack frames or an object dump, and exits
+ * with the code that tells the CLI the error was already reported. (The marker, not a subclass
+ * of `pulumi.RunError`: this file is the input layer's and imports nothing.)
+ */
 export class InvalidInputError extends Error {
+  /** The marker `pulumi.RunError.isInstance` checks (`@pulumi/pulumi/errors.js`). */
+  readonly __pulumiRunError = true;
+
   constructor(readonly problems: readonly InputProblem[]) {
     super(`${formatProblems(problems)}\nNothing was declared.`);
     this.name = "InvalidInputError";

@@ -99,13 +99,39 @@ function providerUrn(ref: string): string {
 }
 
 /** Realistic computed outputs for the few types whose outputs the program reads back. */
-function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+export function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   if (type === "random:index/randomPassword:RandomPassword") {
     const length = typeof inputs["length"] === "number" ? inputs["length"] : 16;
     return { result: "x".repeat(length), bcryptHash: "[computed]" };
   }
   if (type.startsWith("proxmoxve:user/token:Token")) return { value: `${name}=[computed]` };
   return {};
+}
+
+/**
+ * A registration as the plan records it: inputs sanitized, options as the engine receives them.
+ * `urn` is the URN the engine gives the resource (the offline monitor and the runtime-path fake
+ * engine compute it each their way).
+ */
+export function recordedResourceOf(req: RegisterRequest, urn: string): RecordedResource {
+  const importId = req.getImportid() || null;
+  return {
+    urn: engineUrn(urn),
+    type: req.getType(),
+    name: req.getName(),
+    parent: engineUrn(req.getParent()),
+    provider: providerUrn(req.getProvider()),
+    custom: req.getCustom(),
+    inputs: sanitizeWireValue(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    options: {
+      protect: req.getProtect() ?? false,
+      retainOnDelete: req.getRetainondelete() ?? false,
+      ignoreChanges: [...req.getIgnorechangesList()],
+      dependsOn: req.getDependenciesList().map(engineUrn).sort(),
+      import: importId,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+    },
+  };
 }
 
 /**
@@ -150,29 +176,12 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   monitor.registerResource = (req, cb) => {
     const type = req.getType();
     const name = req.getName();
-    const mockParent = req.getParent();
-    const urn = resourceUrn(options.stack, options.project, mockParent, type, name);
+    const urn = resourceUrn(options.stack, options.project, req.getParent(), type, name);
     const custom = req.getCustom();
     const struct = req.getObject();
     const inputs = (struct?.toJavaScript() ?? {}) as Record<string, unknown>;
     const importId = req.getImportid() || null;
-    recorded.set(urn, {
-      urn: engineUrn(urn),
-      type,
-      name,
-      parent: engineUrn(mockParent),
-      provider: providerUrn(req.getProvider()),
-      custom,
-      inputs: sanitizeWireValue(inputs) as Record<string, unknown>,
-      options: {
-        protect: req.getProtect() ?? false,
-        retainOnDelete: req.getRetainondelete() ?? false,
-        ignoreChanges: [...req.getIgnorechangesList()],
-        dependsOn: req.getDependenciesList().map(engineUrn).sort(),
-        import: importId,
-        deleteBeforeReplace: req.getDeletebeforereplace(),
-      },
-    });
+    recorded.set(urn, recordedResourceOf(req, urn));
     const computed = computedOutputs(type, name, inputs);
     const state =
       Object.keys(computed).length === 0 ? struct : Struct.fromJavaScript({ ...inputs, ...computed } as never);
@@ -225,7 +234,8 @@ function resourceUrn(stack: string, project: string, parent: string, type: strin
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
-interface RegisterRequest {
+/** The parts of the SDK's RegisterResourceRequest the plan reads. */
+export interface RegisterRequest {
   getType(): string;
   getName(): string;
   getParent(): string;

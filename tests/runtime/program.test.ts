@@ -1,0 +1,150 @@
+/**
+ * The program on the path `pulumi preview` / `pulumi up` take: index.ts run by the SDK's
+ * language-host entrypoint (`cmd/run`, TypeScript loader, config from the environment) against a
+ * gRPC engine, compared with the in-process offline plan that `npm run plan` and the committed
+ * desired state come from.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { sanitizeWireValue, type OfflineRunResult } from "../../lib/plan/offlineRuntime";
+import { planDocument, type PlanDocument } from "../../lib/plan/planJson";
+import { engineUrnOf } from "../../lib/runtimePath/fakeEngine";
+import { pulumiConfigEnv, runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
+import { offlinePlan, ROOT } from "../helpers/offlinePlan";
+
+/** No time limit: the run type-checks the whole program, and the machine is shared. */
+const NO_LIMIT = 0;
+
+/** Every leaf where two JSON values differ, as `path: left != right`. */
+function differences(left: unknown, right: unknown, path = ""): string[] {
+  if (left && right && typeof left === "object" && typeof right === "object") {
+    const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+    return [...keys].flatMap((k) =>
+      differences((left as Record<string, unknown>)[k], (right as Record<string, unknown>)[k], `${path}.${k}`),
+    );
+  }
+  return JSON.stringify(left) === JSON.stringify(right)
+    ? []
+    : [`${path}: ${JSON.stringify(left)} != ${JSON.stringify(right)}`];
+}
+
+/** Differences between two plan documents, resource by resource (by URN). */
+function planDifferences(runtime: PlanDocument, offline: PlanDocument): string[] {
+  const byUrn = new Map(offline.resources.map((r) => [r.urn, r]));
+  const extra = runtime.resources.filter((r) => !byUrn.has(r.urn)).map((r) => `only through cmd/run: ${r.urn}`);
+  const runtimeUrns = new Set(runtime.resources.map((r) => r.urn));
+  const missing = offline.resources.filter((r) => !runtimeUrns.has(r.urn)).map((r) => `only offline: ${r.urn}`);
+  const changed = runtime.resources.flatMap((r) => {
+    const o = byUrn.get(r.urn);
+    return o ? differences(r, o).map((d) => `${r.name}${d}`) : [];
+  });
+  return [...extra, ...missing, ...changed];
+}
+
+let offline: OfflineRunResult;
+let preview: StackRunResult;
+let update: StackRunResult;
+beforeAll(async () => {
+  offline = await offlinePlan();
+  preview = await runStack({ root: ROOT, stack: "prod", dryRun: true });
+  update = await runStack({ root: ROOT, stack: "prod", dryRun: false });
+}, NO_LIMIT);
+
+describe("index.ts through cmd/run against a gRPC engine", () => {
+  test("both runs exit 0 and log no warning or error", () => {
+    for (const run of [preview, update]) {
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.engine.logs.filter((l) => l.severity === "error" || l.severity === "warning")).toEqual([]);
+    }
+  });
+
+  test("pulumi up: registers exactly what the offline plan reports (resources, inputs, options)", () => {
+    const runtime = planDocument("prod", update.engine.resources);
+    expect(runtime.resources.length).toBe(offline.resources.length);
+    expect(planDifferences(runtime, planDocument("prod", offline.resources))).toEqual([]);
+  });
+
+  test("pulumi up: the stack outputs are the offline plan's", () => {
+    const outputs = sanitizeWireValue(update.engine.stackOutputs) as Record<string, unknown>;
+    expect(differences(outputs, offline.outputs)).toEqual([]);
+  });
+
+  test("pulumi preview: the same, except values derived from outputs not created yet, which are unknown", () => {
+    const runtime = planDocument("prod", preview.engine.resources);
+    const found = planDifferences(runtime, planDocument("prod", offline.resources));
+    // A first preview cannot know a RandomPassword's result or a Token's value: inputs built from
+    // them are unknown (not secret strings) on the real path, where the offline plan shows the
+    // secret they will be.
+    const expected = [
+      `proxmox-customers.inputs.apiToken: "[unknown]" != "[secret]"`,
+      ...["acme-bakery", "nordlicht", "studio-kern"].flatMap((slug) => [
+        `${slug}-ct.inputs.initialization.userAccount.password: "[unknown]" != "[secret]"`,
+        `${slug}-wordpress.inputs.connection: "[unknown]" != "[secret]"`,
+        `${slug}-wordpress.inputs.stdin: "[unknown]" != "[secret]"`,
+      ]),
+    ];
+    expect(found.sort()).toEqual(expected.sort());
+  });
+
+  test("no provider function call (data source) is made", () => {
+    expect(preview.engine.invokes).toBe(0);
+    expect(update.engine.invokes).toBe(0);
+  });
+});
+
+describe("input errors under the CLI", () => {
+  test(
+    "a bad customer file prints as one clean message (no stack frames, no object dump) and declares nothing",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "customers-"));
+      try {
+        cpSync(join(ROOT, "customers"), dir, { recursive: true });
+        const file = join(dir, "nordlicht.yaml");
+        writeFileSync(file, readFileSync(file, "utf8").replace(/^plan: .*$/m, "plan: platinum"));
+
+        const run = await runStack({
+          root: ROOT,
+          stack: "prod",
+          dryRun: true,
+          configOverrides: { "nodepoint:customersDir": dir },
+        });
+
+        expect(run.exitCode).toBe(32); // "already reported": the CLI adds nothing
+        const errors = run.engine.logs.filter((l) => l.severity === "error");
+        expect(errors).toHaveLength(1);
+        const message = errors[0]!.message;
+        expect(message).toMatch(/^1 input problem:\n {2}- .*nordlicht\.yaml: plan: .*\nNothing was declared\.$/);
+        expect(message).not.toMatch(/\n\s+at |problems: \[|Running program/);
+        expect(message).not.toContain("\u001b["); // no colour codes
+        expect(run.engine.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    NO_LIMIT,
+  );
+});
+
+describe("the harness's own rules", () => {
+  test("config keys reach the program as namespace:config:key, values as text", () => {
+    expect(JSON.parse(pulumiConfigEnv({ "nodepoint:npm": '{"a":1}', "proxmoxve:apiToken": "t" }))).toEqual({
+      "nodepoint:config:npm": '{"a":1}',
+      "proxmoxve:config:apiToken": "t",
+    });
+    expect(() => pulumiConfigEnv({ plain: "x" })).toThrow("config key plain has no namespace");
+  });
+
+  test("URNs: plain type under the stack, the parent's type chain under a component", () => {
+    const stack = engineUrnOf("prod", "p", "", "pulumi:pulumi:Stack", "p-prod");
+    expect(stack).toBe("urn:pulumi:prod::p::pulumi:pulumi:Stack::p-prod");
+    const site = engineUrnOf("prod", "p", stack, "x:y:Site", "a");
+    expect(site).toBe("urn:pulumi:prod::p::x:y:Site::a");
+    const child = engineUrnOf("prod", "p", site, "random:index/randomPassword:RandomPassword", "a-pw");
+    expect(child).toBe("urn:pulumi:prod::p::x:y:Site$random:index/randomPassword:RandomPassword::a-pw");
+    expect(engineUrnOf("prod", "p", child, "t:m:T", "b")).toBe(
+      "urn:pulumi:prod::p::x:y:Site$random:index/randomPassword:RandomPassword$t:m:T::b",
+    );
+  });
+});
