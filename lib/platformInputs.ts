@@ -11,6 +11,7 @@ import type { Customer } from "./customers/schema";
 import type { CapacityReport } from "./planning/capacity";
 import { validateCustomers, type PreviousPlacement } from "./customers/validateCustomers";
 import { previousPlacements } from "./customers/previousPlacements";
+import { offlineRun } from "./runContext";
 
 /** Everything the program declares from, validated. */
 export interface PlatformInputs {
@@ -45,7 +46,8 @@ export function loadPlatformInputs(root: string = process.cwd()): PlatformInputs
   const topology = topologyOf(config);
   const loaded = loadCustomerFiles(resolve(root, config.customersDir), root);
   problems.push(...loaded.problems);
-  const previous = readPrevious(desiredStatePath(stack, root));
+  const committed = offlineRun()?.desiredState ?? desiredStatePath(stack, root);
+  const previous = committed === false ? new Map<string, PreviousPlacement>() : readPrevious(committed);
   const validated = validateCustomers(config, topology, loaded.files, previous, stackFileName(stack));
   problems.push(...validated.problems);
   if (problems.length > 0) throw new InvalidInputError(problems);

@@ -5,13 +5,13 @@ import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { planNewCustomer } from "../lib/customers/addCustomer";
 import { loadCustomerFiles, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
-import { ROOT } from "./helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, ROOT } from "./helpers/offlinePlan";
 import { readFileSync } from "node:fs";
 import { customerJsonSchema, CUSTOMER_JSON_SCHEMA_PATH } from "../lib/customers/jsonSchema";
 
 const config = stackConfigOf("prod", ROOT);
 const topology = topologyOf(config);
-const existing = loadCustomerFiles(join(ROOT, "customers"), ROOT).files;
+const existing = loadCustomerFiles(FIXTURE_CUSTOMERS, ROOT).files;
 
 describe("customer add", () => {
   it("takes the lowest free VMID and IP and the DRBD node with the most free memory", () => {
@@ -56,7 +56,7 @@ describe("customer add", () => {
     [
       "taken domain",
       { slug: "new", domain: "NORDLICHT.nodepoint.eu" },
-      "customers/new.yaml: domain: NORDLICHT.nodepoint.eu is already used by customers/nordlicht.yaml",
+      "customers/new.yaml: domain: NORDLICHT.nodepoint.eu is already used by tests/fixtures/customers/nordlicht.yaml",
     ],
     [
       "foreign domain",

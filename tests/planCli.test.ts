@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT } from "./helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, ROOT } from "./helpers/offlinePlan";
 
 const work = mkdtempSync(join(tmpdir(), "plan-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -19,7 +19,7 @@ function plan(...args: string[]) {
 
 describe("npm run plan", () => {
   it("prints every resource under its parent with key figures, and the capacity tables", () => {
-    const { code, out } = plan();
+    const { code, out } = plan("--customers", FIXTURE_CUSTOMERS);
     expect(code).toBe(0);
     expect(out).toMatch(/^Stack prod: \d+ resources, 0 provider invokes, planned offline in \d+ ms$/m);
     expect(out).toContain(

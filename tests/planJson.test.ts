@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { planDocument, serializePlan } from "../lib/plan/planJson";
 import type { RecordedResource } from "../lib/plan/offlineRuntime";
-import { byName, offlinePlan, ROOT, scratchCustomers } from "./helpers/offlinePlan";
+import { byName, FIXTURE_CUSTOMERS, offlinePlan, scratchCustomers } from "./helpers/offlinePlan";
 
 const cleanups: Array<() => void> = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -34,9 +34,9 @@ describe("plan JSON", () => {
     const a = await json();
     expect(await json()).toBe(a);
     // The same customer files, written in reverse order into a fresh directory.
-    const names = readdirSync(join(ROOT, "customers")).filter((n) => n.endsWith(".yaml"));
+    const names = readdirSync(FIXTURE_CUSTOMERS).filter((n) => n.endsWith(".yaml"));
     const reversed = scratchCustomers(
-      Object.fromEntries([...names].reverse().map((n) => [n, readFileSync(join(ROOT, "customers", n), "utf8")])),
+      Object.fromEntries([...names].reverse().map((n) => [n, readFileSync(join(FIXTURE_CUSTOMERS, n), "utf8")])),
     );
     cleanups.push(reversed.cleanup);
     expect(await json({ customersDir: reversed.dir })).toBe(a);
@@ -79,10 +79,9 @@ describe("customers never disturb each other", () => {
     expect(ofCustomer(after, "aaa-first").length).toBeGreaterThan(3);
   });
 
-  it("the example customers are three, one premium with HA", () => {
-    const files = ["acme-bakery", "nordlicht", "studio-kern"].map((s) =>
-      readFileSync(join(ROOT, "customers", `${s}.yaml`), "utf8"),
-    );
+  it("the test fixtures are three customers, one premium with HA (what the other tests assume)", () => {
+    const files = readdirSync(FIXTURE_CUSTOMERS).map((n) => readFileSync(join(FIXTURE_CUSTOMERS, n), "utf8"));
+    expect(files).toHaveLength(3);
     expect(files.filter((f) => f.includes("plan: premium"))).toHaveLength(1);
   });
 });

@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { markOfflineRun, type OfflineRun } from "../runContext";
 
 /** Signature Pulumi wraps around secret values on the wire. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -61,6 +62,8 @@ export interface OfflineRunOptions {
    * (source positions); symbolicating those through source maps was 40% of a plan's time.
    */
   debugStacks?: boolean;
+  /** What the program is told about this offline run (lib/runContext.ts); default: nothing special. */
+  offline?: OfflineRun;
 }
 
 /** Replaces secrets and unknowns in a wire value with readable markers; resource refs by their URN. */
@@ -199,16 +202,21 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   // SDK's internal promises never reject unhandled (the CLI would print them twice, tests fail).
   let programError: unknown;
   const restoreStacks = options.debugStacks ? () => {} : cheapStackTraces();
-  await pulumi.runtime.runInPulumiStack(async () => {
-    try {
-      return { ...((await options.loadProgram()) as Record<string, unknown>) };
-    } catch (err) {
-      programError = err;
-      return {};
-    }
-  });
-  await waitForRegistrations();
-  restoreStacks();
+  const unmark = markOfflineRun(options.offline ?? {});
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        return { ...((await options.loadProgram()) as Record<string, unknown>) };
+      } catch (err) {
+        programError = err;
+        return {};
+      }
+    });
+    await waitForRegistrations();
+  } finally {
+    unmark();
+    restoreStacks();
+  }
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the program threw, as it threw it
   if (programError !== undefined) throw programError;
   const outputs = sanitizeWireValue(stackOutputs) as Record<string, unknown>;

@@ -6,6 +6,11 @@ import { runOffline, type OfflineRunResult, type RecordedResource } from "../../
 import { readStackFile } from "../../lib/config/stackFile";
 
 export const ROOT = resolve(__dirname, "../..");
+/**
+ * The customers tests plan with: fixtures of their own, never the project's `customers/`, so that
+ * adding or removing a real customer (a pull request) never breaks a test.
+ */
+export const FIXTURE_CUSTOMERS = join(ROOT, "tests", "fixtures", "customers");
 /** The real program, by path: imported fresh for every plan. */
 const PROGRAM = join(ROOT, "index.ts");
 
@@ -17,6 +22,7 @@ export interface TestPlanOptions {
   omit?: string[];
   /** Keys to store as plain (not secret) values. */
   plain?: string[];
+  /** Customer directory; default: the fixtures for prod, the stack's own directory otherwise. */
   customersDir?: string;
 }
 
@@ -29,7 +35,11 @@ export async function offlinePlan(options: TestPlanOptions = {}): Promise<Offlin
       typeof value === "string" ? value : JSON.stringify(value);
   }
   for (const key of options.omit ?? []) delete flat.config[key];
-  if (options.customersDir) flat.config["nodepoint:customersDir"] = options.customersDir;
+  const customersDir = options.customersDir ?? (stack === "prod" ? FIXTURE_CUSTOMERS : undefined);
+  if (customersDir) flat.config["nodepoint:customersDir"] = customersDir;
+  // Fixtures are compared with no committed desired state (it holds the real customers'
+  // placements); only a plan of the real customers/ directory is checked against it.
+  const realCustomers = customersDir === undefined || resolve(ROOT, customersDir) === join(ROOT, "customers");
   const secretKeys = flat.secretKeys.filter((k) => !(options.plain ?? []).includes(k) && k in flat.config);
   vi.resetModules();
   return runOffline({
@@ -38,6 +48,7 @@ export async function offlinePlan(options: TestPlanOptions = {}): Promise<Offlin
     config: flat.config,
     secretKeys,
     loadProgram: () => import(PROGRAM),
+    offline: realCustomers ? {} : { desiredState: false },
   });
 }
 
@@ -54,15 +65,15 @@ export function byName(resources: readonly RecordedResource[], name: string, typ
   return found[0]!;
 }
 
-/** A scratch copy of customers/ (or an empty dir), removed by the returned cleanup. */
+/** A scratch copy of the fixture customers (or of the given files), removed by the returned cleanup. */
 export function scratchCustomers(files: Record<string, string> | "copy" = "copy"): {
   dir: string;
   cleanup: () => void;
 } {
   const dir = mkdtempSync(join(tmpdir(), "customers-"));
   if (files === "copy") {
-    for (const f of readdirSync(join(ROOT, "customers")).filter((n) => n.endsWith(".yaml")))
-      cpSync(join(ROOT, "customers", f), join(dir, f));
+    for (const f of readdirSync(FIXTURE_CUSTOMERS).filter((n) => n.endsWith(".yaml")))
+      cpSync(join(FIXTURE_CUSTOMERS, f), join(dir, f));
   } else {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   }

@@ -72,7 +72,11 @@ const SELF_HOSTED = ["self-hosted", "linux", "cluster0"];
 
 /** The broadest permissions each job may hold. Anything not listed must be absent (= none). */
 const ALLOWED: Record<FileName, Record<string, Record<string, Level>>> = {
-  "pull-request.yml": { offline: { contents: "read" }, preview: { contents: "read", "pull-requests": "write" } },
+  "pull-request.yml": {
+    offline: { contents: "read" },
+    "customer-add": { contents: "read" },
+    preview: { contents: "read", "pull-requests": "write" },
+  },
   "deploy.yml": { deploy: { contents: "read" } },
   "drift.yml": { drift: { contents: "read" }, report: { issues: "write" } },
 };
@@ -246,6 +250,22 @@ describe("pull-request.yml", () => {
     expect(diff?.env?.["BASE_REF"]).toBe("${{ github.base_ref }}");
     // No step of the fork-reachable job sees a secret (only the presence gate in outputs does).
     expect(JSON.stringify(steps)).not.toContain("secrets.");
+  });
+
+  it("customer-add job: runs .ci/customer-add-check, which adds a customer with the CLI to a clean clone, regenerates the desired state and runs lint and npm test", () => {
+    const j = job("pull-request.yml", "customer-add");
+    expect(runsOn(j)).toEqual(["ubuntu-latest"]);
+    expect((j.steps ?? []).map((s) => s.run?.trim()).filter(Boolean)).toEqual([".ci/customer-add-check"]);
+    const script = readFileSync(join(ROOT, ".ci", "customer-add-check"), "utf8");
+    const commands = script.split("\n").filter((l) => /^(git clone|npm )/.test(l));
+    expect(commands).toEqual([
+      expect.stringMatching(/^git clone /),
+      "npm ci --no-audit --no-fund",
+      expect.stringMatching(/^npm run customer -- add \S+ --domain \S+/),
+      "npm run plan -- --json desired-state/prod.json",
+      "npm run lint",
+      "npm test",
+    ]);
   });
 
   it("preview job is skipped for fork PRs and when the backend is not configured", () => {
