@@ -4,12 +4,12 @@
  *   npm run customer -- add <slug> --domain <domain> [--plan PLAN] [--node nodeX] [--ha] [--stack prod] [--customers DIR]
  *   npm run customer -- show <slug> [--show-secrets] [--stack prod]
  *   npm run customer -- schema        (regenerates schemas/customer.schema.json)
+ *   npm run customer -- suspend|unsuspend|decommission|remove|set-plan <slug>   (scripts/customerLifecycle.ts)
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
 import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { formatProblems, InvalidInputError } from "../lib/errors";
@@ -17,11 +17,14 @@ import { planNewCustomer } from "../lib/customers/addCustomer";
 import { CUSTOMER_JSON_SCHEMA_PATH, customerJsonSchema } from "../lib/customers/jsonSchema";
 import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
 import { loadCustomerFiles, parseCustomerText } from "../lib/customers/loadCustomers";
+import { customerFileText } from "../lib/customers/customerChanges";
+import { isLifecycleCommand, LIFECYCLE_USAGE, runLifecycleCommand } from "./customerLifecycle";
 
 const USAGE = `usage:
   npm run customer -- add <slug> --domain <domain> [--plan PLAN] [--node NODE] [--ha] [--stack NAME] [--customers DIR]
   npm run customer -- show <slug> [--show-secrets] [--stack NAME] [--customers DIR]
-  npm run customer -- schema`;
+  npm run customer -- schema
+${LIFECYCLE_USAGE}`;
 
 function main(): number {
   const { values, positionals } = parseArgs({
@@ -42,6 +45,10 @@ function main(): number {
     writeFileSync(resolve(root, CUSTOMER_JSON_SCHEMA_PATH), customerJsonSchema());
     console.log(`wrote ${CUSTOMER_JSON_SCHEMA_PATH}`);
     return 0;
+  }
+  if (isLifecycleCommand(command) && slug) {
+    const config = stackConfigOf(values.stack, root);
+    return runLifecycleCommand(command, slug, { config, root, customersDir: values.customers, plan: values.plan });
   }
   if ((command !== "add" && command !== "show") || !slug) {
     console.error(USAGE);
@@ -98,7 +105,7 @@ function main(): number {
     return 1;
   }
   const schemaRef = relative(dir, resolve(root, CUSTOMER_JSON_SCHEMA_PATH));
-  writeFileSync(path, `# yaml-language-server: $schema=${schemaRef}\n${stringify(result.file)}`, { flag: "wx" });
+  writeFileSync(path, customerFileText(result.file, schemaRef), { flag: "wx" });
   console.log(
     `wrote ${file}: vmid ${result.file.vmid}, ip ${result.file.ip}, node ${result.file.node}, plan ${result.file.plan}`,
   );
