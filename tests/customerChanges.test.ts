@@ -1,5 +1,4 @@
 /** The pure customer-file changes the CLI and the provisioner share (lib/customers/customerChanges.ts). */
-import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -20,11 +19,11 @@ import { loadCustomerFiles, parseCustomerText, type ParsedCustomerFile } from ".
 import { SLUG_PATTERN, type CustomerFile } from "../lib/customers/schema";
 import { FALLBACK_SUBDOMAIN, randomSuffix, SUBDOMAIN_BASE_MAX, subdomainFromEmail } from "../lib/customers/subdomain";
 import { validateCustomers } from "../lib/customers/validateCustomers";
-import { ROOT } from "./helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, ROOT } from "./helpers/offlinePlan";
 
 const config = stackConfigOf("prod", ROOT);
 const topology = topologyOf(config);
-const existing = loadCustomerFiles(join(ROOT, "customers"), ROOT).files;
+const existing = loadCustomerFiles(FIXTURE_CUSTOMERS, ROOT).files;
 const set = (files: readonly ParsedCustomerFile[] = existing): CustomerSet => ({ config, topology, files });
 const counter = () => {
   let n = 0;

@@ -4,13 +4,13 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ROOT } from "./helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, ROOT } from "./helpers/offlinePlan";
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "customers-cli-"));
   for (const f of ["acme-bakery.yaml", "nordlicht.yaml", "studio-kern.yaml"])
-    cpSync(join(ROOT, "customers", f), join(dir, f));
+    cpSync(join(FIXTURE_CUSTOMERS, f), join(dir, f));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
