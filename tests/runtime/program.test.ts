@@ -12,7 +12,7 @@ import { sanitizeWireValue, type OfflineRunResult } from "../../lib/plan/offline
 import { planDocument, type PlanDocument } from "../../lib/plan/planJson";
 import { engineUrnOf } from "../../lib/runtimePath/fakeEngine";
 import { pulumiConfigEnv, runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
-import { offlinePlan, ROOT } from "../helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, offlinePlan, ROOT } from "../helpers/offlinePlan";
 
 /** No time limit: the run type-checks the whole program, and the machine is shared. */
 const NO_LIMIT = 0;
@@ -48,8 +48,10 @@ let preview: StackRunResult;
 let update: StackRunResult;
 beforeAll(async () => {
   offline = await offlinePlan();
-  preview = await runStack({ root: ROOT, stack: "prod", dryRun: true });
-  update = await runStack({ root: ROOT, stack: "prod", dryRun: false });
+  // The test fixtures, as the offline plan uses them: never the project's own customers/.
+  const fixtures = { "nodepoint:customersDir": FIXTURE_CUSTOMERS };
+  preview = await runStack({ root: ROOT, stack: "prod", dryRun: true, configOverrides: fixtures });
+  update = await runStack({ root: ROOT, stack: "prod", dryRun: false, configOverrides: fixtures });
 }, NO_LIMIT);
 
 describe("index.ts through cmd/run against a gRPC engine", () => {
@@ -100,7 +102,7 @@ describe("input errors under the CLI", () => {
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "customers-"));
       try {
-        cpSync(join(ROOT, "customers"), dir, { recursive: true });
+        cpSync(FIXTURE_CUSTOMERS, dir, { recursive: true });
         const file = join(dir, "nordlicht.yaml");
         writeFileSync(file, readFileSync(file, "utf8").replace(/^plan: .*$/m, "plan: platinum"));
 
