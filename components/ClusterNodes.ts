@@ -2,12 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { NodeConfig } from "../lib/config/schema";
 
-const ROLE_DESCRIPTIONS: Record<NodeConfig["role"], string> = {
-  "primary-compute": "Primary compute: production workloads and customer containers (HA)",
-  "secondary-compute": "Secondary compute: infrastructure services, HA failover target",
-  "router-services": "Router and lightweight services (OpenWrt CT, billing, reverse proxy)",
-};
-
 export interface ClusterNodesArgs {
   /** Name of the corosync cluster (e.g. `cluster0`); informational, the provider cannot manage it. */
   clusterName: string;
@@ -19,8 +13,9 @@ export interface ClusterNodesArgs {
 
 /**
  * The cluster's nodes. Nodes and corosync membership cannot be created through the API, so they
- * are typed data here; per node the program manages what the provider supports and the seed
- * implies: the node's notes, which state its role.
+ * are typed data here. A node's notes are written only when its config has `notes`: the provider
+ * reads the live notes back on import (so new notes never import), and an undeclared description
+ * would clear them, so unconfigured notes are left alone (lib/providerFacts.ts, nodeConfig).
  */
 export class ClusterNodes extends pulumi.ComponentResource {
   /** Node names, in config order. */
@@ -33,13 +28,11 @@ export class ClusterNodes extends pulumi.ComponentResource {
     this.names = args.nodes.map((n) => n.name);
     this.quorum = quorumOf(args.nodes.length);
     for (const node of args.nodes) {
+      if (node.notes === undefined) continue;
       new proxmoxve.node.Config(
-        node.name,
-        {
-          nodeName: node.name,
-          description: `${ROLE_DESCRIPTIONS[node.role]}. ${node.cores} cores, ${node.memoryMiB / 1024} GiB RAM, ${node.diskGB} GB disk, ${node.ip}. Member of ${args.clusterName}. Managed by Pulumi (nodepoint).`,
-        },
-        { parent: this, provider: args.provider, import: node.name },
+        `${name}-${node.name}-notes`,
+        { nodeName: node.name, description: node.notes },
+        { parent: this, provider: args.provider },
       );
     }
     this.registerOutputs({ names: this.names, quorum: this.quorum });

@@ -13,6 +13,16 @@ export interface CustomerIsolationArgs {
   provider: pulumi.ProviderResource;
 }
 
+/** The datacenter firewall options, every one declared (see the class comment). */
+export const DATACENTER_FIREWALL = {
+  enabled: true,
+  ebtables: true,
+  inputPolicy: "ACCEPT",
+  outputPolicy: "ACCEPT",
+  forwardPolicy: "ACCEPT",
+  logRatelimit: { enabled: true, burst: 5, rate: "1/second" },
+} as const;
+
 /** IP set names, as rules reference them (`+name`). */
 export const PROXY_IPSET = "nodepoint-proxy";
 export const MANAGEMENT_IPSET = "nodepoint-mgmt";
@@ -51,8 +61,14 @@ export function securityGroupRules(firewall: CustomerFirewallConfig) {
  * every customer container's firewall references. Each container's own firewall (in WordPressSite)
  * drops all other inbound traffic, so customers cannot reach each other.
  *
- * The datacenter firewall must be on for guest firewalls to act; it is adopted as it is, with the
- * hosts' own input policy left at ACCEPT so enabling it cannot lock anyone out of the nodes.
+ * The datacenter firewall must be on for guest firewalls to act. Its options are a cluster singleton
+ * that always exists and that the importer cannot read back as declared (options absent from
+ * cluster.fw read back unset), so they are not imported: `create` writes every one of them, each
+ * declared here so no provider default slips in (lib/providerFacts.ts, clusterFirewall). ebtables stays
+ * on (PVE's default; the provider would send off, and guests' MAC filtering relies on it); the hosts'
+ * own input policy is ACCEPT, so enabling the firewall cannot lock anyone out of the nodes (the
+ * WireGuard management range is not PVE's local network); log rate limit and forward policy are PVE's
+ * defaults. Deleting the resource leaves the options in PVE.
  */
 export class CustomerIsolation extends pulumi.ComponentResource {
   readonly securityGroup: string;
@@ -60,11 +76,7 @@ export class CustomerIsolation extends pulumi.ComponentResource {
   constructor(name: string, args: CustomerIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:customers:CustomerIsolation", name, {}, opts);
     const child = { parent: this, provider: args.provider };
-    const datacenter = new proxmoxve.cluster.FirewallLegacy(
-      "datacenter-firewall",
-      { enabled: true, inputPolicy: "ACCEPT", outputPolicy: "ACCEPT" },
-      { ...child, import: "cluster" },
-    );
+    const datacenter = new proxmoxve.cluster.FirewallLegacy("datacenter-firewall", DATACENTER_FIREWALL, child);
     const proxy = new proxmoxve.firewall.IpsetLegacy(
       PROXY_IPSET,
       { name: PROXY_IPSET, comment: "Nginx Proxy Manager", cidrs: args.proxySources.map((ip) => ({ name: ip })) },

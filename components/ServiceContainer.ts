@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema";
-import { ADOPTED_CONTAINER_IGNORES, statefulOptions } from "./adoption";
+import { statefulOptions } from "./adoption";
 import { containerInterfaces } from "./guestNetworks";
 
 export interface ServiceContainerArgs {
@@ -27,44 +27,47 @@ export class ServiceContainer extends pulumi.ComponentResource {
 /** Declares the container of an infrastructure guest under `parent` (shared by the router). */
 export function declareInfraContainer(args: ServiceContainerArgs, parent: pulumi.Resource): proxmoxve.ContainerLegacy {
   const { guest } = args;
+  const inputs = infraContainerArgs(guest, args.networks);
   return new proxmoxve.ContainerLegacy(
     `ct-${guest.vmid}-${guest.name}`,
-    infraContainerArgs(guest, args.networks),
-    infraContainerOptions(guest, { parent, provider: args.provider }),
+    inputs,
+    statefulOptions(
+      "container",
+      inputs,
+      { parent, provider: args.provider },
+      { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` },
+    ),
   );
 }
 
-/** Provider inputs of an infrastructure container. Pure: the figures come straight from config. */
+/**
+ * Provider inputs of an infrastructure container. Pure: the figures come straight from config. What
+ * the config leaves out (notes, tags, privilege, boot settings, PVE protection) is declared for a
+ * container the program creates and left undeclared for an adopted one, which keeps its own.
+ */
 export function infraContainerArgs(
   guest: ContainerGuestConfig,
   networks: NetworksConfig,
 ): proxmoxve.ContainerLegacyArgs {
+  const fresh = !guest.adopt;
+  const privileged = guest.privileged ?? (fresh ? false : undefined);
+  const protection = guest.pveProtection ?? (fresh ? true : undefined);
+  const startOnBoot = guest.startOnBoot ?? (fresh ? true : undefined);
   return {
     vmId: guest.vmid,
     nodeName: guest.node,
     ...(guest.description !== undefined ? { description: guest.description } : {}),
-    tags: [...guest.tags].sort(),
-    unprivileged: !guest.privileged,
+    ...(guest.tags !== undefined ? { tags: [...guest.tags].sort() } : {}),
+    ...(privileged !== undefined ? { unprivileged: !privileged } : {}),
     cpu: { cores: guest.cores },
     memory: { dedicated: guest.memoryMiB },
     networkInterfaces: containerInterfaces(networks, guest.networks, false),
-    startOnBoot: guest.startOnBoot,
+    ...(startOnBoot !== undefined ? { startOnBoot } : {}),
     started: true,
-    protection: guest.pveProtection,
+    ...(protection !== undefined ? { protection } : {}),
     ...(guest.startupOrder !== undefined ? { startup: { order: guest.startupOrder } } : {}),
     ...(guest.disk ? { disk: { datastoreId: guest.disk.storage, size: guest.disk.sizeGiB } } : {}),
     ...(guest.template ? { operatingSystem: { templateFileId: guest.template, type: guest.osType } } : {}),
     initialization: { hostname: guest.name },
   };
-}
-
-export function infraContainerOptions(
-  guest: ContainerGuestConfig,
-  base: pulumi.CustomResourceOptions,
-): pulumi.CustomResourceOptions {
-  return statefulOptions(base, {
-    adopt: guest.adopt,
-    importId: `${guest.node}/${guest.vmid}`,
-    ignoreChanges: ADOPTED_CONTAINER_IGNORES,
-  });
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { NetworksConfig, VmGuestConfig } from "../lib/config/schema";
-import { ADOPTED_VM_IGNORES, statefulOptions } from "./adoption";
+import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
 
 export interface ServiceVmArgs {
@@ -20,34 +20,45 @@ export class ServiceVm extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:guests:ServiceVm", name, {}, opts);
     const { guest } = args;
+    const inputs = serviceVmArgs(guest, args.networks);
     this.vm = new proxmoxve.VmLegacy(
       `vm-${guest.vmid}-${guest.name}`,
-      serviceVmArgs(guest, args.networks),
+      inputs,
       statefulOptions(
+        "vm",
+        inputs,
         { parent: this, provider: args.provider },
-        { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}`, ignoreChanges: ADOPTED_VM_IGNORES },
+        { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` },
       ),
     );
     this.registerOutputs({ vmId: guest.vmid, node: guest.node });
   }
 }
 
-/** Provider inputs of a service VM. Pure: the figures come straight from config. */
+/**
+ * Provider inputs of a service VM. Pure: the figures come straight from config; what it leaves out is
+ * declared for a VM the program creates and left undeclared for an adopted one (see ServiceContainer).
+ */
 export function serviceVmArgs(guest: VmGuestConfig, networks: NetworksConfig): proxmoxve.VmLegacyArgs {
+  const fresh = !guest.adopt;
+  const protection = guest.pveProtection ?? (fresh ? true : undefined);
+  const onBoot = guest.startOnBoot ?? (fresh ? true : undefined);
   return {
     vmId: guest.vmid,
     name: guest.name,
     nodeName: guest.node,
     ...(guest.description !== undefined ? { description: guest.description } : {}),
-    tags: [...guest.tags].sort(),
+    ...(guest.tags !== undefined ? { tags: [...guest.tags].sort() } : {}),
     cpu: { cores: guest.cores, sockets: 1 },
     memory: { dedicated: guest.memoryMiB },
     networkDevices: vmNetworkDevices(networks, guest.networks, false),
-    onBoot: guest.startOnBoot,
+    ...(onBoot !== undefined ? { onBoot } : {}),
     started: true,
-    protection: guest.pveProtection,
-    // A node change must never turn into destroy-and-recreate: the provider migrates instead.
-    migrate: true,
+    ...(protection !== undefined ? { protection } : {}),
+    // A node change of a VM the program created migrates it instead of destroying it. The importer
+    // reads `migrate` back as false (lib/providerFacts.ts, vm hazards), so an adopted VM leaves it
+    // unset: a node change of an adopted VM is a replacement, which protection refuses.
+    ...(fresh ? { migrate: true } : {}),
     stopOnDestroy: false,
     ...(guest.startupOrder !== undefined ? { startup: { order: guest.startupOrder } } : {}),
     ...(guest.disk

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { StorageConfig } from "../lib/config/schema";
-import { statefulOptions } from "./adoption";
 
 export interface StoragePoolsArgs {
   /** Every storage of the cluster, as in /etc/pve/storage.cfg. */
@@ -29,10 +28,12 @@ export class StoragePools extends pulumi.ComponentResource {
   constructor(name: string, args: StoragePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:storage:StoragePools", name, {}, opts);
     for (const pool of args.pools) {
-      const options = statefulOptions(
-        { parent: this, provider: args.provider },
-        { adopt: pool.adopt, importId: pool.id, ignoreChanges: [] },
-      );
+      const options: pulumi.CustomResourceOptions = {
+        parent: this,
+        provider: args.provider,
+        protect: true,
+        ...(pool.adopt ? { import: pool.id } : {}),
+      };
       const common = { resourceId: pool.id, nodes: [...pool.nodes], contents: [...pool.content].sort() };
       switch (pool.type) {
         case "drbd":

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { LxcTemplateConfig, NetworksConfig, VmTemplateConfig } from "../lib/config/schema";
-import { ADOPTED_VM_IGNORES, statefulOptions } from "./adoption";
+import { adoptionIgnores } from "../lib/providerFacts";
+import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
 
 export interface TemplatesArgs {
@@ -21,9 +22,18 @@ export function volumeId(storage: string, content: "iso" | "vztmpl", fileName: s
 }
 
 /**
- * Templates and the images they are made from. Images are `download.File`s: re-downloadable, so not
- * protected; `overwriteUnmanaged` lets the first `pulumi up` take over a copy already on the node
- * (same file, same name) instead of failing on it. The template VMs themselves are protected.
+ * Figures of a template VM the seed does not state (it lists only node, purpose and "stopped"): used
+ * for a fresh creation, left as they are on an adopted template.
+ */
+const UNSTATED_TEMPLATE_INPUTS = ["cpu", "memory", "networkDevices", "onBoot"] as const;
+
+/**
+ * Templates and the images they are made from. Images are `download.File`s, not protected (they can
+ * be downloaded again). A file already on a node's storage (`lxcTemplate.present`) is imported, never
+ * downloaded again; a new one is downloaded with `overwrite` and `overwriteUnmanaged` off, so a file
+ * that turns out to exist fails the step instead of being deleted and fetched anew
+ * (lib/providerFacts.ts, downloadFile hazards). An adopted template VM needs no image: it exists.
+ * The template VMs themselves are protected.
  */
 export class Templates extends pulumi.ComponentResource {
   /** Volume ID of the LXC template, valid on every node in `lxcTemplate.nodes`. */
@@ -36,76 +46,94 @@ export class Templates extends pulumi.ComponentResource {
     const tpl = args.lxcTemplate;
     this.lxcTemplateVolumeId = volumeId(tpl.storage, "vztmpl", tpl.fileName);
     for (const node of tpl.nodes) {
-      this.lxcTemplateFiles[node] = new proxmoxve.download.File(
-        `lxc-template-${node}`,
-        {
-          nodeName: node,
-          datastoreId: tpl.storage,
-          contentType: "vztmpl",
-          url: tpl.url,
-          fileName: tpl.fileName,
-          overwrite: false,
-          overwriteUnmanaged: true,
-        },
-        { parent: this, provider: args.provider },
-      );
+      const inputs = {
+        nodeName: node,
+        datastoreId: tpl.storage,
+        contentType: "vztmpl",
+        url: tpl.url,
+        fileName: tpl.fileName,
+        overwrite: false,
+        overwriteUnmanaged: false,
+      };
+      const present = tpl.present.includes(node);
+      this.lxcTemplateFiles[node] = new proxmoxve.download.File(`lxc-template-${node}`, inputs, {
+        parent: this,
+        provider: args.provider,
+        ...(present
+          ? {
+              import: `${node}/${this.lxcTemplateVolumeId}`,
+              ignoreChanges: adoptionIgnores("downloadFile", inputs),
+            }
+          : {}),
+      });
     }
     for (const template of args.vmTemplates) this.declareVmTemplate(template, args);
     this.registerOutputs({ lxcTemplateVolumeId: this.lxcTemplateVolumeId });
   }
 
   private declareVmTemplate(template: VmTemplateConfig, args: TemplatesArgs): void {
-    const image = new proxmoxve.download.File(
-      `image-${template.name}`,
-      {
-        nodeName: template.node,
-        datastoreId: template.image.storage,
-        contentType: "iso",
-        url: template.image.url,
-        fileName: template.image.fileName,
-        overwrite: false,
-        overwriteUnmanaged: true,
-        ...(template.image.checksum ? { checksum: template.image.checksum, checksumAlgorithm: "sha256" } : {}),
-      },
-      { parent: this, provider: args.provider },
-    );
+    // An adopted template exists: nothing to download (its disk and image inputs are ignored).
+    const image = template.adopt
+      ? undefined
+      : new proxmoxve.download.File(
+          `image-${template.name}`,
+          {
+            nodeName: template.node,
+            datastoreId: template.image.storage,
+            contentType: "iso",
+            url: template.image.url,
+            fileName: template.image.fileName,
+            overwrite: false,
+            overwriteUnmanaged: false,
+            ...(template.image.checksum ? { checksum: template.image.checksum, checksumAlgorithm: "sha256" } : {}),
+          },
+          { parent: this, provider: args.provider },
+        );
     const imageId = volumeId(template.image.storage, "iso", template.image.fileName);
     const cloudInit = template.flavour === "cloud-init";
+    const protection = template.pveProtection ?? (template.adopt ? undefined : true);
+    const inputs: proxmoxve.VmLegacyArgs = {
+      vmId: template.vmid,
+      name: template.name,
+      nodeName: template.node,
+      ...(template.description !== undefined ? { description: template.description } : {}),
+      ...(template.tags !== undefined ? { tags: [...template.tags].sort() } : {}),
+      template: true,
+      started: false,
+      onBoot: false,
+      ...(protection !== undefined ? { protection } : {}),
+      cpu: { cores: 2, sockets: 1 },
+      memory: { dedicated: 2048 },
+      networkDevices: vmNetworkDevices(args.networks, ["lan"], false),
+      agent: { enabled: true },
+      disks: [
+        {
+          interface: "scsi0",
+          datastoreId: template.disk.storage,
+          size: template.disk.sizeGiB,
+          ...(cloudInit ? { fileId: imageId } : {}),
+        },
+      ],
+      ...(cloudInit
+        ? {
+            initialization: { datastoreId: template.disk.storage, ipConfigs: [{ ipv4: { address: "dhcp" } }] },
+            serialDevices: [{ device: "socket" }],
+            vga: { type: "serial0" },
+          }
+        : { cdrom: { fileId: imageId, interface: "ide2" } }),
+    };
     new proxmoxve.VmLegacy(
       `vm-${template.vmid}-${template.name}`,
-      {
-        vmId: template.vmid,
-        name: template.name,
-        nodeName: template.node,
-        ...(template.description !== undefined ? { description: template.description } : {}),
-        tags: [...template.tags].sort(),
-        template: true,
-        started: false,
-        onBoot: false,
-        protection: template.pveProtection,
-        cpu: { cores: 2, sockets: 1 },
-        memory: { dedicated: 2048 },
-        networkDevices: vmNetworkDevices(args.networks, ["lan"], false),
-        agent: { enabled: true },
-        disks: [
-          {
-            interface: "scsi0",
-            datastoreId: template.disk.storage,
-            size: template.disk.sizeGiB,
-            ...(cloudInit ? { fileId: imageId } : {}),
-          },
-        ],
-        ...(cloudInit
-          ? {
-              initialization: { datastoreId: template.disk.storage, ipConfigs: [{ ipv4: { address: "dhcp" } }] },
-              serialDevices: [{ device: "socket" }],
-              vga: { type: "serial0" },
-            }
-          : { cdrom: { fileId: imageId, interface: "ide2" } }),
-      },
+      inputs,
       statefulOptions(
-        { parent: this, provider: args.provider, dependsOn: [image] },
-        { adopt: template.adopt, importId: `${template.node}/${template.vmid}`, ignoreChanges: ADOPTED_VM_IGNORES },
+        "vm",
+        inputs,
+        { parent: this, provider: args.provider, ...(image ? { dependsOn: [image] } : {}) },
+        {
+          adopt: template.adopt,
+          importId: `${template.node}/${template.vmid}`,
+          alsoIgnore: UNSTATED_TEMPLATE_INPUTS,
+        },
       ),
     );
   }

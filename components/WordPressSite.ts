@@ -4,7 +4,8 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { installCommand, INSTALL_SCRIPT_HASH, siteEnv } from "../lib/wordpress/installer";
-import { customerTags, type Customer } from "../lib/customers/schema";
+import type { Customer } from "../lib/customers/schema";
+import { createOnlyInputs } from "../lib/providerFacts";
 import type { HaBinding } from "./HaPlacement";
 import { NpmProxyHost } from "./NpmProxyHost";
 
@@ -59,10 +60,11 @@ export interface WordPressSiteArgs {
 }
 
 /**
- * Container inputs that only matter when the container is created. Changing them later (a newer
- * template build, a rotated root password) must never replace a customer's container.
+ * Container inputs that only matter when the container is created (lib/providerFacts.ts): changing
+ * them later (a newer template build, a rotated root password) must never replace a customer's
+ * container, and PVE lets only root@pam change features other than nesting afterwards.
  */
-export const CREATE_ONLY_CONTAINER_INPUTS = ["operatingSystem", "initialization.userAccount"] as const;
+export const CREATE_ONLY_CONTAINER_INPUTS: readonly string[] = createOnlyInputs("container");
 
 /**
  * One customer's WordPress site: an unprivileged LXC container from the shared template on the
@@ -145,7 +147,8 @@ export class WordPressSite extends pulumi.ComponentResource {
         nodeName: c.node,
         poolId: args.proxmoxPool,
         description: `WordPress site ${c.domain} (customer ${c.slug}, ${c.plan} plan). Managed by Pulumi from customers/${c.slug}.yaml.`,
-        tags: customerTags(c.slug, c.plan),
+        // No tags: PVE checks tags on /vms/<vmid> alone at creation, which the customer token's pool
+        // grant does not reach, so any tag makes the create fail (README, "Access").
         unprivileged: true,
         features: { nesting: true },
         operatingSystem: { templateFileId: args.templateVolumeId, type: "ubuntu" },

@@ -13,16 +13,19 @@
  */
 import { Secret } from "@pulumi/policy/policy";
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy/policy";
+import { FACTS, TYPES as ALL_TYPES } from "../lib/providerFacts";
 
-/** Resource types the policies look at. */
+/** Resource types the policies look at (their tokens: lib/providerFacts.ts). */
 export const TYPES = {
-  container: "proxmoxve:index/containerLegacy:ContainerLegacy",
-  vm: "proxmoxve:index/vmLegacy:VmLegacy",
-  haResource: "proxmoxve:index/haresource:Haresource",
+  container: ALL_TYPES.container,
+  vm: ALL_TYPES.vm,
+  haResource: ALL_TYPES.haResource,
 } as const;
 
 /** Component that owns a customer's container (components/WordPressSite.ts). */
 export const CUSTOMER_COMPONENT_TYPE = "nodepoint:customers:WordPressSite";
+/** Component that owns the router container (components/OpenWrtRouter.ts). */
+export const ROUTER_COMPONENT_TYPE = "nodepoint:network:OpenWrtRouter";
 
 /**
  * Policy configuration defaults, equal to Pulumi.prod.yaml (customerPools.storage,
@@ -35,13 +38,15 @@ export const DEFAULTS = {
   routerTag: "router",
 } as const;
 
-/** ContainerLegacy defaults of the bpg provider, used when an input is left unset. */
+const containerDefault = (path: string): unknown => FACTS.container.defaults?.[path]?.value;
+
+/** ContainerLegacy defaults of the bpg provider, used when an input is left unset (lib/providerFacts.ts). */
 export const PROVIDER_DEFAULTS = {
-  cores: 1,
-  memoryMiB: 512,
-  diskGiB: 4,
-  datastoreId: "local",
-  unprivileged: false,
+  cores: containerDefault("cpu.cores") as number,
+  memoryMiB: containerDefault("memory.dedicated") as number,
+  diskGiB: containerDefault("disk.size") as number,
+  datastoreId: containerDefault("disk.datastoreId") as string,
+  unprivileged: containerDefault("unprivileged") as boolean,
 } as const;
 
 type Props = Record<string, unknown>;
@@ -69,12 +74,11 @@ export function urnType(urn: string | undefined): string | undefined {
 }
 
 /**
- * A customer container: a ContainerLegacy tagged `customer-<slug>`, or one whose parent is a
- * WordPressSite component (so that dropping the tag cannot take a container out of these policies).
+ * A customer container: a ContainerLegacy whose parent is a WordPressSite component. (Customer
+ * containers carry no tags: PVE checks tags where the customer token's grant does not reach.)
  */
 export function isCustomerContainer(r: ResourceView): boolean {
-  if (r.type !== TYPES.container) return false;
-  return tagsOf(r.props).some((t) => t.startsWith("customer-")) || urnType(r.opts?.parent) === CUSTOMER_COMPONENT_TYPE;
+  return r.type === TYPES.container && urnType(r.opts?.parent) === CUSTOMER_COMPONENT_TYPE;
 }
 
 /**
@@ -279,6 +283,10 @@ export function checkOnlyRouterPrivileged(r: ResourceView, config: RouterConfig)
   if (r.type !== TYPES.container) return [];
   const unprivileged: unknown = r.props["unprivileged"];
   if (unprivileged === true || tagsOf(r.props).includes(config.routerTag)) return [];
+  if (urnType(r.opts?.parent) === ROUTER_COMPONENT_TYPE) return [];
+  // An adopted container whose privilege the program leaves as it is (not declared, ignored): the
+  // program neither makes nor changes it, so there is nothing of the program's to judge.
+  if (unprivileged === undefined && (r.opts?.ignoreChanges ?? []).includes("unprivileged")) return [];
   return [
     unprivileged === undefined
       ? `unprivileged is not set, so the container is privileged (provider default): only the router (tag ${JSON.stringify(config.routerTag)}) may be privileged`
@@ -288,7 +296,8 @@ export function checkOnlyRouterPrivileged(r: ResourceView, config: RouterConfig)
 
 export const onlyRouterPrivileged: ResourceValidationPolicy = {
   name: "only-router-privileged",
-  description: "Only the router container (tagged `router`) may be a privileged container.",
+  description:
+    "Only the router container (tagged `router`, or declared by the OpenWrtRouter component) may be a privileged container; an adopted container whose privilege is left as it is is not judged.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {

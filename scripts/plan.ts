@@ -14,7 +14,7 @@ import { InvalidInputError } from "../lib/errors";
 import { diffPlans, renderDiff } from "../lib/plan/diff";
 import { importFile } from "../lib/plan/importFile";
 import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/planJson";
-import { renderCapacity, renderTree } from "../lib/plan/render";
+import { renderCapacity, renderSteps, renderTree } from "../lib/plan/render";
 import { runPlan } from "../lib/plan/runPlan";
 import type { CapacityReport } from "../lib/planning/capacity";
 
@@ -97,6 +97,8 @@ async function main(): Promise<number> {
     `Stack ${values.stack}: ${result.resources.length} resources, ${result.invokes} provider invokes, planned offline in ${elapsed.toFixed(0)} ms\n`,
   );
   console.log(renderTree(result.resources));
+  console.log("");
+  console.log(renderSteps(result.resources));
   console.log("");
   console.log(renderCapacity(result.outputs["capacity"] as CapacityReport));
   return 0;

@@ -105,7 +105,13 @@ describe("lifecycle", () => {
       unprivileged: true,
     });
     expect(byName(r, "nordlicht-ct").options.protect).toBe(true);
-    expect(byName(r, "nordlicht-ct").options.ignoreChanges).toEqual(["operatingSystem", "initialization.userAccount"]);
+    expect(byName(r, "nordlicht-ct").options.ignoreChanges).toEqual([
+      "operatingSystem",
+      "initialization.userAccount",
+      "features",
+    ]);
+    // No tags: PVE would refuse the customer token's create (tags are checked on /vms/<vmid> alone).
+    expect(byName(r, "nordlicht-ct").inputs["tags"]).toBeUndefined();
     expect(byName(r, "nordlicht-ha").inputs).toMatchObject({
       resourceId: "ct:1001",
       state: "started",

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans, pathMatches, renderDiff } from "../lib/plan/diff";
+import { FACTS, type TypeName } from "../lib/providerFacts";
 import { importFile } from "../lib/plan/importFile";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
 import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/planJson";
@@ -86,11 +87,22 @@ describe("plan diff", () => {
     expect(d.warnings).toEqual([]);
   });
 
-  it("a VM's node change migrates (migrate: true), a VM's vmId change replaces", () => {
+  it("a VM's node change migrates when migrate is on, replaces an adopted VM (migrate unset), and a vmId change replaces", () => {
+    // Adopted: the importer reads migrate back as false, so the program leaves it unset.
+    expect(doc.resources.find((r) => r.name === "vm-107-paymenter")!.inputs["migrate"]).toBeUndefined();
     expect(
       diffPlans(
         doc,
         edit(doc, "vm-107-paymenter", (r) => (r.inputs["nodeName"] = "node2")),
+      ).warnings,
+    ).toEqual([
+      expect.stringMatching(/^REPLACES vm-107-paymenter \(VmLegacy\): nodeName: "node3" -> "node2".*protected/),
+    ]);
+    const migrating = edit(doc, "vm-107-paymenter", (r) => (r.inputs["migrate"] = true));
+    expect(
+      diffPlans(
+        migrating,
+        edit(migrating, "vm-107-paymenter", (r) => (r.inputs["nodeName"] = "node2")),
       ).warnings,
     ).toEqual([]);
     expect(
@@ -113,6 +125,73 @@ describe("plan diff", () => {
       "DELETES protected nordlicht-ct (ContainerLegacy): `pulumi up` will stop on it; decommission it first.",
     );
     expect(diffPlans(after, doc).added.map((r) => r.name)).toContain("nordlicht-ct");
+  });
+
+  /** A resource of `type` whose input at `path` (`a.b`, `list[*].x`) is `value`. */
+  const synthetic = (type: string, path: string, value: unknown): RecordedResource => {
+    const inputs: Record<string, unknown> = {};
+    let at: any = inputs;
+    const keys = path.replace(/\[\*\]/g, ".0").split(".");
+    keys.forEach((k, i) => {
+      const last = i === keys.length - 1;
+      const next = last ? value : /^\d+$/.test(keys[i + 1]!) ? [] : {};
+      at[k] = next;
+      at = next;
+    });
+    return {
+      urn: `urn:pulumi:prod::nodepoint::${type}::x`,
+      type,
+      name: "x",
+      parent: "",
+      provider: "",
+      custom: true,
+      inputs,
+      options: {
+        protect: false,
+        retainOnDelete: false,
+        ignoreChanges: [],
+        dependsOn: [],
+        import: null,
+        deleteBeforeReplace: false,
+      },
+    };
+  };
+
+  it.each(
+    (Object.keys(FACTS) as TypeName[]).flatMap((type) =>
+      FACTS[type].replaceOnChange.map((rule) => [type, rule.path, rule] as const),
+    ),
+  )("warns that changing %s %s replaces it, saying what that destroys", (type, path, rule) => {
+    const [before, after] = rule.onlyWhen === "shrinks" ? [20, 10] : ["a", "b"];
+    const from = synthetic(FACTS[type].token, path, before);
+    const to = synthetic(FACTS[type].token, path, after);
+    const d = diffPlans({ stack: "prod", resources: [from] }, { stack: "prod", resources: [to] });
+    const replacing = d.warnings.filter((w) => w.startsWith("REPLACES x ("));
+    expect(replacing).toHaveLength(1);
+    expect(replacing[0]).toContain(FACTS[type].replaceMeans.slice(1));
+    // Ignored inputs never warn (Pulumi keeps the old value).
+    to.options.ignoreChanges = [path];
+    expect(diffPlans({ stack: "prod", resources: [from] }, { stack: "prod", resources: [to] }).warnings).toEqual([]);
+  });
+
+  it("warns for hazards that do not replace: an HA resource whose resourceId changes rewrites the old entry", () => {
+    const d = diffPlans(
+      doc,
+      edit(doc, "nordlicht-ha", (r) => (r.inputs["resourceId"] = "ct:1009")),
+    );
+    expect(d.warnings).toEqual([
+      expect.stringMatching(/^CAUTION nordlicht-ha \(Haresource\): resourceId.*rewrites the old HA entry/),
+    ]);
+  });
+
+  it("warns when the import ID of an adopted object changes (Pulumi would import the other object and delete this one)", () => {
+    const d = diffPlans(
+      doc,
+      edit(doc, "ct-102-website", (r) => (r.options.import = "node2/102")),
+    );
+    expect(d.warnings).toEqual([
+      expect.stringMatching(/^IMPORT-REPLACES ct-102-website .*node3\/102 -> node2\/102.*deletes/),
+    ]);
   });
 
   it("matches paths with indices against wildcard patterns", () => {

@@ -44,6 +44,8 @@ export const nodeSchema = z.strictObject({
   memoryMiB: positiveInt,
   /** System disk in GB, as the node table gives it. */
   diskGB: positiveInt,
+  /** PVE node notes to write. Omitted (the seed states none): the node's notes are left as they are. */
+  notes: z.string().min(1).optional(),
 });
 
 const perNodeGiB = z.record(identifier, z.number().nonnegative());
@@ -184,10 +186,17 @@ const guestCommon = {
   node: identifier,
   /** PVE notes. Omitted: the guest's notes are left as they are (an adopted guest keeps its own). */
   description: z.string().optional(),
-  /** PVE's own deletion guard (`protection`). Set false only to adopt a guest that has it off, then turn it on. */
-  pveProtection: z.boolean().default(true),
-  /** Proxmox tags, each as PVE accepts it. */
-  tags: z.array(pveString(PVE_BOUNDS.tag, "tag")).default([]),
+  /**
+   * PVE's own deletion guard (`protection`). Omitted: on for a guest the program creates; an adopted
+   * guest keeps its own (the seed does not state it); set true to turn it on after adoption.
+   */
+  pveProtection: z.boolean().optional(),
+  /**
+   * Proxmox tags, each as PVE accepts it. Omitted: none on a guest the program creates, an adopted
+   * guest keeps its own. Only adopted guests may have tags: PVE checks tags at creation on
+   * `/vms/<vmid>` alone, which the automation token's pool grant does not reach (README, "Access").
+   */
+  tags: z.array(pveString(PVE_BOUNDS.tag, "tag")).optional(),
   /** Adopt the existing guest with `import` on the next `pulumi up` instead of creating it. */
   adopt: z.boolean().default(false),
 };
@@ -203,7 +212,8 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
     disk: guestDisk.optional(),
     /** Networks (keys of `networks`) the VM has a NIC on. */
     networks: z.array(z.enum(["lan", "dmz"])).min(1),
-    startOnBoot: z.boolean().default(true),
+    /** Start with the node. Omitted: on for a VM the program creates; an adopted VM keeps its own. */
+    startOnBoot: z.boolean().optional(),
     /** Boot order on the node (lower starts first). */
     startupOrder: z.number().int().min(0).optional(),
   }),
@@ -215,7 +225,11 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
     cores: lxcCores,
     memoryMiB: lxcMemoryMiB,
     disk: guestDisk.optional(),
-    privileged: z.boolean().default(false),
+    /**
+     * Privileged container. Omitted: unprivileged when the program creates it; an adopted container is
+     * left as it is (the field forces replacement, so it is never guessed).
+     */
+    privileged: z.boolean().optional(),
     /** Networks the container has an interface on; `wan` only for the router. */
     networks: z.array(z.enum(["wan", "lan", "dmz"])).min(1),
     /** OS template for a fresh creation (a `vztmpl` volume ID). */
@@ -235,7 +249,8 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
         "unmanaged",
       ])
       .default("unmanaged"),
-    startOnBoot: z.boolean().default(true),
+    /** Start with the node. Omitted: on for a container the program creates; an adopted one keeps its own. */
+    startOnBoot: z.boolean().optional(),
     startupOrder: z.number().int().min(0).optional(),
     /** This container is the cluster's router (OpenWrt). */
     router: z.boolean().default(false),
@@ -285,6 +300,8 @@ export const lxcTemplateSchema = z.strictObject({
   nodes: z.array(identifier).min(1),
   url: z.url(),
   fileName: z.string().regex(/^[\w.+-]+\.tar\.(zst|gz|xz)$/),
+  /** Nodes (of `nodes`) whose storage already holds the file: adopted with `import`, never downloaded again. */
+  present: z.array(identifier).default([]),
 });
 
 /** Nginx Proxy Manager (VM 201): the reverse proxy every customer site sits behind. */

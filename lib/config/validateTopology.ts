@@ -116,6 +116,9 @@ export function validateTopology(config: StackConfig, file: string): InputProble
   for (const n of customerStorage?.nodes ?? []) {
     if (!tpl.nodes.includes(n)) add("lxcTemplate.nodes", `customer node ${n} needs the LXC template too`);
   }
+  tpl.present.forEach((n, j) => {
+    if (!tpl.nodes.includes(n)) add(`lxcTemplate.present[${j}]`, `"${n}" is not one of lxcTemplate.nodes`);
+  });
 
   // Infrastructure guests
   const vmids = new Map<number, string>();
@@ -128,6 +131,11 @@ export function validateTopology(config: StackConfig, file: string): InputProble
     if (infraNames.has(g.name)) add(`guests[${i}].name`, `duplicate guest name "${g.name}"`);
     infraNames.add(g.name);
     checkNode(`guests[${i}].node`, g.node);
+    if (!g.adopt && g.tags && g.tags.length > 0)
+      add(
+        `guests[${i}].tags`,
+        "a guest the program creates cannot have tags: PVE checks tags on /vms/<vmid> alone at creation, before the guest joins the pool the infrastructure token's grant is on (a 403); only adopted guests keep tags",
+      );
     if (g.vmid >= pools.vmids.first && g.vmid <= pools.vmids.last) {
       add(
         `guests[${i}].vmid`,

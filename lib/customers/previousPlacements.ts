@@ -1,6 +1,7 @@
+import { CUSTOMER_FIELD_INPUTS, CUSTOMER_REPLACING_FIELDS, inputAt, TYPES } from "../providerFacts";
 import type { PreviousPlacement } from "./validateCustomers";
 
-export const CUSTOMER_CONTAINER_TYPE = "proxmoxve:index/containerLegacy:ContainerLegacy";
+export const CUSTOMER_CONTAINER_TYPE = TYPES.container;
 export const SITE_TYPE = "nodepoint:customers:WordPressSite";
 
 interface PlannedResource {
@@ -19,12 +20,12 @@ export function previousPlacements(plan: { resources?: PlannedResource[] }): Map
   for (const r of plan.resources ?? []) {
     if (r.type !== CUSTOMER_CONTAINER_TYPE || !r.parent.includes(`::${SITE_TYPE}::`)) continue;
     const slug = r.parent.slice(r.parent.lastIndexOf("::") + 2);
-    const disk = r.inputs["disk"] as { datastoreId?: string } | undefined;
-    out.set(slug, {
-      ...(typeof r.inputs["vmId"] === "number" ? { vmid: r.inputs["vmId"] } : {}),
-      ...(typeof r.inputs["nodeName"] === "string" ? { node: r.inputs["nodeName"] } : {}),
-      ...(disk?.datastoreId ? { storage: disk.datastoreId } : {}),
-    });
+    const placement: PreviousPlacement = {};
+    for (const field of CUSTOMER_REPLACING_FIELDS) {
+      const value = inputAt(r.inputs, CUSTOMER_FIELD_INPUTS[field]);
+      if (typeof value === "number" || (typeof value === "string" && value !== "")) placement[field] = value;
+    }
+    out.set(slug, placement);
   }
   return out;
 }

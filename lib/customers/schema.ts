@@ -5,11 +5,12 @@
 import { z } from "zod";
 import { PVE_BOUNDS, pveInt } from "../config/pveBounds";
 import { planName } from "../config/schema";
+import { CUSTOMER_REPLACING_FIELDS } from "../providerFacts";
 
 export const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Fields whose change makes the provider replace the container (destroying the site's data). */
-export const REPLACING_FIELDS = ["vmid", "node", "storage"] as const;
+/** Fields whose change makes the provider replace the container (destroying the site's data): lib/providerFacts.ts. */
+export const REPLACING_FIELDS = CUSTOMER_REPLACING_FIELDS;
 export type ReplacingField = (typeof REPLACING_FIELDS)[number];
 
 export const customerStates = ["active", "suspended", "decommissioned"] as const;
@@ -51,10 +52,6 @@ export const customerFileSchema = z.strictObject({
 
 export type CustomerFile = z.infer<typeof customerFileSchema>;
 
-/** The Proxmox tags of a customer's container, sorted: `customer-<slug>` and the plan name (components/WordPressSite.ts). */
-export function customerTags(slug: string, plan: string): string[] {
-  return [`customer-${slug}`, plan].sort();
-}
 export type CustomerState = (typeof customerStates)[number];
 
 /** A customer after validation, with every default resolved. */

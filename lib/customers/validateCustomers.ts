@@ -5,7 +5,7 @@ import type { InputProblem } from "../errors";
 import { cidrContains, ipToInt } from "../net/ipv4";
 import { capacityExcesses, capacityReport, type CapacityReport, type GuestAllocation } from "../planning/capacity";
 import type { ParsedCustomerFile } from "./loadCustomers";
-import { customerTags, type Customer, type ReplacingField } from "./schema";
+import { REPLACING_FIELDS, type Customer, type ReplacingField } from "./schema";
 
 /** What a customer's container was created with, from the committed desired state. */
 export type PreviousPlacement = Partial<Record<ReplacingField, string | number>>;
@@ -37,26 +37,13 @@ export function customerAllocation(
 }
 
 /**
- * Why Proxmox VE would refuse the names a customer's container is created with: the slug as its host
- * name (`hostname`, format `dns-name`) and its tags, `customer-<slug>` and, when given, the plan name
- * (format `pve-tag-list`). The limits come from lib/config/pveBounds.generated.json. Each problem
- * names the field it comes from: `(file name)` for the slug, `plan` for the plan.
+ * Why Proxmox VE would refuse the slug as the host name a customer's container is created with
+ * (`hostname`, format `dns-name`; limits from lib/config/pveBounds.generated.json). Customer containers
+ * carry no tags (README, "Access"), so nothing else of the slug reaches PVE.
  */
-export function containerNameProblems(slug: string, plan?: string): Array<{ field: string; message: string }> {
-  const problems: Array<{ field: string; message: string }> = [];
+export function containerNameProblems(slug: string): Array<{ field: string; message: string }> {
   const host = patternProblem(PVE_BOUNDS.lxc.hostname, "container host name", slug);
-  if (host) problems.push({ field: "(file name)", message: `slug "${slug}" is the container's host name and ${host}` });
-  const tags = plan === undefined ? [`customer-${slug}`] : customerTags(slug, plan);
-  for (const tag of tags) {
-    const bad = patternProblem(PVE_BOUNDS.tag, "tag", tag);
-    const fromPlan = plan !== undefined && tag === plan;
-    if (bad)
-      problems.push({
-        field: fromPlan ? "plan" : "(file name)",
-        message: `the container tag "${tag}" (from the ${fromPlan ? "plan" : "slug"}) ${bad}`,
-      });
-  }
-  return problems;
+  return host ? [{ field: "(file name)", message: `slug "${slug}" is the container's host name and ${host}` }] : [];
 }
 
 /**
@@ -85,7 +72,7 @@ export function validateCustomers(
     const before = problems.length;
 
     const planName = data.plan ?? config.defaultPlan;
-    for (const p of containerNameProblems(slug, planName)) add(p.field, p.message);
+    for (const p of containerNameProblems(slug)) add(p.field, p.message);
 
     const domain = data.domain.toLowerCase();
     const zone = zoneOf(domain, zones);
@@ -164,7 +151,7 @@ export function validateCustomers(
     const prior = previous.get(slug);
     if (prior) {
       const now: Record<ReplacingField, string | number> = { vmid: data.vmid, node: data.node, storage };
-      for (const field of ["vmid", "node", "storage"] as const) {
+      for (const field of REPLACING_FIELDS) {
         const was = prior[field];
         if (was !== undefined && was !== now[field] && !data.confirmReplace?.includes(field)) {
           add(

@@ -111,7 +111,7 @@ export function clusterFactsOf(config: StackConfig): ClusterFacts {
         vmid: g.vmid,
         name: g.name,
         node: g.node,
-        privileged: g.privileged,
+        privileged: g.privileged ?? false,
         startup: g.startupOrder !== undefined,
         rootStorage: g.disk?.storage ?? defaultDiskStorage(config, g.node, "rootdir"),
         templateStorage,

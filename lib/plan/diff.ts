@@ -1,47 +1,15 @@
 /**
  * Compares two plan documents (desired states) for review: resources added, removed, changed with
- * the changed fields, and a warning for every change the provider answers by replacing a container
- * or VM (destroying a customer's data) or that deletes a protected guest.
+ * the changed fields, and a warning for every change the provider answers by replacing the resource,
+ * of every type the program uses (lib/providerFacts.ts holds which inputs replace and what a
+ * replacement does), for every change with a known hazard, for an import ID that changes under an
+ * object already in the state, and for every deletion of a protected resource.
  */
+import { ENGINE_FACTS, factsOf, inputAt, pathMatches, TYPES, type ReplaceFact } from "../providerFacts";
 import type { PlanDocument } from "./planJson";
 import type { RecordedResource } from "./offlineRuntime";
 
-export const CONTAINER_TYPE = "proxmoxve:index/containerLegacy:ContainerLegacy";
-export const VM_TYPE = "proxmoxve:index/vmLegacy:VmLegacy";
-
-/**
- * Inputs whose change makes the provider replace the guest (ForceNew in bpg/terraform-provider-proxmox:
- * proxmoxtf/resource/container/container.go and vm/vm.go, as of the provider 8.x bridges).
- * A path matches the changed field itself or anything under it.
- */
-export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
-  [CONTAINER_TYPE]: [
-    "vmId",
-    "nodeName",
-    "unprivileged",
-    "template",
-    "poolId",
-    "operatingSystem",
-    "disk.datastoreId",
-    "mountPoints",
-    "initialization.userAccount",
-    "clone",
-  ],
-  [VM_TYPE]: [
-    "vmId",
-    "nodeName",
-    "clone",
-    "disks[*].fileId",
-    "initialization.type",
-    "initialization.userDataFileId",
-    "initialization.vendorDataFileId",
-    "initialization.networkDataFileId",
-    "initialization.metaDataFileId",
-    "amdSev",
-    "efiDisk.type",
-    "tpmState.version",
-  ],
-};
+export { pathMatches } from "../providerFacts";
 
 export interface FieldChange {
   path: string;
@@ -58,6 +26,12 @@ export interface ResourceChange {
   options: string[];
   /** Why the provider would replace it, if it would. */
   replaceReasons: string[];
+  /** Changes that do not replace but are known to do harm. */
+  hazards: string[];
+  /** The import ID changed under an object already in the state. */
+  importChange?: { before: string; after: string };
+  /** Whether the resource is protected (after the change). */
+  protect: boolean;
 }
 
 export interface PlanDiff {
@@ -81,31 +55,53 @@ export function changedFields(before: unknown, after: unknown, path = ""): Field
   return [{ path, before, after }];
 }
 
-/** `disks[3].fileId` matches `disks[*].fileId`; `operatingSystem.templateFileId` matches `operatingSystem`. */
-export function pathMatches(path: string, pattern: string): boolean {
-  const norm = path.replace(/\[\d+\]/g, "[*]");
-  return norm === pattern || norm.startsWith(`${pattern}.`) || norm.startsWith(`${pattern}[`);
+/** Whether a changed field is covered by `ignoreChanges` (Pulumi then keeps the old value). */
+function ignored(path: string, ignoreChanges: readonly string[]): boolean {
+  return ignoreChanges.some((i) => pathMatches(path, i));
 }
 
-function replaceReasons(before: RecordedResource, after: RecordedResource, fields: readonly FieldChange[]): string[] {
-  const rules = REPLACE_ON_CHANGE[after.type];
-  if (!rules) return [];
-  const ignored = after.options.ignoreChanges;
+function replaces(rule: ReplaceFact, f: FieldChange, after: RecordedResource): boolean {
+  if (!pathMatches(f.path, rule.path)) return false;
+  if (rule.unless && inputAt(after.inputs, rule.unless.input) === rule.unless.is) return false;
+  if (rule.onlyWhen === "shrinks")
+    return typeof f.before === "number" && typeof f.after === "number" && f.after < f.before;
+  return true;
+}
+
+/** Why the provider would replace `after`: one line per changed field that forces it (ignored inputs never do). */
+export function replaceReasons(after: RecordedResource, fields: readonly FieldChange[]): string[] {
+  const facts = factsOf(after.type);
+  if (!facts) return [];
   const reasons: string[] = [];
   for (const f of fields) {
-    if (ignored.some((i) => pathMatches(f.path, i.replace(/\[\d+\]/g, "[*]")))) continue;
-    const rule = rules.find((r) => pathMatches(f.path, r));
+    if (ignored(f.path, after.options.ignoreChanges)) continue;
+    const rule = facts.replaceOnChange.find((r) => replaces(r, f, after));
     if (!rule) continue;
-    if (after.type === VM_TYPE && rule === "nodeName" && after.inputs["migrate"] === true) continue;
-    reasons.push(`${f.path}: ${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}`);
-  }
-  if (after.type === CONTAINER_TYPE) {
-    const size = (r: RecordedResource) => (r.inputs["disk"] as { size?: number } | undefined)?.size;
-    const [b, a] = [size(before), size(after)];
-    if (b !== undefined && a !== undefined && a < b && !ignored.includes("disk"))
-      reasons.push(`disk.size shrinks ${b} -> ${a} (only growing is in place)`);
+    const change = `${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}`;
+    reasons.push(rule.onlyWhen === "shrinks" ? `${f.path} shrinks ${change}` : `${f.path}: ${change}`);
   }
   return reasons;
+}
+
+/** Changes that do not replace but are known to do harm (`hazards` of the type's facts). */
+export function hazards(after: RecordedResource, fields: readonly FieldChange[]): string[] {
+  const out: string[] = [];
+  for (const h of factsOf(after.type)?.hazards ?? []) {
+    for (const f of fields) {
+      if (!pathMatches(f.path, h.path) || ignored(f.path, after.options.ignoreChanges)) continue;
+      out.push(`${f.path}: ${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}: ${h.note ?? h.source}`);
+    }
+  }
+  return out;
+}
+
+const GUEST_TYPES: readonly string[] = [TYPES.container, TYPES.vm];
+
+function changedOptions(o: RecordedResource, r: RecordedResource): string[] {
+  const before = o.options as unknown as Record<string, unknown>;
+  const after = r.options as unknown as Record<string, unknown>;
+  const names = Object.keys(r.options).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  return (o.provider === r.provider ? names : [...names, "provider"]).sort();
 }
 
 export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
@@ -118,40 +114,55 @@ export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
     const o = old.get(r.urn);
     if (!o) continue;
     const fields = changedFields(o.inputs, r.inputs);
-    const options = Object.keys(r.options)
-      .filter(
-        (k) =>
-          JSON.stringify((o.options as unknown as Record<string, unknown>)[k]) !==
-          JSON.stringify((r.options as unknown as Record<string, unknown>)[k]),
-      )
-      .sort();
-    if (fields.length === 0 && options.length === 0 && o.provider === r.provider) continue;
+    const options = changedOptions(o, r);
+    if (fields.length === 0 && options.length === 0) continue;
+    const importChange =
+      o.options.import && r.options.import && o.options.import !== r.options.import
+        ? { before: o.options.import, after: r.options.import }
+        : undefined;
     changed.push({
       urn: r.urn,
       type: r.type,
       name: r.name,
       fields,
-      options: o.provider === r.provider ? options : [...options, "provider"],
-      replaceReasons: replaceReasons(o, r, fields),
+      options,
+      replaceReasons: replaceReasons(r, fields),
+      hazards: hazards(r, fields),
+      ...(importChange ? { importChange } : {}),
+      protect: r.options.protect,
     });
   }
+  return { added, removed, changed, warnings: warningsOf(changed, removed) };
+}
+
+function warningsOf(changed: readonly ResourceChange[], removed: readonly RecordedResource[]): string[] {
   const warnings: string[] = [];
   for (const c of changed) {
-    if (c.replaceReasons.length > 0)
+    const what = `${c.name} (${shortType(c.type)})`;
+    const stops = c.protect ? " It is protected: `pulumi up` stops on it until a person lifts protection." : "";
+    if (c.replaceReasons.length > 0) {
+      const means = factsOf(c.type)?.replaceMeans ?? "the resource is deleted and created again";
+      warnings.push(`REPLACES ${what}: ${c.replaceReasons.join("; ")}. ${capitalize(means)}.${stops}`);
+    }
+    for (const h of c.hazards) warnings.push(`CAUTION ${what}: ${h}`);
+    if (c.importChange)
       warnings.push(
-        `REPLACES ${c.name} (${shortType(c.type)}): ${c.replaceReasons.join("; ")}. The guest and its data would be destroyed and recreated.`,
+        `IMPORT-REPLACES ${what}: import ID ${c.importChange.before} -> ${c.importChange.after}: ${ENGINE_FACTS.importIdChange.means}.${stops}`,
       );
   }
   for (const r of removed) {
-    if ((r.type === CONTAINER_TYPE || r.type === VM_TYPE) && r.options.protect)
+    const what = `${r.name} (${shortType(r.type)})`;
+    const guest = GUEST_TYPES.includes(r.type);
+    if (r.options.protect)
       warnings.push(
-        `DELETES protected ${r.name} (${shortType(r.type)}): \`pulumi up\` will stop on it; decommission it first.`,
+        `DELETES protected ${what}: \`pulumi up\` will stop on it; ${guest ? "decommission it first" : "lift protection first if the deletion is meant"}.`,
       );
-    else if (r.type === CONTAINER_TYPE || r.type === VM_TYPE)
-      warnings.push(`DELETES ${r.name} (${shortType(r.type)}): the guest and its data will be destroyed.`);
+    else if (guest) warnings.push(`DELETES ${what}: the guest and its data will be destroyed.`);
   }
-  return { added, removed, changed, warnings };
+  return warnings;
 }
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 function shortType(type: string): string {
   return type.split(":").pop() ?? type;

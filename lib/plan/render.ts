@@ -1,4 +1,5 @@
 import type { CapacityReport } from "../planning/capacity";
+import { ENGINE_FACTS, factsOf } from "../providerFacts";
 import type { RecordedResource } from "./offlineRuntime";
 
 type Inputs = Record<string, unknown>;
@@ -98,10 +99,92 @@ export function keyFigures(r: RecordedResource): string {
     default:
       break;
   }
-  const flags = [r.options.protect ? "protected" : "", r.options.import ? `import=${r.options.import}` : ""].filter(
-    Boolean,
-  );
+  const step = plannedStep(r)?.step;
+  const flags = [
+    r.options.protect ? "protected" : "",
+    r.options.import ? `import=${r.options.import}` : "",
+    step === "adopt" ? "adopt" : "",
+  ].filter(Boolean);
   return [...parts, ...(flags.length ? [`[${flags.join(", ")}]`] : [])].join(" ");
+}
+
+/** What a first `pulumi up` against the live cluster does with one resource, and why. */
+export interface PlannedStep {
+  /** `import`: read by the provider's importer; `adopt`: a dynamic resource whose create checks the live object and writes nothing; `create`: new. */
+  step: "import" | "adopt" | "create";
+  why: string;
+}
+
+/** The component a resource belongs to (type and name, from its parent URN), if any. */
+function componentOf(r: RecordedResource): { type: string; name: string } | undefined {
+  const parts = r.parent.split("::");
+  const type = parts[2]?.split("$").pop();
+  const name = parts[3];
+  if (!type || !name || type === "pulumi:pulumi:Stack") return undefined;
+  return { type, name };
+}
+
+/** Why a new resource is created, by the component that declares it. */
+const CREATED_FOR: Readonly<Record<string, (name: string) => string>> = {
+  "nodepoint:customers:WordPressSite": (slug) => `customer ${slug} (customers/${slug}.yaml): a new site`,
+  "nodepoint:access:AutomationAccess": () =>
+    "automation access: users, tokens, roles, ACL entries, pools and pool memberships the live cluster does not have",
+  "nodepoint:customers:CustomerIsolation": () =>
+    "customer isolation: IP sets and security group not on the live cluster",
+  "nodepoint:ha:HaPlacement": () => "HA placement of the customers' HA resources",
+  "nodepoint:templates:Templates": () => "a template file not on the node's storage yet (downloaded)",
+};
+
+/**
+ * The step of a custom resource on a first `pulumi up` against the live cluster (an empty state):
+ * `import` for what the seed lists (the `import` option), `adopt` for a dynamic resource marked
+ * `adopt` (Pulumi cannot import those, see lib/providerFacts.ts), `create` for the rest, with why.
+ * Providers and components are not steps against the cluster: undefined.
+ */
+export function plannedStep(r: RecordedResource): PlannedStep | undefined {
+  if (!r.custom || r.type.startsWith("pulumi:providers:")) return undefined;
+  const facts = factsOf(r.type);
+  if (r.options.import)
+    return {
+      step: "import",
+      why:
+        componentOf(r)?.type === "nodepoint:access:AutomationAccess"
+          ? "made by hand to bootstrap the first `pulumi up` (README), read back by the provider's importer"
+          : "listed in the seed, read back by the provider's importer",
+    };
+  if (facts?.adoption?.how === "adopt-on-create" && r.inputs["adopt"] === true)
+    return { step: "adopt", why: `listed in the seed: ${facts.createMeans ?? ENGINE_FACTS.dynamicImport.means}` };
+  if (facts?.createMeans) return { step: "create", why: facts.createMeans };
+  const component = componentOf(r);
+  const reason = component ? CREATED_FOR[component.type]?.(component.name) : undefined;
+  return { step: "create", why: reason ?? "new: not on the live cluster" };
+}
+
+/**
+ * What a first `pulumi up` against the live cluster does: counts of imports, adoptions and creations,
+ * then every distinct reason with its resources.
+ */
+export function renderSteps(resources: readonly RecordedResource[]): string {
+  const groups = new Map<string, { step: PlannedStep["step"]; why: string; names: string[] }>();
+  const counts = { import: 0, adopt: 0, create: 0 };
+  for (const r of resources) {
+    const s = plannedStep(r);
+    if (!s) continue;
+    counts[s.step]++;
+    const key = `${s.step}\u0000${s.why}`;
+    const g = groups.get(key) ?? { step: s.step, why: s.why, names: [] };
+    g.names.push(s.step === "import" ? `${r.name} (${r.options.import})` : r.name);
+    groups.set(key, g);
+  }
+  const lines = [
+    `First \`pulumi up\` against the live cluster: ${counts.import} to import, ${counts.adopt} to adopt, ${counts.create} to create`,
+  ];
+  const order = { import: 0, adopt: 1, create: 2 };
+  for (const g of [...groups.values()].sort((a, b) => order[a.step] - order[b.step] || a.why.localeCompare(b.why))) {
+    lines.push(`  ${g.step.padEnd(6)} ${String(g.names.length).padStart(3)}  ${g.why}`);
+    lines.push(`${" ".repeat(14)}${g.names.sort().join(", ")}`);
+  }
+  return lines.join("\n");
 }
 
 /** Indented tree of every resource under its parent, children sorted by type then name. */

@@ -547,7 +547,7 @@ describe("prod's cluster facts are the figures the scopes were first written wit
           name: "openwrt",
           node: "node3",
           privileged: true,
-          startup: true,
+          startup: false,
           rootStorage: "local-lvm",
           templateStorage: "local",
           nics: [WAN, LAN, DMZ],

@@ -49,7 +49,6 @@ function customerContainer(
     props: {
       vmId: 1000,
       nodeName: "node1",
-      tags: ["customer-acme", "standard"],
       unprivileged: true,
       cpu: { cores: 2 },
       memory: { dedicated: 2048, swap: 512 },
@@ -316,6 +315,21 @@ describe("only-router-privileged", () => {
       expect.stringContaining("unprivileged is false: only the router"),
     ]);
     expect(await run(container({ tags: [] }))).toEqual([expect.stringContaining("unprivileged is not set")]);
+  });
+
+  it("knows the router by its OpenWrtRouter parent too (a router the program creates carries no tags)", async () => {
+    const parent = "urn:pulumi:bench::nodepoint::pulumi:pulumi:Stack$nodepoint:network:OpenWrtRouter::router";
+    expect(await run(container({ unprivileged: false }, { protect: true, parent }))).toEqual([]);
+    expect(await run(container({ unprivileged: false }, { protect: true }))).toHaveLength(1);
+  });
+
+  it("does not judge an adopted container whose privilege the program leaves as it is (not declared, ignored)", async () => {
+    expect(await run(container({ vmId: 102 }, { protect: true, ignoreChanges: ["unprivileged"] }))).toEqual([]);
+    // Declared privileged, or undeclared but not left alone: the program makes it privileged.
+    expect(
+      await run(container({ unprivileged: false }, { protect: true, ignoreChanges: ["unprivileged"] })),
+    ).toHaveLength(1);
+    expect(await run(container({ vmId: 102 }, { protect: true }))).toHaveLength(1);
   });
 
   it("takes the router tag from policy config", async () => {
