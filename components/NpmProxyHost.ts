@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { proxyHostProvider } from "../lib/npm/proxyHostProvider";
+import { PROVIDER_LOADER } from "../lib/npm/providerLoader";
 
 /** Identity and password of the NPM user the provider acts as. */
 export interface NpmProxyHostCredentials {
@@ -11,7 +11,7 @@ export interface NpmProxyHostCredentials {
 
 export interface NpmProxyHostArgs {
   /**
-   * NPM API base URL including `/api`, e.g. `http://192.168.2.10:81/api` (NPM on VM 201). Changing
+   * NPM API base URL including `/api`, e.g. `http://192.168.1.201:81/api` (NPM on VM 201). Changing
    * it replaces the host: it is removed from the old NPM, then created on the new one.
    */
   apiUrl: pulumi.Input<string>;
@@ -36,14 +36,23 @@ export interface NpmProxyHostArgs {
   sslForced?: pulumi.Input<boolean>;
 }
 
+/** The dynamic resource type: the `pulumi-nodejs` package is the one the Node.js dynamic-provider plugin serves. */
+export const NPM_PROXY_HOST_TYPE = "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost";
+
 /**
  * A proxy host on Nginx Proxy Manager for one customer domain: HTTP to the container, a Let's
  * Encrypt certificate, SSL forced. An existing host for the domain is adopted, never duplicated.
+ * Make it depend on the domain's DNS record: Let's Encrypt's HTTP challenge needs it.
+ *
+ * A dynamic resource (`lib/npm/proxyHostProvider.ts`) whose `__provider` is the small loader of
+ * `lib/npm/providerLoader.ts` instead of the provider's serialized closure (why: there). That is
+ * what `pulumi.dynamic.Resource` would register, with another `__provider` text, so it is
+ * registered as the plain custom resource of the same type.
  */
-export class NpmProxyHost extends pulumi.dynamic.Resource {
+export class NpmProxyHost extends pulumi.CustomResource {
   /** NPM's id of the proxy host (can change if the host had to be recreated). */
   declare readonly hostId: pulumi.Output<number>;
-  /** NPM's id of the host's Let's Encrypt certificate. */
+  /** NPM's id of the certificate the host serves HTTPS with; 0 when it has no usable one. */
   declare readonly certificateId: pulumi.Output<number>;
   /** The domain served (lower-case). */
   declare readonly domain: pulumi.Output<string>;
@@ -54,9 +63,10 @@ export class NpmProxyHost extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: NpmProxyHostArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      proxyHostProvider,
+      NPM_PROXY_HOST_TYPE,
       name,
       {
+        __provider: PROVIDER_LOADER,
         apiUrl: args.apiUrl,
         credentials: pulumi.secret(args.credentials),
         domain: args.domain,
@@ -68,8 +78,6 @@ export class NpmProxyHost extends pulumi.dynamic.Resource {
         certificateId: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["credentials"] }),
-      "nodepoint",
-      "NpmProxyHost",
     );
   }
 }

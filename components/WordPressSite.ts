@@ -116,8 +116,8 @@ export class WordPressSite extends pulumi.ComponentResource {
     if (c.ha) this.haResource = this.declareHa(name, args);
     this.declareFirewall(name, args);
     if (c.state !== "decommissioned") {
-      this.declareDns(name, args);
-      this.declareProxyHost(name, args);
+      const dns = this.declareDns(name, args);
+      this.declareProxyHost(name, args, dns);
     }
     if (c.state === "active") this.declareInstaller(name, args, rootSecret);
 
@@ -258,8 +258,11 @@ export class WordPressSite extends pulumi.ComponentResource {
     );
   }
 
-  /** The site's proxy host on Nginx Proxy Manager: domain to the container on port 80, Let's Encrypt, SSL forced. */
-  private declareProxyHost(name: string, args: WordPressSiteArgs): void {
+  /**
+   * The site's proxy host on Nginx Proxy Manager: domain to the container on port 80, Let's Encrypt,
+   * SSL forced. After the DNS record: Let's Encrypt's HTTP challenge resolves the domain.
+   */
+  private declareProxyHost(name: string, args: WordPressSiteArgs, dns: cloudflare.DnsRecord): void {
     const c = args.customer;
     new NpmProxyHost(
       `${name}-proxy`,
@@ -272,13 +275,13 @@ export class WordPressSite extends pulumi.ComponentResource {
         email: args.proxy.identity,
         sslForced: true,
       },
-      { parent: this, dependsOn: [this.container] },
+      { parent: this, dependsOn: [this.container, dns] },
     );
   }
 
-  private declareDns(name: string, args: WordPressSiteArgs): void {
+  private declareDns(name: string, args: WordPressSiteArgs): cloudflare.DnsRecord {
     const c = args.customer;
-    new cloudflare.DnsRecord(
+    return new cloudflare.DnsRecord(
       `${name}-dns`,
       {
         zoneId: c.zoneId,

@@ -68,19 +68,24 @@ describe("isolation", () => {
 });
 
 describe("provisioning flow per customer", () => {
-  it.each(slugs)("%s: proxy host to the container on port 80 with SSL forced, credentials secret", (slug) => {
-    const ct = res(`${slug}-ct`).inputs as any;
-    const proxy = res(`${slug}-proxy`);
-    expect(proxy.type).toBe("pulumi-nodejs:dynamic/nodepoint:NpmProxyHost");
-    expect(proxy.inputs).toMatchObject({
-      apiUrl: "http://192.168.1.201:81/api",
-      forwardHost: ct.initialization.ipConfigs[0].ipv4.address.split("/")[0],
-      forwardPort: 80,
-      sslForced: true,
-      credentials: "[secret]",
-    });
-    expect(proxy.options.dependsOn).toContain(res(`${slug}-ct`).urn);
-  });
+  it.each(slugs)(
+    "%s: proxy host to the container on port 80 with SSL forced, credentials secret, after DNS",
+    (slug) => {
+      const ct = res(`${slug}-ct`).inputs as any;
+      const proxy = res(`${slug}-proxy`);
+      expect(proxy.type).toBe("pulumi-nodejs:dynamic/nodepoint:NpmProxyHost");
+      expect(proxy.inputs).toMatchObject({
+        apiUrl: "http://192.168.1.201:81/api",
+        forwardHost: ct.initialization.ipConfigs[0].ipv4.address.split("/")[0],
+        forwardPort: 80,
+        sslForced: true,
+        credentials: "[secret]",
+      });
+      expect(proxy.options.dependsOn).toContain(res(`${slug}-ct`).urn);
+      // Let's Encrypt's HTTP challenge needs the domain's A record: the proxy host waits for it.
+      expect(proxy.options.dependsOn).toContain(res(`${slug}-dns`).urn);
+    },
+  );
 
   it.each(slugs)("%s: WordPress installed over SSH after the container, settings and root password secret", (slug) => {
     const install = res(`${slug}-wordpress`, "Command");

@@ -5,8 +5,8 @@ import type { RecordedResource } from "./offlineRuntime";
 export const LONG_TEXT = 1000;
 
 /**
- * A dynamic resource's `__provider` input is its provider's serialized code: it depends on how the
- * program was compiled (tsx, vitest, the CLI's ts-node), not on the desired state, so it is elided.
+ * A dynamic resource's `__provider` input is code for the dynamic-provider plugin (for NpmProxyHost
+ * the fixed loader of lib/npm/providerLoader.ts), not desired state, so it is elided.
  */
 const DYNAMIC_PROVIDER_INPUT = "__provider";
 

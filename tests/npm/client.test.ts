@@ -1,6 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { createServer } from "node:net";
-import { createNpmClient, isDomainTaken, isNpmStatus, NpmApiError } from "../../lib/npm/client";
+import {
+  CAUSE_LIMIT,
+  createNpmClient,
+  isCertbotBusy,
+  isDomainTaken,
+  npmFailureOf,
+  type NpmFailure,
+} from "../../lib/npm/client";
 import { IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 
 const fake = useFakeNpm();
@@ -8,104 +15,140 @@ const fake = useFakeNpm();
 const withCredentials = (timeoutMs = 2_000) =>
   createNpmClient({ apiUrl: `${fake.apiUrl}/`, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs });
 
-async function rejection(promise: Promise<unknown>): Promise<NpmApiError> {
+/** The rejection: a plain Error carrying an `NpmFailure`. */
+async function rejection(promise: Promise<unknown>): Promise<{ message: string; failure: NpmFailure }> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(NpmApiError);
-  return err as NpmApiError;
+  expect(err).toBeInstanceOf(Error);
+  const failure = npmFailureOf(err);
+  expect(failure).toBeDefined();
+  return { message: (err as Error).message, failure: failure! };
 }
 
 describe("authentication", () => {
   test("logs in once and reuses the token", async () => {
     const client = withCredentials();
-    await client.listProxyHosts();
-    await client.listCertificates();
+    await client.searchProxyHosts("a.example");
+    await client.searchCertificates("a.example");
     expect(fake.calls("POST", "/tokens")).toHaveLength(1);
     const auth = fake.exchanges.filter((e) => e.path !== "/tokens").map((e) => e.authorization);
     expect(new Set(auth).size).toBe(1);
     expect(auth[0]).toMatch(/^Bearer fake-jwt\./);
   });
 
-  test("a given token is refreshed through GET /tokens when rejected, then the call is retried", async () => {
-    const client = createNpmClient({ apiUrl: fake.apiUrl, token: fake.grantToken() });
-    fake.rejectNextAuthenticated({ status: 401, invalidate: false });
-    await expect(client.listProxyHosts()).resolves.toEqual([]);
-    expect(fake.calls("GET", "/tokens")).toHaveLength(1);
-    expect(fake.calls("POST", "/tokens")).toHaveLength(0);
-  });
-
-  test("a given token that expired fails clearly, without the token in the message", async () => {
-    const token = fake.grantToken();
-    const client = createNpmClient({ apiUrl: fake.apiUrl, token });
-    fake.rejectNextAuthenticated({ status: 401 });
-    const err = await rejection(client.listProxyHosts());
-    expect(err.message).toBe(
-      "NPM API GET /tokens could not refresh the token: failed with HTTP 401: Token has expired",
+  test("wrong credentials: NPM's message, not the secret", async () => {
+    const client = createNpmClient({ apiUrl: fake.apiUrl, credentials: { identity: IDENTITY, secret: "nope-nope" } });
+    const { message, failure } = await rejection(client.getCurrentUser());
+    expect(message).toBe(
+      "NPM API POST /tokens could not obtain a token: failed with HTTP 400: Invalid email or password",
     );
-    expect(err.message).not.toContain(token);
+    expect(failure).toMatchObject({ kind: "http", status: 400 });
   });
 
-  test("needs credentials or a token", () => {
-    expect(() => createNpmClient({ apiUrl: fake.apiUrl })).toThrow(/credentials .* or a token/);
+  test("a write is not retried on NPM's bare 500, only on a rejected token", async () => {
+    const client = withCredentials();
+    await client.getCurrentUser();
+    fake.spoilTokensBeforeNext("forget");
+    const { failure } = await rejection(client.deleteProxyHost(1));
+    expect(failure).toMatchObject({ method: "DELETE", status: 500, message: "Internal Error" });
+    expect(fake.calls("POST", "/tokens")).toHaveLength(1);
   });
 });
 
 describe("errors", () => {
-  test("carry method, path, status and NPM's message", async () => {
-    const err = await rejection(withCredentials().getProxyHost(42));
-    expect(err).toMatchObject({
+  test("carry method, path, status and NPM's message; a missing host is a value, not an error", async () => {
+    const client = withCredentials();
+    expect(await client.getProxyHost(42)).toBeUndefined();
+    expect(await client.deleteProxyHost(42)).toBe(false);
+    expect(await client.deleteCertificate(42)).toBe(false);
+    fake.failNext(502, "Bad Gateway", { method: "GET", path: "/nginx/proxy-hosts/42" });
+    const { message, failure } = await rejection(client.getProxyHost(42));
+    expect(failure).toEqual({
       kind: "http",
       method: "GET",
-      path: "/nginx/proxy-hosts/42",
-      status: 404,
-      npmMessage: "Not Found - 42",
+      path: "/nginx/proxy-hosts/42?expand=certificate",
+      status: 502,
+      message: "Bad Gateway",
     });
-    expect(err.message).toBe("NPM API GET /nginx/proxy-hosts/42 failed with HTTP 404: Not Found - 42");
-    expect(isNpmStatus(err, 404)).toBe(true);
-    expect(isDomainTaken(err)).toBe(false);
+    expect(message).toBe("NPM API GET /nginx/proxy-hosts/42?expand=certificate failed with HTTP 502: Bad Gateway");
+    expect(isDomainTaken(new Error("x"))).toBe(false);
+    expect(npmFailureOf(undefined)).toBeUndefined();
   });
 
   test("never contain the secret or the token, even when NPM echoes them", async () => {
     const client = withCredentials();
-    await client.listProxyHosts();
-    const token = fake.exchanges.map((e) => (e.responseBody as { token?: string }).token).find(Boolean)!;
+    await client.getCurrentUser();
+    const token = fake.issuedTokens[0]!;
     fake.failNext(500, `boom for ${IDENTITY} with ${SECRET} and ${token}`, {
       method: "GET",
       path: "/nginx/certificates",
     });
-    const err = await rejection(client.listCertificates());
-    expect(err.message).toBe(
-      `NPM API GET /nginx/certificates failed with HTTP 500: boom for ${IDENTITY} with [redacted] and [redacted]`,
+    fake.failNext(500, `boom for ${IDENTITY} with ${SECRET} and ${token}`, {
+      method: "GET",
+      path: "/nginx/certificates",
+    });
+    const { message, failure } = await rejection(client.searchCertificates("a.example"));
+    expect(message).toBe(
+      `NPM API GET /nginx/certificates?query=a.example failed with HTTP 500: boom for ${IDENTITY} with [redacted] and [redacted]`,
     );
-    expect(err.npmMessage).not.toContain(SECRET);
+    expect(failure.message).not.toContain(SECRET);
   });
 
-  test("a non-JSON error page is cut to 200 characters only after redaction: no part of a secret crossing the cut", async () => {
+  test("a non-JSON error page is cut only after redaction: no part of a secret crossing the cut", async () => {
     const client = withCredentials();
-    await client.listProxyHosts();
-    const token = fake.exchanges.map((e) => (e.responseBody as { token?: string }).token).find(Boolean)!;
-    // The secret starts 10 characters before the cut, the token right after it.
-    const page = `${"x".repeat(190)}${SECRET}${token}</html>`;
+    await client.getCurrentUser();
+    const token = fake.issuedTokens[0]!;
+    const page = `${"x".repeat(CAUSE_LIMIT - 10)}${SECRET}${token}</html>`;
     fake.failNextWithText(502, page, { method: "GET", path: "/nginx/certificates" });
-    const err = await rejection(client.listCertificates());
-    expect(err.npmMessage).toBe(`${"x".repeat(190)}[redacted]`);
-    expect(err.message).toBe(`NPM API GET /nginx/certificates failed with HTTP 502: ${"x".repeat(190)}[redacted]`);
-    expect(err.message).not.toContain(SECRET.slice(0, 6));
+    const { failure } = await rejection(client.searchCertificates("a.example"));
+    expect(failure.message).toBe(`${"x".repeat(CAUSE_LIMIT - 10)}[redacted]`);
+    expect(failure.message).not.toContain(SECRET.slice(0, 6));
+  });
+
+  test("the real cause comes from the error's debug: certbot's lines, a failed spawn", async () => {
+    const client = withCredentials();
+    fake.certbotOutcomes({ fail: "requests.exceptions.ConnectionError: Network is unreachable" });
+    const certbot = await rejection(client.requestLetsEncryptCertificate(["a.example"]));
+    expect(certbot.failure.cause).toBe(
+      "An unexpected error occurred: | requests.exceptions.ConnectionError: Network is unreachable",
+    );
+    expect(certbot.message).toContain("failed with HTTP 500: Internal Error (cause: An unexpected error occurred:");
+
+    fake.breakNginxReload(1);
+    const nginx = await rejection(
+      client.createProxyHost({
+        domain_names: ["b.example"],
+        forward_scheme: "http",
+        forward_host: "10.0.0.1",
+        forward_port: 80,
+      }),
+    );
+    expect(nginx.failure.cause).toBe("spawn /usr/sbin/nginx ENOENT");
+    expect(isCertbotBusy(nginx.failure)).toBe(false);
+  });
+
+  test("certbot's 'already running' is recognized", async () => {
+    const client = withCredentials();
+    const elsewhere = fake.runCertbotElsewhere(100);
+    const busy = await rejection(client.requestLetsEncryptCertificate(["a.example"]));
+    expect(isCertbotBusy(Object.assign(new Error(), { npm: busy.failure }))).toBe(true);
+    await elsewhere;
   });
 
   test("a slow answer times out with the call named", async () => {
     fake.delayNext(2_000, { method: "GET", path: "/nginx/certificates" });
     const started = Date.now();
-    const err = await rejection(withCredentials(200).listCertificates());
-    expect(err).toMatchObject({ kind: "timeout", method: "GET", path: "/nginx/certificates" });
-    expect(err.message).toBe("NPM API GET /nginx/certificates timed out after 200 ms without a complete answer");
-    expect(Date.now() - started).toBeLessThan(1_500);
+    const { message, failure } = await rejection(withCredentials(200).searchCertificates("a.example"));
+    expect(failure).toMatchObject({ kind: "timeout", method: "GET", path: "/nginx/certificates?query=a.example" });
+    expect(message).toBe(
+      "NPM API GET /nginx/certificates?query=a.example timed out after 200 ms without a complete answer",
+    );
+    expect(Date.now() - started).toBeLessThan(1_900);
   });
 
   test("an unreachable NPM is a network error naming the URL", async () => {
-    // A port that was free a moment ago: nothing listens there.
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
     const port = (probe.address() as { port: number }).port;
@@ -116,39 +159,58 @@ describe("errors", () => {
       credentials: { identity: IDENTITY, secret: SECRET },
       timeoutMs: 2_000,
     });
-    const err = await rejection(client.listProxyHosts());
-    expect(err.kind).toBe("network");
-    expect(err.message).toContain(`NPM API POST /tokens could not reach http://127.0.0.1:${port}/api`);
-    expect(err.message).not.toContain(SECRET);
+    const { message, failure } = await rejection(client.searchProxyHosts("a.example"));
+    expect(failure.kind).toBe("network");
+    expect(message).toContain(`NPM API POST /tokens could not reach http://127.0.0.1:${port}/api`);
+    expect(message).not.toContain(SECRET);
   });
 });
 
 describe("look-ups", () => {
-  test("finds a host by any of its domains, case-insensitively", async () => {
+  test("finds a host by any of its names, case-insensitively, through ?query=", async () => {
     const host = fake.addHost({
       domain_names: ["b.example", "www.b.example"],
       forward_host: "10.0.0.5",
       forward_port: 80,
     });
+    fake.addHost({ domain_names: ["www.b.example.org"], forward_host: "10.0.0.6", forward_port: 80 });
     const client = withCredentials();
     expect(await client.findProxyHostByDomain("WWW.b.example")).toMatchObject({ id: host.id });
     expect(await client.findProxyHostByDomain("c.example")).toBeUndefined();
+    expect(fake.calls("GET", "/nginx/proxy-hosts").map((e) => e.path)).toEqual([
+      "/nginx/proxy-hosts?expand=certificate&query=www.b.example",
+      "/nginx/proxy-hosts?expand=certificate&query=c.example",
+    ]);
   });
 
-  test("reads a host whatever its `enabled` is: a field it does not use is not checked", async () => {
+  test("a host's certificate comes expanded: the row, null when its id dangles", async () => {
+    const cert = fake.addCertificate(["b.example"]);
     const host = fake.addHost({
       domain_names: ["b.example"],
       forward_host: "10.0.0.5",
       forward_port: 80,
-      enabled: 1 as unknown as boolean,
+      certificate_id: cert.id,
     });
-    expect(await withCredentials().getProxyHost(host.id)).toMatchObject({ id: host.id, domain_names: ["b.example"] });
+    const client = withCredentials();
+    expect((await client.getProxyHost(host.id))?.certificate).toMatchObject({
+      id: cert.id,
+      domain_names: ["b.example"],
+    });
+    fake.deleteCertificate(cert.id);
+    const dangling = await client.getProxyHost(host.id);
+    expect(dangling).toMatchObject({ certificate_id: cert.id, certificate: null });
   });
 
-  test("finds a Let's Encrypt certificate only if it covers every domain", async () => {
-    const cert = fake.addCertificate(["b.example", "www.b.example"]);
-    const client = withCredentials();
-    expect(await client.findLetsEncryptCertificate(["www.b.example"])).toMatchObject({ id: cert.id });
-    expect(await client.findLetsEncryptCertificate(["b.example", "c.example"])).toBeUndefined();
+  test("reads nginx's verdict of a host", async () => {
+    const cert = fake.addCertificate(["b.example"], "being-issued");
+    const host = fake.addHost({
+      domain_names: ["b.example"],
+      forward_host: "10.0.0.5",
+      forward_port: 80,
+      certificate_id: cert.id,
+    });
+    const read = await withCredentials().getProxyHost(host.id);
+    expect(read?.nginx_online).toBe(false);
+    expect(read?.nginx_err).toContain("cannot load certificate");
   });
 });

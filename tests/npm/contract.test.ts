@@ -3,10 +3,16 @@
  * own OpenAPI schema (resolved from the files on disk), so the behaviour tests run against answers
  * shaped like the real API's, and the client sends only requests the real API accepts.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { createNpmClient, isNpmStatus } from "../../lib/npm/client";
+import { createNpmClient } from "../../lib/npm/client";
 import { FakeNpmServer, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
-import { contractProblems, loadNpmContract, type NpmContract } from "./npmContract";
+import { CONTRACT_DIR, contractProblems, loadNpmContract, type NpmContract } from "./npmContract";
+
+/** NPM's real backend, recorded: a copy of `../shared/reality/nginx-proxy-manager-exchanges.jsonl`. */
+const RECORDED = join(__dirname, "recorded", "nginx-proxy-manager-exchanges.jsonl");
+const SHARED_RECORDED = resolve(__dirname, "../../../shared/reality/nginx-proxy-manager-exchanges.jsonl");
 
 const fake = useFakeNpm();
 let contract: NpmContract;
@@ -85,6 +91,67 @@ describe("the schema as loaded", () => {
   });
 });
 
+describe("what the real server sent (the recorded exchanges)", () => {
+  const recorded = readFileSync(RECORDED, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { m: string; p: string; status: number; req: string; res: string });
+  /** The exchanges whose bodies are complete JSON (the recorder kept 600 characters, and some gzip bytes). */
+  const readable = recorded.flatMap((e) => {
+    try {
+      return [
+        {
+          method: e.m,
+          path: e.p.replace(/^\/api/, ""),
+          status: e.status,
+          requestBody: e.req === "" ? undefined : (JSON.parse(e.req) as unknown),
+          responseBody: e.res === "" ? undefined : (JSON.parse(e.res) as unknown),
+        },
+      ];
+    } catch {
+      return [];
+    }
+  });
+
+  test.skipIf(!existsSync(SHARED_RECORDED))("the copy equals ../shared/reality's", () => {
+    expect(readFileSync(RECORDED, "utf8")).toBe(readFileSync(SHARED_RECORDED, "utf8"));
+  });
+
+  test("283 exchanges recorded, most of them complete", () => {
+    expect(recorded).toHaveLength(283);
+    expect(readable.length).toBeGreaterThanOrEqual(190);
+  });
+
+  test("the contract check accepts every answer NPM's real backend gave", () => {
+    const problems = readable.flatMap((e) =>
+      contract
+        .validateResponse(e.method, e.path, e.status, e.responseBody)
+        .map((p) => `${e.status} ${e.method} ${e.path}: ${p}`),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  test("and every request it accepted; the requests it refused the schema refuses too", () => {
+    for (const e of readable) {
+      const problems = contract.validateRequest(e.method, e.path, e.requestBody);
+      if (e.status < 400) expect(problems, `${e.method} ${e.path}`).toEqual([]);
+      if (e.status === 400 && /additional properties/.test(JSON.stringify(e.responseBody)))
+        expect(problems, `${e.method} ${e.path}`).not.toEqual([]);
+    }
+  });
+
+  test("each allowance is needed: without them the recorded answers fail the vendored schema", () => {
+    const strict = loadNpmContract(CONTRACT_DIR, { allowances: [] });
+    const failing = readable.filter(
+      (e) => strict.validateResponse(e.method, e.path, e.status, e.responseBody).length > 0,
+    );
+    expect(failing.length).toBeGreaterThan(0);
+    const text = JSON.stringify(failing.map((e) => e.responseBody));
+    expect(text).toContain('"locations":null');
+    expect(text).toContain("message_i18n");
+  });
+});
+
 describe("client and fake against the schema", () => {
   test("every request the client sends and every answer the fake gives is schema-valid", async () => {
     const client = createNpmClient({
@@ -96,7 +163,7 @@ describe("client and fake against the schema", () => {
 
     await client.getCurrentUser();
     const cert = await client.requestLetsEncryptCertificate(["a.example"]);
-    expect(await client.findLetsEncryptCertificate(["A.example"])).toMatchObject({ id: cert.id });
+    expect(await client.searchCertificates("a.example")).toMatchObject([{ id: cert.id }]);
     const host = await client.createProxyHost({
       domain_names: ["a.example"],
       forward_scheme: "http",
@@ -115,11 +182,12 @@ describe("client and fake against the schema", () => {
       id: host.id,
       forward_port: 8080,
       certificate_id: cert.id,
+      nginx_online: true,
     });
-    fake.rejectNextAuthenticated({ status: 401 });
+    fake.spoilTokensBeforeNext("expire");
     expect(await client.getProxyHost(host.id)).toMatchObject({ ssl_forced: true });
-    fake.rejectNextAuthenticated({ status: 400 });
-    await client.listProxyHosts();
+    fake.spoilTokensBeforeNext("forget");
+    await client.searchProxyHosts("a.example");
     await expect(
       client.createProxyHost({
         domain_names: ["taken.example"],
@@ -128,13 +196,20 @@ describe("client and fake against the schema", () => {
         forward_port: 80,
       }),
     ).rejects.toThrow(/already in use/);
-    await client.deleteProxyHost(host.id);
-    const gone = await client.getProxyHost(host.id).catch((e: unknown) => e);
-    expect(isNpmStatus(gone, 404)).toBe(true);
-
-    const tokenOnly = createNpmClient({ apiUrl: fake.apiUrl, token: fake.grantToken() });
-    fake.rejectNextAuthenticated({ status: 401, invalidate: false });
-    await tokenOnly.listCertificates();
+    fake.certbotOutcomes({ fail: "Connection refused" });
+    await expect(client.requestLetsEncryptCertificate(["b.example"])).rejects.toThrow(/Connection refused/);
+    fake.breakNginxReload(1);
+    await expect(
+      client.createProxyHost({
+        domain_names: ["c.example"],
+        forward_scheme: "http",
+        forward_host: "10.0.0.3",
+        forward_port: 80,
+      }),
+    ).rejects.toThrow(/HTTP 500/);
+    expect(await client.deleteProxyHost(host.id)).toBe(true);
+    expect(await client.getProxyHost(host.id)).toBeUndefined();
+    expect(await client.deleteCertificate(cert.id)).toBe(true);
 
     expect(contractProblems(contract, fake.exchanges)).toEqual([]);
     const operations = new Set(
@@ -142,38 +217,43 @@ describe("client and fake against the schema", () => {
     );
     expect([...operations].sort()).toEqual(
       [
+        "DELETE /nginx/certificates/{certID} 200",
         "DELETE /nginx/proxy-hosts/{hostID} 200",
         "GET /nginx/certificates 200",
         "GET /nginx/proxy-hosts 200",
-        "GET /nginx/proxy-hosts 400",
+        "GET /nginx/proxy-hosts 500",
         "GET /nginx/proxy-hosts/{hostID} 200",
-        "GET /nginx/proxy-hosts/{hostID} 401",
+        "GET /nginx/proxy-hosts/{hostID} 400",
         "GET /nginx/proxy-hosts/{hostID} 404",
-        "GET /nginx/certificates 401",
-        "GET /tokens 200",
         "GET /users/{userID} 200",
         "POST /nginx/certificates 201",
+        "POST /nginx/certificates 500",
         "POST /nginx/proxy-hosts 201",
         "POST /nginx/proxy-hosts 400",
+        "POST /nginx/proxy-hosts 500",
         "POST /tokens 200",
         "PUT /nginx/proxy-hosts/{hostID} 200",
       ].sort(),
     );
   });
 
-  test("the fake's answers stay valid with hosts and certificates it was seeded with", async () => {
+  test("the fake's answers stay valid with hosts and certificates it was seeded with, in every state", async () => {
     const cert = fake.addCertificate(["b.example", "www.b.example"]);
-    fake.addHost({
+    fake.addCertificate(["c.example"], "being-issued");
+    fake.addCertificate(["d.example"], "expired");
+    const host = fake.addHost({
       domain_names: ["b.example", "www.b.example"],
       forward_host: "10.0.0.5",
       forward_port: 80,
       certificate_id: cert.id,
       ssl_forced: true,
     });
+    fake.deleteCertificate(cert.id);
     const client = createNpmClient({ apiUrl: fake.apiUrl, credentials: { identity: IDENTITY, secret: SECRET } });
 
-    await client.listProxyHosts();
-    await client.listCertificates();
+    await client.searchProxyHosts("b.example");
+    await client.getProxyHost(host.id);
+    await client.searchCertificates("example");
 
     expect(contractProblems(contract, fake.exchanges)).toEqual([]);
   });
@@ -182,7 +262,9 @@ describe("client and fake against the schema", () => {
     const twoFactor = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET, twoFactor: true });
     try {
       const client = createNpmClient({ apiUrl: twoFactor.apiUrl, credentials: { identity: IDENTITY, secret: SECRET } });
-      await expect(client.listProxyHosts()).rejects.toThrow("NPM API POST /tokens requires two-factor authentication");
+      await expect(client.searchProxyHosts("a.example")).rejects.toThrow(
+        "NPM API POST /tokens requires two-factor authentication",
+      );
       expect(contractProblems(contract, twoFactor.exchanges)).toEqual([]);
     } finally {
       await twoFactor.close();

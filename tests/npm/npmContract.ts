@@ -13,6 +13,44 @@ import { NPM_CONTRACT_DIR } from "../../lib/contracts";
 /** Where the contract lives. */
 export const CONTRACT_DIR = NPM_CONTRACT_DIR;
 
+/**
+ * Where NPM's real backend sends what its own schema rejects. The recorded exchanges
+ * (`../shared/reality/nginx-proxy-manager-exchanges.jsonl`) are the evidence; each allowance
+ * widens the vendored schema (in memory: `contracts/` stays an exact copy) by exactly that.
+ */
+export const REAL_SERVER_ALLOWANCES: readonly {
+  file: string;
+  what: string;
+  patch: (schema: Record<string, unknown>) => void;
+}[] = [
+  {
+    file: "components/proxy-host-object.json",
+    what: "`locations: null` on every host (recorded: every GET of a proxy host)",
+    patch: (schema) => {
+      const props = schema["properties"] as Record<string, unknown>;
+      props["locations"] = { anyOf: [props["locations"], { type: "null" }] };
+    },
+  },
+  {
+    file: "components/error-object.json",
+    what: "`message_i18n`, a string (bad login) or an object (expired token) (recorded: POST and GET /tokens, GET /nginx/proxy-hosts)",
+    patch: (schema) => {
+      (schema["properties"] as Record<string, unknown>)["message_i18n"] = {
+        anyOf: [{ type: "string" }, { type: "object" }],
+      };
+    },
+  },
+  {
+    file: "components/certificate-object.json",
+    what: "`is_deleted` in the certificate NPM expands in POST/PUT proxy-host replies (reality: nginx-proxy-manager.md)",
+    patch: (schema) => {
+      (schema["properties"] as Record<string, unknown>)["is_deleted"] = {
+        anyOf: [{ type: "integer" }, { type: "boolean" }],
+      };
+    },
+  },
+];
+
 /** One documented operation. */
 export interface NpmOperation {
   /** Path template from `swagger.json`, e.g. `/nginx/proxy-hosts/{hostID}`. */
@@ -57,7 +95,11 @@ const jsonSchemaOf = (content: unknown): Record<string, unknown> | undefined =>
   (content as Record<string, { schema?: Record<string, unknown> }> | undefined)?.["application/json"]?.schema;
 
 /** Loads every schema file of the contract and indexes the operations of `swagger.json`. */
-export function loadNpmContract(dir: string = CONTRACT_DIR): NpmContract {
+export function loadNpmContract(
+  dir: string = CONTRACT_DIR,
+  options: { allowances?: typeof REAL_SERVER_ALLOWANCES } = {},
+): NpmContract {
+  const allowances = options.allowances ?? REAL_SERVER_ALLOWANCES;
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, validateFormats: true });
   addFormats(ajv);
   // OpenAPI's `example` annotation carries no constraint. `content` appears once in a schema
@@ -68,7 +110,9 @@ export function loadNpmContract(dir: string = CONTRACT_DIR): NpmContract {
   // Schema files (`common.json`, `components/`) are known by their location; `common.json`'s own
   // `$id: "common"` would otherwise break the relative refs into it.
   for (const file of [join(dir, "common.json"), ...jsonFiles(join(dir, "components"))]) {
-    ajv.addSchema({ ...readJson(file), $id: urlOf(file) });
+    const schema = readJson(file);
+    for (const allowance of allowances) if (join(dir, allowance.file) === file) allowance.patch(schema);
+    ajv.addSchema({ ...schema, $id: urlOf(file) });
   }
 
   const swagger = readJson(join(dir, "swagger.json"));
@@ -98,7 +142,8 @@ export function loadNpmContract(dir: string = CONTRACT_DIR): NpmContract {
   const literalness = (t: string): number => t.split("/").filter((s) => !s.startsWith("{")).length;
 
   const operationFor = (method: string, path: string): NpmOperation | undefined => {
-    const bare = path.split("?")[0] ?? path;
+    // The real server routes `/nginx/proxy-hosts/` like `/nginx/proxy-hosts` (recorded).
+    const bare = (path.split("?")[0] ?? path).replace(/(.)\/$/, "$1");
     const found = matchers.filter((m) => m.op.method === method.toLowerCase() && m.re.test(bare)).map((m) => m.op);
     return found.sort((a, b) => literalness(b.template) - literalness(a.template))[0];
   };

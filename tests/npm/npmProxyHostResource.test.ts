@@ -1,12 +1,12 @@
 /**
- * The resource as Pulumi handles it: the provider survives Pulumi's function serialization and
- * works from the serialized text alone, and `NpmProxyHost` registers its credentials as a secret,
- * with the defaults applied.
+ * The resource as the program registers it: the provider's loader as `__provider` (the same small
+ * text for every resource; the dynamic-provider host runs it in tests/runtime/), the credentials as
+ * a secret input and a secret output, the defaults applied.
  */
 import { describe, expect, test } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { NpmProxyHost } from "../../components/NpmProxyHost";
-import { proxyHostProvider, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
+import { PROVIDER_LOADER, PROVIDER_MODULE } from "../../lib/npm/providerLoader";
 import { IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 
 /** Pulumi's wire signature of a secret value. */
@@ -14,36 +14,12 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 const fake = useFakeNpm();
 
-describe("serialized provider", () => {
-  test("is self-contained and manages a host from its serialized text alone", async () => {
-    const serialized = await pulumi.runtime.serializeFunction(() => proxyHostProvider, { allowSecrets: true });
-    expect(serialized.containsSecrets).toBe(false);
-
-    // Load it the way the dynamic provider host does (a CommonJS module exporting `handler`), with
-    // a `require` that refuses everything: the text must not need any module.
-    const module = {
-      exports: {} as { handler?: () => pulumi.dynamic.ResourceProvider<ProxyHostInputs, ProxyHostOutputs> },
-    };
-    const refuse = (name: string): never => {
-      throw new Error(`serialized provider required ${name}`);
-    };
-    new Function("exports", "module", "require", serialized.text)(module.exports, module, refuse);
-    const provider = module.exports.handler!();
-
-    const inputs: ProxyHostInputs = {
-      apiUrl: fake.apiUrl,
-      credentials: { identity: IDENTITY, secret: SECRET },
-      domain: "serialized.example",
-      forwardHost: "10.20.0.50",
-      forwardPort: 80,
-      email: IDENTITY,
-      sslForced: true,
-    };
-    const created = await provider.create(inputs);
-    expect(created.id).toBe("serialized.example");
-    expect(fake.hosts.size).toBe(1);
-    await provider.delete!(created.id, created.outs!);
-    expect(fake.hosts.size).toBe(0);
+describe("the loader", () => {
+  test("is small and names the provider module, which exports the provider", async () => {
+    expect(Buffer.byteLength(PROVIDER_LOADER)).toBeLessThan(1_024);
+    expect(PROVIDER_LOADER).toContain(JSON.stringify(PROVIDER_MODULE));
+    const module = (await import(`../../${PROVIDER_MODULE}`)) as { proxyHostProvider?: { create?: unknown } };
+    expect(typeof module.proxyHostProvider?.create).toBe("function");
   });
 });
 
@@ -94,6 +70,7 @@ describe("NpmProxyHost", () => {
     const registration = captured.find((c) => c.type === "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost");
     expect(registration).toBeDefined();
     const { object, additionalSecretOutputs } = registration!;
+    expect(object["__provider"]).toBe(PROVIDER_LOADER);
     expect(additionalSecretOutputs).toEqual(["credentials"]);
     expect((object["credentials"] as Record<string, unknown>)[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
     expect(object).toMatchObject({

@@ -5,30 +5,19 @@ import {
   type ProxyHostInputs,
   type ProxyHostOutputs,
 } from "../../lib/npm/proxyHostProvider";
-import { FakeNpmServer, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
+import { DOMAIN, FakeNpmServer, hostInputs, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 import { contractProblems, loadNpmContract } from "./npmContract";
-
-const DOMAIN = "shop.acme-customer.example";
 
 const contract = loadNpmContract();
 const fake = useFakeNpm();
-const provider = createProxyHostProvider({ timeoutMs: 200, certificateTimeoutMs: 200 });
+const provider = createProxyHostProvider({ timeoutMs: 200, certificateTimeoutMs: 200, certbotRetryMs: 50 });
 afterEach(() => {
   // Whatever the scenario, both directions stayed within NPM's schema.
   expect(contractProblems(contract, fake.exchanges)).toEqual([]);
 });
 
 function inputs(overrides: Partial<ProxyHostInputs> = {}): ProxyHostInputs {
-  return {
-    apiUrl: fake.apiUrl,
-    credentials: { identity: IDENTITY, secret: SECRET },
-    domain: DOMAIN,
-    forwardHost: "10.20.0.31",
-    forwardPort: 80,
-    email: IDENTITY,
-    sslForced: true,
-    ...overrides,
-  };
+  return hostInputs(fake, overrides);
 }
 
 /** Every token the fake handed out. */
@@ -84,7 +73,7 @@ describe("create", () => {
     });
     const certRequest = fake.calls("POST", "/nginx/certificates")[0]?.requestBody;
     expect(certRequest).toEqual({ provider: "letsencrypt", domain_names: [DOMAIN], meta: { dns_challenge: false } });
-    expect(host.certificate_id).toBe([...fake.certificates.values()][0]!.id);
+    expect(host.certificate_id).toBe(fake.liveCertificates[0]!.id);
     expect(outs).toMatchObject({
       hostId: host.id,
       certificateId: host.certificate_id,
@@ -131,7 +120,7 @@ describe("create", () => {
 
     expect(outs.certificateId).toBe(cert.id);
     expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(0);
-    expect(fake.certificates.size).toBe(1);
+    expect(fake.liveCertificates.length).toBe(1);
   });
 
   test("a domain taken by a host it cannot see is a clear error", async () => {
@@ -163,8 +152,8 @@ describe("create", () => {
     );
   });
 
-  test("a certificate that times out leaves a host the next run adopts: still one host, one certificate", async () => {
-    fake.delayNext(2_000, { method: "POST", path: "/nginx/certificates" });
+  test("a certificate request that times out leaves a host and a certificate being issued; the next run adopts both", async () => {
+    fake.certbotMs = 1_000; // certbot outlasts the client's patience (200 ms here)
     const message = await failureOf(provider.create(inputs()));
     expect(message).toContain("POST /nginx/certificates timed out");
     expect(fake.hosts.size).toBe(1);
@@ -172,26 +161,28 @@ describe("create", () => {
     const { outs } = await create();
 
     expect(fake.hosts.size).toBe(1);
-    expect(fake.certificates.size).toBe(1);
+    expect(fake.liveCertificates.length).toBe(1);
     expect(fake.calls("POST", "/nginx/proxy-hosts")).toHaveLength(1);
+    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(1);
     expect(fake.hosts.get(outs.hostId)).toMatchObject({ certificate_id: outs.certificateId, ssl_forced: true });
+    expect(fake.servesHttps(DOMAIN)).toBe(true);
   });
 });
 
 describe("token expiry", () => {
-  test("a 401 logs in again once and the call succeeds", async () => {
-    fake.rejectNextAuthenticated({ status: 401 });
+  test('an expired token (NPM\'s 400 "Token has expired") logs in again once and the call succeeds', async () => {
+    fake.spoilTokensBeforeNext("expire");
 
     const { outs } = await create();
 
     expect(fake.calls("POST", "/tokens")).toHaveLength(2);
-    expect(fake.exchanges.filter((e) => e.status === 401)).toHaveLength(1);
+    expect(fake.exchanges.filter((e) => e.status === 400)).toHaveLength(1);
     expect(fake.hosts.size).toBe(1);
     expectNoLeak(outs);
   });
 
-  test('NPM\'s own 400 "Token has expired" is treated the same way', async () => {
-    fake.rejectNextAuthenticated({ status: 400 });
+  test("a token NPM no longer knows (its bare 500 to a read) is replaced once", async () => {
+    fake.spoilTokensBeforeNext("forget");
 
     await create();
 
@@ -200,11 +191,13 @@ describe("token expiry", () => {
   });
 
   test("a second rejection right after logging in again is an error, not a loop", async () => {
-    fake.rejectNextAuthenticated({ status: 401, times: 2 });
+    fake.spoilTokensBeforeNext("expire", 2);
 
     const message = await failureOf(provider.create(inputs()));
 
-    expect(message).toBe("NPM API GET /nginx/proxy-hosts failed with HTTP 401: Token has expired");
+    expect(message).toMatch(
+      /^NPM API GET \/nginx\/proxy-hosts\?expand=certificate&query=shop\.acme-customer\.example failed with HTTP 400: Token has expired$/,
+    );
     expect(fake.calls("POST", "/tokens")).toHaveLength(2);
   });
 });
@@ -274,7 +267,7 @@ describe("update", () => {
       certificateId: outs.certificateId,
     });
     expect(host.id).not.toBe(outs.hostId);
-    expect(fake.certificates.size).toBe(1);
+    expect(fake.liveCertificates.length).toBe(1);
   });
 
   test("does not rewrite a host repurposed for another domain; creates ours anew", async () => {
@@ -416,7 +409,9 @@ describe("timeouts", () => {
 
     const message = await failureOf(provider.create(inputs()));
 
-    expect(message).toBe("NPM API GET /nginx/proxy-hosts timed out after 200 ms without a complete answer");
+    expect(message).toBe(
+      `NPM API GET /nginx/proxy-hosts?expand=certificate&query=${DOMAIN} timed out after 200 ms without a complete answer`,
+    );
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(fake.hosts.size).toBe(0);
   });

@@ -1,0 +1,83 @@
+/**
+ * `pulumi up` of the prod stack as far as this machine allows: index.ts through `cmd/run`, the
+ * engine creating each resource in the order the program's dependencies allow, the proxy hosts
+ * through the dynamic-provider plugin against the fake NPM (which, like Let's Encrypt, fails a
+ * certificate for a domain without a DNS record), DNS records that take a while to appear.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { PROVIDER_LOADER } from "../../lib/npm/providerLoader";
+import { echoInputs } from "../../lib/runtimePath/fakeEngine";
+import { dynamicResourcesThrough, startDynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
+import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
+import { ROOT, stackValue } from "../helpers/offlinePlan";
+import { FakeNpmServer, IDENTITY, SECRET } from "../npm/fakeNpmServer";
+
+const NO_LIMIT = 0;
+/** One fake NPM for the whole run (the tests below look at what the run left in it). */
+let fake: FakeNpmServer;
+/** When each DNS record appeared (ms since the epoch). */
+const dnsCreated = new Map<string, number>();
+let run: StackRunResult;
+
+beforeAll(async () => {
+  fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
+  fake.dnsRecords = new Set();
+  fake.certbotMs = 100;
+  const plugin = await startDynamicProviderHost({ root: ROOT });
+  try {
+    run = await runStack({
+      root: ROOT,
+      stack: "prod",
+      dryRun: false,
+      configOverrides: {
+        "nodepoint:npm": JSON.stringify({ ...stackValue<object>("npm"), apiUrl: fake.apiUrl, identity: IDENTITY }),
+        "nodepoint:npmPassword": SECRET,
+      },
+      create: dynamicResourcesThrough(plugin, async (req) => {
+        if (req.type === "cloudflare:index/dnsRecord:DnsRecord") {
+          // Cloudflare's API is not instant: without an explicit dependency a proxy host would go first.
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          const name = String(req.inputs["name"]).toLowerCase();
+          fake.dnsRecords!.add(name);
+          dnsCreated.set(name, Date.now());
+        }
+        return echoInputs(req);
+      }),
+    });
+  } finally {
+    await plugin.close();
+  }
+}, NO_LIMIT);
+afterAll(() => fake.close());
+
+describe("pulumi up through cmd/run with the proxy hosts on the dynamic-provider plugin", () => {
+  const domains = () => [...dnsCreated.keys()].sort();
+
+  test("the run succeeds", () => {
+    expect(run.exitCode, run.stderr + JSON.stringify(run.engine.logs.filter((l) => l.severity === "error"))).toBe(0);
+    expect(domains()).toEqual(["acme-bakery.nodepoint.eu", "nordlicht.nodepoint.eu", "www.studio-kern.nodepoint.eu"]);
+  });
+
+  test("every site's domain serves HTTPS", () => {
+    for (const domain of domains()) expect(fake.servesHttps(domain), domain).toBe(true);
+  });
+
+  test("each certificate was requested after its domain's DNS record existed", () => {
+    for (const e of fake.calls("POST", "/nginx/certificates")) {
+      const domain = (e.requestBody as { domain_names: string[] }).domain_names[0]!;
+      expect(e.started, domain).toBeGreaterThanOrEqual(dnsCreated.get(domain)!);
+    }
+  });
+
+  test("certificates were requested one at a time", () => {
+    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(3);
+    expect(fake.maxConcurrentCertbot).toBe(1);
+  });
+
+  test("each proxy host's __provider is the loader: small, the same bytes for every site", () => {
+    const proxies = run.engine.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost");
+    expect(proxies).toHaveLength(3);
+    for (const p of proxies) expect(run.engine.inputsOf(p.urn)?.["__provider"]).toBe(PROVIDER_LOADER);
+    expect(Buffer.byteLength(PROVIDER_LOADER)).toBeLessThan(1_024);
+  });
+});
