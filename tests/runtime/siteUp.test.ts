@@ -9,7 +9,7 @@ import { PROVIDER_LOADER } from "../../lib/npm/providerLoader";
 import { echoInputs } from "../../lib/runtimePath/fakeEngine";
 import { dynamicResourcesThrough, startDynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
 import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
-import { ROOT, stackValue } from "../helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, ROOT, stackValue } from "../helpers/offlinePlan";
 import { FakeNpmServer, IDENTITY, SECRET } from "../npm/fakeNpmServer";
 
 const NO_LIMIT = 0;
@@ -30,6 +30,7 @@ beforeAll(async () => {
       stack: "prod",
       dryRun: false,
       configOverrides: {
+        "nodepoint:customersDir": FIXTURE_CUSTOMERS,
         "nodepoint:npm": JSON.stringify({ ...stackValue<object>("npm"), apiUrl: fake.apiUrl, identity: IDENTITY }),
         "nodepoint:npmPassword": SECRET,
       },
