@@ -3,14 +3,13 @@
  *
  * Reads the stack config (Pulumi.<stack>.yaml), the credentials (secret config) and every
  * customer file (customers/*.yaml), validates them all together, then declares:
- * the automation tokens' users, roles and ACLs, node roles, storage, backup jobs, templates, the
+ * the automation tokens' users, roles, ACLs and pools, node notes, storage, backup jobs, templates, the
  * OpenWrt router, the service guests, HA placement and one WordPressSite per customer.
  *
  * Not declared, on purpose (see README, "What is not managed"): the nodes and corosync cluster
  * (the API cannot create them), the DRBD storage `global-lvm` (no provider type; LINSTOR owns
  * it) and SDN `localnetwork` (PVE's synthetic zone for the nodes' local bridges, not a real zone).
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { AutomationAccess } from "./components/AutomationAccess";
 import { BackupJobs } from "./components/BackupJobs";
 import { ClusterNodes } from "./components/ClusterNodes";
@@ -23,22 +22,21 @@ import { StoragePools } from "./components/StoragePools";
 import { Templates } from "./components/Templates";
 import { WordPressSite } from "./components/WordPressSite";
 import { prefixLength } from "./lib/net/ipv4";
-import { loadAccessScopes } from "./lib/permissions/accessScopes";
+import { automationAccess, INFRASTRUCTURE_POOL } from "./lib/permissions/access";
 import { loadPlatformInputs } from "./lib/platformInputs";
 import { createAccessProvider, createProviders } from "./lib/providers";
 
 const { config, secrets, customers, capacity: capacityOfCluster } = loadPlatformInputs();
 
-// Users, tokens, roles and ACLs, from the roles derived at build time for this stack's cluster
-// (lib/permissions/roles.<stack>.generated.json),
-// with the administrator token. The infrastructure user and token are made by hand to bootstrap and
-// adopted; the customer ones are created here (bootstrap: components/AutomationAccess.ts).
+// Users, tokens, roles, ACL entries and pools, as reviewed in lib/permissions/access.ts, with the
+// administrator token. The infrastructure user and token are made by hand to bootstrap and adopted;
+// the customer ones are created here (README, "Running it for real").
 const proxmoxAccess = createAccessProvider(config, secrets);
-const access = new AutomationAccess("automation-access", {
-  scopes: loadAccessScopes(config),
-  provider: proxmoxAccess,
-  adopt: ["infrastructure"],
-});
+const access = new AutomationAccess(
+  "automation-access",
+  { access: automationAccess(config), adopt: ["infrastructure"] },
+  { providers: [proxmoxAccess] },
+);
 const providers = createProviders(config, secrets, proxmoxAccess, {
   infrastructure: { grants: access.grants("infrastructure") },
   customer: { grants: access.grants("customer"), apiToken: access.apiToken("customer") },
@@ -58,6 +56,7 @@ const templates = new Templates(
     lxcTemplate: config.lxcTemplate,
     vmTemplates: config.guests.flatMap((g) => (g.kind === "vm-template" ? [g] : [])),
     networks: config.networks,
+    pool: INFRASTRUCTURE_POOL,
     provider,
   },
   { dependsOn: [storage] },
@@ -65,17 +64,15 @@ const templates = new Templates(
 
 for (const guest of config.guests) {
   if (guest.kind === "container" && guest.router)
-    new OpenWrtRouter("router", { guest, networks: config.networks, provider });
-  else if (guest.kind === "container") new ServiceContainer(guest.name, { guest, networks: config.networks, provider });
-  else if (guest.kind === "vm") new ServiceVm(guest.name, { guest, networks: config.networks, provider });
+    new OpenWrtRouter("router", { guest, networks: config.networks, pool: INFRASTRUCTURE_POOL, provider });
+  else if (guest.kind === "container")
+    new ServiceContainer(guest.name, { guest, networks: config.networks, pool: INFRASTRUCTURE_POOL, provider });
+  else if (guest.kind === "vm")
+    new ServiceVm(guest.name, { guest, networks: config.networks, pool: INFRASTRUCTURE_POOL, provider });
 }
 
 const ha = new HaPlacement("ha", { ha: config.ha, provider });
-const customerPool = new proxmoxve.PoolLegacy(
-  `pool-${config.customerPools.proxmoxPool}`,
-  { poolId: config.customerPools.proxmoxPool, comment: "Customer WordPress containers (managed by Pulumi)" },
-  { provider, protect: true },
-);
+const customerPool = access.pool(config.customerPools.proxmoxPool);
 
 const isolation = new CustomerIsolation("customer-isolation", {
   firewall: config.customerFirewall,

@@ -8,6 +8,11 @@ export interface OpenWrtRouterArgs {
   guest: ContainerGuestConfig;
   /** The cluster's networks: WAN is PPPoE on the WAN bridge, tagged with the ISP's VLAN. */
   networks: NetworksConfig;
+  /**
+   * Pool a guest the program creates joins at creation (the infrastructure token's grant is on it); an
+   * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
+   */
+  pool: string;
   /** Provider holding the infrastructure-scope API token. */
   provider: pulumi.ProviderResource;
 }

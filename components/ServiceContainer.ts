@@ -9,6 +9,11 @@ export interface ServiceContainerArgs {
   guest: ContainerGuestConfig;
   /** The cluster's networks, to map network names to bridges. */
   networks: NetworksConfig;
+  /**
+   * Pool a guest the program creates joins at creation (the infrastructure token's grant is on it); an
+   * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
+   */
+  pool: string;
   /** Provider holding the infrastructure-scope API token. */
   provider: pulumi.ProviderResource;
 }
@@ -27,7 +32,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
 /** Declares the container of an infrastructure guest under `parent` (shared by the router). */
 export function declareInfraContainer(args: ServiceContainerArgs, parent: pulumi.Resource): proxmoxve.ContainerLegacy {
   const { guest } = args;
-  const inputs = infraContainerArgs(guest, args.networks);
+  const inputs = infraContainerArgs(guest, args.networks, args.pool);
   return new proxmoxve.ContainerLegacy(
     `ct-${guest.vmid}-${guest.name}`,
     inputs,
@@ -48,6 +53,7 @@ export function declareInfraContainer(args: ServiceContainerArgs, parent: pulumi
 export function infraContainerArgs(
   guest: ContainerGuestConfig,
   networks: NetworksConfig,
+  pool: string,
 ): proxmoxve.ContainerLegacyArgs {
   const fresh = !guest.adopt;
   const privileged = guest.privileged ?? (fresh ? false : undefined);
@@ -56,6 +62,7 @@ export function infraContainerArgs(
   return {
     vmId: guest.vmid,
     nodeName: guest.node,
+    ...(fresh ? { poolId: pool } : {}),
     ...(guest.description !== undefined ? { description: guest.description } : {}),
     ...(guest.tags !== undefined ? { tags: [...guest.tags].sort() } : {}),
     ...(privileged !== undefined ? { unprivileged: !privileged } : {}),

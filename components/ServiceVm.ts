@@ -9,6 +9,11 @@ export interface ServiceVmArgs {
   guest: VmGuestConfig;
   /** The cluster's networks, to map network names to bridges. */
   networks: NetworksConfig;
+  /**
+   * Pool a guest the program creates joins at creation (the infrastructure token's grant is on it); an
+   * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
+   */
+  pool: string;
   /** Provider holding the infrastructure-scope API token. */
   provider: pulumi.ProviderResource;
 }
@@ -20,7 +25,7 @@ export class ServiceVm extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:guests:ServiceVm", name, {}, opts);
     const { guest } = args;
-    const inputs = serviceVmArgs(guest, args.networks);
+    const inputs = serviceVmArgs(guest, args.networks, args.pool);
     this.vm = new proxmoxve.VmLegacy(
       `vm-${guest.vmid}-${guest.name}`,
       inputs,
@@ -39,7 +44,7 @@ export class ServiceVm extends pulumi.ComponentResource {
  * Provider inputs of a service VM. Pure: the figures come straight from config; what it leaves out is
  * declared for a VM the program creates and left undeclared for an adopted one (see ServiceContainer).
  */
-export function serviceVmArgs(guest: VmGuestConfig, networks: NetworksConfig): proxmoxve.VmLegacyArgs {
+export function serviceVmArgs(guest: VmGuestConfig, networks: NetworksConfig, pool: string): proxmoxve.VmLegacyArgs {
   const fresh = !guest.adopt;
   const protection = guest.pveProtection ?? (fresh ? true : undefined);
   const onBoot = guest.startOnBoot ?? (fresh ? true : undefined);
@@ -47,6 +52,7 @@ export function serviceVmArgs(guest: VmGuestConfig, networks: NetworksConfig): p
     vmId: guest.vmid,
     name: guest.name,
     nodeName: guest.node,
+    ...(fresh ? { poolId: pool } : {}),
     ...(guest.description !== undefined ? { description: guest.description } : {}),
     ...(guest.tags !== undefined ? { tags: [...guest.tags].sort() } : {}),
     cpu: { cores: guest.cores, sockets: 1 },

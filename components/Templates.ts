@@ -12,6 +12,11 @@ export interface TemplatesArgs {
   vmTemplates: readonly VmTemplateConfig[];
   /** The cluster's networks (templates get one LAN NIC). */
   networks: NetworksConfig;
+  /**
+   * Pool a guest the program creates joins at creation (the infrastructure token's grant is on it); an
+   * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
+   */
+  pool: string;
   /** Provider holding the infrastructure-scope API token. */
   provider: pulumi.ProviderResource;
 }
@@ -33,7 +38,9 @@ const UNSTATED_TEMPLATE_INPUTS = ["cpu", "memory", "networkDevices", "onBoot"] a
  * downloaded again; a new one is downloaded with `overwrite` and `overwriteUnmanaged` off, so a file
  * that turns out to exist fails the step instead of being deleted and fetched anew
  * (lib/providerFacts.ts, downloadFile hazards). An adopted template VM needs no image: it exists.
- * The template VMs themselves are protected.
+ * Files are kept on the storage when their resource goes (`retainOnDelete`): deleting one needs
+ * Datastore.Allocate on the storage, which would also let the token delete backups kept there
+ * (lib/permissions/access.ts). The template VMs themselves are protected.
  */
 export class Templates extends pulumi.ComponentResource {
   /** Volume ID of the LXC template, valid on every node in `lxcTemplate.nodes`. */
@@ -59,6 +66,7 @@ export class Templates extends pulumi.ComponentResource {
       this.lxcTemplateFiles[node] = new proxmoxve.download.File(`lxc-template-${node}`, inputs, {
         parent: this,
         provider: args.provider,
+        retainOnDelete: true,
         ...(present
           ? {
               import: `${node}/${this.lxcTemplateVolumeId}`,
@@ -87,7 +95,7 @@ export class Templates extends pulumi.ComponentResource {
             overwriteUnmanaged: false,
             ...(template.image.checksum ? { checksum: template.image.checksum, checksumAlgorithm: "sha256" } : {}),
           },
-          { parent: this, provider: args.provider },
+          { parent: this, provider: args.provider, retainOnDelete: true },
         );
     const imageId = volumeId(template.image.storage, "iso", template.image.fileName);
     const cloudInit = template.flavour === "cloud-init";
@@ -96,6 +104,7 @@ export class Templates extends pulumi.ComponentResource {
       vmId: template.vmid,
       name: template.name,
       nodeName: template.node,
+      ...(template.adopt ? {} : { poolId: args.pool }),
       ...(template.description !== undefined ? { description: template.description } : {}),
       ...(template.tags !== undefined ? { tags: [...template.tags].sort() } : {}),
       template: true,

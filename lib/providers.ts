@@ -5,10 +5,11 @@ import type { StackConfig } from "./config/schema";
 import type { Secrets } from "./config/secrets";
 
 /**
- * Three Proxmox VE providers, one per API token (lib/permissions/scopes.ts derives what each needs):
+ * Three Proxmox VE providers, one per API token (lib/permissions/access.ts lists what each is granted):
  *
  * - `proxmox-access`: an administrator token (`nodepoint:proxmoxAccessApiToken`). Only
- *   components/AutomationAccess.ts uses it, to declare the other two tokens' users, roles and ACLs.
+ *   components/AutomationAccess.ts uses it, to declare the other two tokens' users, roles, ACL entries
+ *   and the pools guests are granted through.
  * - `proxmox-infra`: `pulumi-infra@pve!iac` (`proxmoxve:apiToken`): everything but customer guests,
  *   including every HA resource (they are checked on `/`, cluster-wide).
  * - `proxmox-customers`: `pulumi-customers@pve!iac`: customer containers and their firewall, in the
@@ -16,8 +17,8 @@ import type { Secrets } from "./config/secrets";
  *
  * Bootstrap: the infrastructure token is created by hand before the first `pulumi up` and adopted
  * by AutomationAccess (its secret is shown once, at creation, so it stays in config); the customer
- * token is created by Pulumi. Each provider depends on its token's roles and ACL entries, so no call
- * is made with a token before its grants exist. Steps: see components/AutomationAccess.ts.
+ * token is created by Pulumi. Each provider depends on its token's grants (roles, ACL entries, pools
+ * and memberships), so no call is made with a token before they exist. Steps: README, "Running it for real".
  */
 export interface Providers {
   /** Proxmox VE with the administrator token: users, tokens, roles and ACLs only. */
@@ -32,7 +33,7 @@ export interface Providers {
 
 /** What a provider needs from the token it uses. */
 export interface TokenAccess {
-  /** The token's roles and ACL entries: the provider (so every resource using it) waits for them. */
+  /** The token's roles, ACL entries, pools and memberships: the provider (so every resource using it) waits for them. */
   grants: pulumi.Resource[];
 }
 

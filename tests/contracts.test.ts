@@ -15,21 +15,18 @@ function files(dir: string): string[] {
 }
 
 describe("vendored contracts", () => {
-  it.skipIf(!existsSync(SHARED))(
-    "equal ../shared/contracts file for file (re-copy, then npm run roles and npm run pve-bounds)",
-    () => {
-      const shared = files(SHARED)
-        .map((f) => relative(SHARED, f))
-        .sort();
-      const vendored = files(CONTRACTS_DIR)
-        .map((f) => relative(CONTRACTS_DIR, f))
-        .filter((f) => f !== "README.md")
-        .sort();
-      expect(vendored).toEqual(shared);
-      for (const f of shared)
-        expect(readFileSync(join(CONTRACTS_DIR, f), "utf8"), f).toBe(readFileSync(join(SHARED, f), "utf8"));
-    },
-  );
+  it.skipIf(!existsSync(SHARED))("equal ../shared/contracts file for file (re-copy, then npm run pve-bounds)", () => {
+    const shared = files(SHARED)
+      .map((f) => relative(SHARED, f))
+      .sort();
+    const vendored = files(CONTRACTS_DIR)
+      .map((f) => relative(CONTRACTS_DIR, f))
+      .filter((f) => f !== "README.md")
+      .sort();
+    expect(vendored).toEqual(shared);
+    for (const f of shared)
+      expect(readFileSync(join(CONTRACTS_DIR, f), "utf8"), f).toBe(readFileSync(join(SHARED, f), "utf8"));
+  });
 
   it("are in the repository, so tests run on any checkout", () => {
     expect(existsSync(join(CONTRACTS_DIR, "proxmox-ve", "api-schema.json"))).toBe(true);

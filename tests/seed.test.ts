@@ -202,6 +202,8 @@ describe("providers and options", () => {
       "proxmoxve:index/userLegacy:UserLegacy",
       "proxmoxve:user/token:Token",
       "proxmoxve:index/acl:Acl",
+      "proxmoxve:index/poolLegacy:PoolLegacy",
+      "proxmoxve:pool/membership:Membership",
     ];
     for (const r of plan.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"))) {
       const customerSite =

@@ -93,6 +93,9 @@ export function keyFigures(r: RecordedResource): string {
     case "RoleLegacy":
       push("", Array.isArray(i["privileges"]) ? `${(i["privileges"] as unknown[]).length} privileges` : undefined);
       break;
+    case "Membership":
+      push("", `${String(i["poolId"])} <- ${String(i["vmId"] ?? i["storageId"])}`);
+      break;
     case "Acl":
       push("", `${String(i["path"])} ${String(i["roleId"])} -> ${String(i["tokenId"] ?? i["userId"] ?? i["groupId"])}`);
       break;
