@@ -122,8 +122,13 @@ const cases: Array<[string, Parameters<typeof offlinePlan>[0], string]> = [
   ],
   [
     "infrastructure over capacity",
-    { set: { customerPools: { ...pools, overcommit: { memory: 1.0, storage: 1.0 } } } },
-    "Pulumi.prod.yaml: nodepoint:customerPools.overcommit.memory: node3 would hold 18944 MiB of memory",
+    { set: { customerPools: { ...pools, overcommit: { cpu: 4, memory: 1.0, storage: 1.0 } } } },
+    "Pulumi.prod.yaml: nodepoint:customerPools.overcommit.memory: node3 would carry 18944 MiB of memory, above its capacity × overcommit: 16384 × 1 = 16384 MiB",
+  ],
+  [
+    "infrastructure over its CPU limit",
+    { set: { customerPools: { ...pools, overcommit: { cpu: 2, memory: 1.25, storage: 1.0 } } } },
+    "Pulumi.prod.yaml: nodepoint:customerPools.overcommit.cpu: node3 would hold 14 cores of CPU, above its capacity × overcommit: 4 × 2 = 8 cores",
   ],
   // Limits Proxmox VE sets, from lib/config/pveBounds.generated.json (generated from the PVE API schema)
   [

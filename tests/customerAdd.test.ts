@@ -5,6 +5,11 @@ import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { planNewCustomer } from "../lib/customers/addCustomer";
 import { loadCustomerFiles, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
+import fc from "fast-check";
+import { stringify } from "yaml";
+import { validateCustomers } from "../lib/customers/validateCustomers";
+import { parseCustomerText } from "../lib/customers/loadCustomers";
+import { domainCases } from "./helpers/customerCases";
 import { FIXTURE_CUSTOMERS, ROOT } from "./helpers/offlinePlan";
 import { readFileSync } from "node:fs";
 import { customerJsonSchema, CUSTOMER_JSON_SCHEMA_PATH } from "../lib/customers/jsonSchema";
@@ -14,7 +19,7 @@ const topology = topologyOf(config);
 const existing = loadCustomerFiles(FIXTURE_CUSTOMERS, ROOT).files;
 
 describe("customer add", () => {
-  it("takes the lowest free VMID and IP and the DRBD node with the most free memory", () => {
+  it("takes the lowest free VMID and IP and the DRBD node with the most free memory (node2: node1 carries the seed's measured 92.8 GB)", () => {
     const r = planNewCustomer(
       config,
       topology,
@@ -29,7 +34,7 @@ describe("customer add", () => {
         plan: "standard",
         vmid: 1003,
         ip: "192.168.1.103",
-        node: "node1",
+        node: "node2",
         state: "active",
       },
     });
@@ -56,7 +61,7 @@ describe("customer add", () => {
     [
       "taken domain",
       { slug: "new", domain: "NORDLICHT.nodepoint.eu" },
-      "customers/new.yaml: domain: NORDLICHT.nodepoint.eu is already used by tests/fixtures/customers/nordlicht.yaml",
+      "customers/new.yaml: domain: nordlicht.nodepoint.eu is already used by tests/fixtures/customers/nordlicht.yaml",
     ],
     [
       "foreign domain",
@@ -111,7 +116,57 @@ describe("customer add", () => {
       { slug: "new", domain: "x.nodepoint.eu", plan: "standard" },
       "customers/new.yaml",
     );
-    expect(!r3.ok && r3.problems[0]?.message).toMatch(/^no customer node \(node1, node2\) has room for 200000 MiB/);
+    expect(!r3.ok && r3.problems[0]?.message).toMatch(
+      /^no customer node \(node1, node2\) has room for 2 cores, 200000 MiB/,
+    );
+  });
+
+  it.each(domainCases)("refuses what the plan refuses: %s", (_t, domain, message) => {
+    const r = planNewCustomer(config, topology, existing, { slug: "new", domain }, "customers/new.yaml");
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      // add writes the domain lower-cased: the same message, in lower case
+      expect(
+        r.problems
+          .map((p) => `${p.file}: ${p.field}: ${p.message}`)
+          .join("\n")
+          .toLowerCase(),
+      ).toContain(`customers/new.yaml: domain: ${message}`.toLowerCase());
+  });
+
+  it("whatever it accepts, the plan accepts: the file's YAML text parsed back and validated with every customer", () => {
+    const label = fc.stringMatching(/^[a-zA-Z0-9äöü*_ .-]{0,12}$/);
+    fc.assert(
+      fc.property(
+        fc.array(label, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom("nodepoint.eu", "NodePoint.EU", "nodepoint.eu.", "example.org", ""),
+        fc.stringMatching(/^[a-z0-9-]{1,12}$/),
+        fc.constantFrom(undefined, "basic", "premium"),
+        (labels, zone, slug, plan) => {
+          const domain = [...labels, zone].filter((l) => l !== "").join(".");
+          const r = planNewCustomer(
+            config,
+            topology,
+            existing,
+            { slug, domain, ...(plan ? { plan } : {}) },
+            `customers/${slug}.yaml`,
+          );
+          if (!r.ok) return;
+          const read = parseCustomerText(stringify(r.file), `${slug}.yaml`, `customers/${slug}.yaml`);
+          expect(read.problems).toEqual([]);
+          expect(read.file?.data).toEqual(r.file);
+          expect(validateCustomers(config, topology, [...existing, read.file!]).problems).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("accepts a deeper name under a reserved one (the customer's own), and an ASCII (punycode) name", () => {
+    for (const domain of ["www.shop.nodepoint.eu", "xn--bckerei-5wa.nodepoint.eu", "mail-shop.nodepoint.eu"]) {
+      const r = planNewCustomer(config, topology, existing, { slug: "new", domain }, "customers/new.yaml");
+      expect(r.ok, domain).toBe(true);
+    }
   });
 
   it("the committed JSON Schema for editors is current", () => {

@@ -81,7 +81,7 @@ describe("create from an order", () => {
         plan: "standard",
         vmid: 1003,
         ip: "192.168.1.103",
-        node: "node1",
+        node: "node2", // node1 carries the seed's measured 92.8 GB: node2 has more room
         state: "active",
         serviceId: 12345,
         email: "Customer@Example.com",

@@ -4,6 +4,7 @@ import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { parseCustomerText, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
 import { containerNameProblems, validateCustomers } from "../lib/customers/validateCustomers";
+import { domainCases } from "./helpers/customerCases";
 import { ROOT } from "./helpers/offlinePlan";
 
 const config = stackConfigOf("prod", ROOT);
@@ -75,8 +76,13 @@ const bad: Array<[string, Record<string, string>, string]> = [
   [
     "malformed domain",
     { "b.yaml": "domain: not a domain\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" },
-    "customers/b.yaml: domain: must be a host name",
+    'customers/b.yaml: domain: "not a domain" contains spaces',
   ],
+  ...domainCases.map(([title, domain, message]): [string, Record<string, string>, string] => [
+    title,
+    { "b.yaml": `domain: ${JSON.stringify(domain)}\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n` },
+    `customers/b.yaml: domain: ${message}`,
+  ]),
   [
     "domain outside the zones",
     { "b.yaml": "domain: b.example.com\nvmid: 1001\nip: 192.168.1.101\nnode: node1\n" },
@@ -268,21 +274,42 @@ describe("customer validation: each bad input, its message", () => {
     expect(problems.some((p) => p.startsWith("customers/b.yaml: cores"))).toBe(true);
   });
 
-  it("capacity: a node over capacity × overcommit is refused, naming the customer that tips it over", () => {
+  const onNode = (n: number, node: string, extra = "") => {
     const files: Record<string, string> = {};
-    // node2 holds VM 100 (64 GiB); 128 GiB × 1.25 = 160 GiB leaves room for 48 customers of 2 GiB
-    for (let i = 0; i < 49; i++)
-      files[`c${String(i).padStart(2, "0")}.yaml`] = good(`c${i}`, 1000 + i, `192.168.1.${100 + i}`).replace(
+    for (let i = 0; i < n; i++)
+      files[`c${String(i).padStart(2, "0")}.yaml`] = good(`c${i}`, 1000 + i, `192.168.1.${100 + i}`, extra).replace(
         "node1",
-        "node2",
+        node,
       );
-    const { problems } = check(files);
-    expect(problems).toEqual([
-      expect.stringMatching(
-        /^customers\/c48\.yaml: node: node2 would hold 165888 MiB of memory, above its capacity × overcommit 1.25 = 163840 MiB/,
-      ),
+    return files;
+  };
+
+  it("capacity, memory: node2 carries VM 100's 64 GiB (more than the 33.9 GB measured); the customer that tips it over is named", () => {
+    // 128 GiB × 1.25 = 160 GiB: 64 + 6 × 16 fits, the 7th does not
+    const files = onNode(7, "node2", "memoryMiB: 16384\n");
+    expect(check(files).problems).toEqual([
+      "customers/c06.yaml: node: node2 would carry 180224 MiB of memory, above its capacity × overcommit: 131072 × 1.25 = 163840 MiB",
     ]);
-    delete files["c48.yaml"];
+    delete files["c06.yaml"];
+    expect(check(files).problems).toEqual([]);
+  });
+
+  it("capacity, memory: node1 carries the seed's measured 92.8 GB before any customer", () => {
+    // 160 GiB − 92.8 GiB leaves room for 4 customers of 16 GiB, not 10
+    const files = onNode(5, "node1", "memoryMiB: 16384\n");
+    expect(check(files).problems).toEqual([
+      "customers/c04.yaml: node: node1 would carry 176947 MiB of memory, above its capacity × overcommit: 131072 × 1.25 = 163840 MiB",
+    ]);
+    delete files["c04.yaml"];
+    expect(check(files).problems).toEqual([]);
+  });
+
+  it("capacity, CPU: node2's 12 cores × 4 hold VM 100's 12 vCPUs and 18 customers of 2, not a 19th", () => {
+    const files = onNode(19, "node2");
+    expect(check(files).problems).toEqual([
+      "customers/c18.yaml: node: node2 would hold 50 cores of CPU, above its capacity × overcommit: 12 × 4 = 48 cores",
+    ]);
+    delete files["c18.yaml"];
     expect(check(files).problems).toEqual([]);
   });
 

@@ -31,8 +31,16 @@ describe("npm run plan", () => {
     expect(out).toContain(
       "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost nordlicht-proxy  nordlicht.nodepoint.eu -> 192.168.1.101:80 ssl-forced=true",
     );
-    expect(out).toMatch(/^node3\s+4\s+14\/4\s+18\.5 GiB\s+16\.0 GiB\s+115\.6%$/m);
-    expect(out).toMatch(/^global-lvm\s+shared\s+278\.0 GiB\s+1771 GiB\s+15\.7%$/m); // seed's 158 GiB + 2 basic customers x 20 GiB + 1 premium x 80 GiB
+    // Each figure beside its limit (physical × overcommit): node1 carries the seed's measured 92.8 GB
+    // plus the fixtures' 12 GiB; node3 the adopted guests' 18.5 GiB (more than the 13.5 GB measured).
+    expect(out).toMatch(
+      /^node1\s+3\s+6\s+224 \(56 × 4\)\s+2\.7%\s+92\.8 GiB\s+104\.8 GiB\s+160\.0 GiB \(128\.0 × 1\.25\)\s+65\.5%$/m,
+    );
+    expect(out).toMatch(
+      /^node3\s+4\s+14\s+16 \(4 × 4\)\s+87\.5%\s+13\.5 GiB\s+18\.5 GiB\s+20\.0 GiB \(16\.0 × 1\.25\)\s+92\.5%$/m,
+    );
+    // seed's 158 GiB + 2 basic customers x 20 GiB + 1 premium x 80 GiB
+    expect(out).toMatch(/^global-lvm\s+shared\s+278\.0 GiB\s+1771 GiB \(1771 × 1\)\s+15\.7%$/m);
   });
 
   it("--json writes the same bytes as the committed desired state", () => {

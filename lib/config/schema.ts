@@ -42,6 +42,12 @@ export const nodeSchema = z.strictObject({
   cores: positiveInt,
   /** Physical memory in MiB. */
   memoryMiB: positiveInt,
+  /**
+   * Memory the node was measured using (the seed's "RAM: x GB / y GB used"), in MiB: what runs there
+   * besides the guests declared since. Capacity counts at least this (or what the adopted guests on
+   * the node allocate, when that is more). Omitted: 0.
+   */
+  memoryUsedMiB: z.number().int().nonnegative().default(0),
   /** System disk in GB, as the node table gives it. */
   diskGB: positiveInt,
   /** PVE node notes to write. Omitted (the seed states none): the node's notes are left as they are. */
@@ -168,8 +174,12 @@ export const customerPoolsSchema = z.strictObject({
   proxmoxPool: identifier.default("customers"),
   /** Storage customer root disks live on (must be shared between the HA nodes). */
   storage: identifier,
-  /** Allowed allocation as a multiple of physical capacity, per resource kind. */
-  overcommit: z.strictObject({ memory: z.number().positive().max(4), storage: z.number().positive().max(4) }),
+  /** Allowed allocation as a multiple of physical capacity, per resource: vCPUs per core, memory, disk space. */
+  overcommit: z.strictObject({
+    cpu: z.number().positive().max(16),
+    memory: z.number().positive().max(4),
+    storage: z.number().positive().max(4),
+  }),
   /** Bounds on per-customer overrides (cores and memory inside what PVE accepts for a container). */
   bounds: z.strictObject({
     cores: range(lxcCores),

@@ -1,12 +1,17 @@
 import { reservedAddresses } from "../net/ipv4";
-import type { GuestAllocation, NodeCapacity, PoolCapacity } from "../planning/capacity";
+import type { GuestAllocation, NodeCapacity, Overcommit, PoolCapacity } from "../planning/capacity";
 import type { StackConfig } from "./schema";
 
 /** Views of the stack config that planning needs, derived once. */
 export interface Topology {
+  /** The ratios capacity limits are computed with (`nodepoint:customerPools.overcommit`). */
+  overcommit: Overcommit;
   nodes: NodeCapacity[];
   pools: PoolCapacity[];
-  /** What the infrastructure guests allocate (templates are stopped and allocate no CPU or memory). */
+  /**
+   * What the infrastructure guests allocate (templates are stopped and allocate no CPU or memory).
+   * Adopted guests ran when the seed measured the nodes: their memory is inside the measured use.
+   */
   infraAllocations: GuestAllocation[];
   /** VMIDs of infrastructure guests. */
   infraVmids: Set<number>;
@@ -20,7 +25,13 @@ export function topologyOf(config: StackConfig): Topology {
   const customerStorage = config.storage.find((s) => s.id === config.customerPools.storage);
   const lan = config.networks.lan;
   return {
-    nodes: config.nodes.map((n) => ({ name: n.name, cores: n.cores, memoryMiB: n.memoryMiB })),
+    overcommit: config.customerPools.overcommit,
+    nodes: config.nodes.map((n) => ({
+      name: n.name,
+      cores: n.cores,
+      memoryMiB: n.memoryMiB,
+      memoryUsedMiB: n.memoryUsedMiB,
+    })),
     pools: config.storage.map((s) => ({
       id: s.id,
       shared: s.type === "drbd" || (s.type === "dir" && s.shared),
@@ -37,6 +48,7 @@ export function topologyOf(config: StackConfig): Topology {
               node: g.node,
               cores: g.cores,
               memoryMiB: g.memoryMiB,
+              measured: g.adopt,
               ...(g.disk ? { disk: { storage: g.disk.storage, sizeGiB: g.disk.sizeGiB } } : {}),
             },
           ],

@@ -3,9 +3,11 @@ import type { Topology } from "../config/topology";
 import type { InputProblem } from "../errors";
 import { allocateIp, allocateVmid } from "../planning/allocation";
 import { placeGuest } from "../planning/capacity";
-import type { ParsedCustomerFile } from "./loadCustomers";
-import { SLUG_PATTERN, type CustomerFile } from "./schema";
-import { validateCustomers, zoneOf } from "./validateCustomers";
+import { stringify } from "yaml";
+import { hostNameProblems } from "./hostNames";
+import { parseCustomerText, slugProblems, type ParsedCustomerFile } from "./loadCustomers";
+import type { CustomerFile } from "./schema";
+import { validateCustomers } from "./validateCustomers";
 
 export interface AddCustomerRequest {
   slug: string;
@@ -21,9 +23,12 @@ export interface AddCustomerRequest {
 export type AddCustomerResult = { ok: true; file: CustomerFile } | { ok: false; problems: InputProblem[] };
 
 /**
- * Decides a new customer's file: validates the request, allocates the lowest free VMID and IP and
- * places it, then validates the result together with every existing customer. Pure; the CLI only
- * writes what this returns.
+ * Decides a new customer's file: checks the request, allocates the lowest free VMID and IP and
+ * places it, then validates the file exactly as the plan will read it (its YAML text parsed back,
+ * schema, then all customers together). Whatever this accepts, the plan accepts. Pure; the CLI and
+ * the provisioner only write what this returns. A refusal's problems name the field at fault:
+ * `(file name)` for the slug, `domain`, `plan`, or `vmid`/`ip`/`node` when pools or capacity are
+ * exhausted.
  */
 export function planNewCustomer(
   config: StackConfig,
@@ -32,27 +37,18 @@ export function planNewCustomer(
   request: AddCustomerRequest,
   file: string,
 ): AddCustomerResult {
-  const problems: InputProblem[] = [];
-  const fail = (field: string, message: string): AddCustomerResult => ({
+  const refuse = (problems: Array<{ field: string; message: string }>): AddCustomerResult => ({
     ok: false,
-    problems: [...problems, { file, field, message }],
+    problems: problems.map((p) => ({ file, ...p })),
   });
+  const fail = (field: string, message: string) => refuse([{ field, message }]);
 
-  if (!SLUG_PATTERN.test(request.slug))
-    return fail(
-      "(file name)",
-      `slug "${request.slug}" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen`,
-    );
+  const badSlug = slugProblems(request.slug);
+  if (badSlug.length > 0) return refuse(badSlug);
   if (existing.some((c) => c.slug === request.slug))
     return fail("(file name)", `customer "${request.slug}" already exists`);
-  const domain = request.domain.toLowerCase();
-  const taken = existing.find((c) => c.data.domain.toLowerCase() === domain);
-  if (taken) return fail("domain", `${request.domain} is already used by ${taken.file}`);
-  if (!zoneOf(domain, Object.keys(config.cloudflare.zones)))
-    return fail(
-      "domain",
-      `${request.domain} is not inside any of the stack's Cloudflare zones (${Object.keys(config.cloudflare.zones).join(", ")})`,
-    );
+  const badDomain = hostNameProblems(request.domain);
+  if (badDomain.length > 0) return refuse(badDomain.map((message) => ({ field: "domain", message })));
   const planName = request.plan ?? config.defaultPlan;
   const plan = config.plans[planName];
   if (!plan)
@@ -80,21 +76,22 @@ export function planNewCustomer(
   if (!node) {
     const report = validateCustomers(config, topology, existing).capacity;
     const candidates = topology.customerNodes.filter((n) => !ha || n in config.ha.nodes);
-    node = placeGuest(
-      report,
-      candidates,
-      { memoryMiB: plan.memoryMiB, diskGiB: plan.diskGiB, storage: config.customerPools.storage },
-      config.customerPools.overcommit,
-    );
+    const need = {
+      cores: plan.cores,
+      memoryMiB: plan.memoryMiB,
+      diskGiB: plan.diskGiB,
+      storage: config.customerPools.storage,
+    };
+    node = placeGuest(report, candidates, need);
     if (!node)
       return fail(
         "node",
-        `no customer node (${candidates.join(", ")}) has room for ${plan.memoryMiB} MiB and ${plan.diskGiB} GiB on ${config.customerPools.storage}`,
+        `no customer node (${candidates.join(", ")}) has room for ${plan.cores} cores, ${plan.memoryMiB} MiB and ${plan.diskGiB} GiB on ${config.customerPools.storage}`,
       );
   }
 
   const data: CustomerFile = {
-    domain,
+    domain: request.domain.toLowerCase(),
     plan: planName,
     vmid,
     ip,
@@ -102,8 +99,10 @@ export function planNewCustomer(
     ...(request.ha !== undefined ? { ha: request.ha } : {}),
     state: "active",
   };
-  const check = validateCustomers(config, topology, [...existing, { slug: request.slug, file, data }]);
-  const own = check.problems;
-  if (own.length > 0) return { ok: false, problems: own };
-  return { ok: true, file: data };
+  // The file as the plan will read it: its YAML text parsed back through the same parser.
+  const readBack = parseCustomerText(stringify(data), `${request.slug}.yaml`, file);
+  if (!readBack.file) return { ok: false, problems: readBack.problems };
+  const check = validateCustomers(config, topology, [...existing, readBack.file]);
+  if (check.problems.length > 0) return { ok: false, problems: check.problems };
+  return { ok: true, file: readBack.file.data };
 }

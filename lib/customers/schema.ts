@@ -6,6 +6,7 @@ import { z } from "zod";
 import { PVE_BOUNDS, pveInt } from "../config/pveBounds";
 import { planName } from "../config/schema";
 import { CUSTOMER_REPLACING_FIELDS } from "../providerFacts";
+import { hostNameProblems } from "./hostNames";
 
 export const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -19,11 +20,12 @@ export const customerFileSchema = z.strictObject({
   /** The site's host name; must lie inside one of the stack's Cloudflare zones. */
   domain: z
     .string()
-    .max(253)
-    .regex(
-      /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/,
-      "must be a host name like shop.nodepoint.eu",
-    ),
+    .superRefine((domain, ctx) => {
+      for (const message of hostNameProblems(domain)) ctx.addIssue({ code: "custom", message });
+    })
+    .meta({
+      description: "The site's host name (ASCII; punycode for an internationalized name), e.g. shop.nodepoint.eu",
+    }),
   /** One of the stack's plans (`nodepoint:plans`); omitted: the stack's `nodepoint:defaultPlan`. */
   plan: planName.optional(),
   /** Container VMID: written once when the customer is added, never recomputed. Inside PVE's VMID range (and the stack's customer range). */

@@ -6,6 +6,7 @@ import { cidrContains, ipToInt } from "../net/ipv4";
 import { capacityExcesses, capacityReport, type CapacityReport, type GuestAllocation } from "../planning/capacity";
 import type { ParsedCustomerFile } from "./loadCustomers";
 import { REPLACING_FIELDS, type Customer, type ReplacingField } from "./schema";
+import { reservedNameProblem } from "./hostNames";
 
 /** What a customer's container was created with, from the committed desired state. */
 export type PreviousPlacement = Partial<Record<ReplacingField, string | number>>;
@@ -77,6 +78,8 @@ export function validateCustomers(
     const domain = data.domain.toLowerCase();
     const zone = zoneOf(domain, zones);
     if (!zone) add("domain", `${data.domain} is not inside any of the stack's Cloudflare zones (${zones.join(", ")})`);
+    const reserved = zone ? reservedNameProblem(data.domain, zone) : undefined;
+    if (reserved) add("domain", reserved);
     const dupDomain = seenDomain.get(domain);
     if (dupDomain) add("domain", `${data.domain} is already used by ${dupDomain}`);
     seenDomain.set(domain, file);
@@ -184,35 +187,32 @@ export function validateCustomers(
     }
   }
 
-  const capacity = capacityReport(topology.nodes, topology.pools, [
-    ...topology.infraAllocations,
-    ...customers.map(customerAllocation),
-  ]);
-  if (problems.length === 0)
-    problems.push(...capacityProblems(capacity, customers, config.customerPools.overcommit, stackFile));
+  const capacity = capacityReport(
+    topology.nodes,
+    topology.pools,
+    [...topology.infraAllocations, ...customers.map(customerAllocation)],
+    topology.overcommit,
+  );
+  if (problems.length === 0) problems.push(...capacityProblems(capacity, customers, stackFile));
   return { customers, problems, capacity };
 }
 
 /** Over-capacity nodes and pools, each attributed to the last customer file (by slug) that lands there. */
-function capacityProblems(
-  report: CapacityReport,
-  customers: readonly Customer[],
-  overcommit: { memory: number; storage: number },
-  stackFile: string,
-): InputProblem[] {
-  return capacityExcesses(report, overcommit).map((x) => {
+function capacityProblems(report: CapacityReport, customers: readonly Customer[], stackFile: string): InputProblem[] {
+  return capacityExcesses(report).map((x) => {
     const [pool, scope] = x.where.split("@");
     const last = [...customers]
       .reverse()
       .find((c) =>
-        x.kind === "memory" ? c.node === x.where : c.storage === pool && (scope === "shared" || c.node === scope),
+        x.kind === "storage" ? c.storage === pool && (scope === "shared" || c.node === scope) : c.node === x.where,
       );
-    const ratio = x.kind === "memory" ? overcommit.memory : overcommit.storage;
+    const what = { cpu: "CPU", memory: "memory", storage: "disk space" }[x.kind];
+    const carried = x.kind === "memory" ? "carry" : "hold";
     return {
       // With no customer there, the infrastructure alone is over the limit: the stack file is at fault.
       file: last?.file ?? stackFile,
-      field: last ? (x.kind === "memory" ? "node" : "diskGiB") : `nodepoint:customerPools.overcommit.${x.kind}`,
-      message: `${x.where} would hold ${x.allocated} ${x.unit} of ${x.kind}, above its capacity × overcommit ${ratio} = ${x.limit} ${x.unit}`,
+      field: last ? (x.kind === "storage" ? "diskGiB" : "node") : `nodepoint:customerPools.overcommit.${x.kind}`,
+      message: `${x.where} would ${carried} ${x.allocated} ${x.unit} of ${what}, above its capacity × overcommit: ${x.capacity} × ${x.ratio} = ${x.limit} ${x.unit}`,
     };
   });
 }

@@ -225,28 +225,53 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-/** Allocated vs capacity per node (cores, memory) and per storage pool. */
+/**
+ * What each node and storage pool carries against its limit, each limit shown as physical capacity
+ * × overcommit beside the figure it bounds.
+ */
 export function renderCapacity(report: CapacityReport): string {
+  const { cpu, memory, storage } = report.overcommit;
   const nodes = table(
-    ["node", "guests", "cores alloc/phys", "memory allocated", "memory", "memory %"],
+    [
+      "node",
+      "guests",
+      "cores",
+      "cores limit",
+      "cores %",
+      "memory measured",
+      "memory carried",
+      "memory limit",
+      "memory %",
+    ],
     report.nodes.map((n) => [
       n.node,
       String(n.guests),
-      `${n.coresAllocated}/${n.cores}`,
-      gib(n.memoryAllocatedMiB),
-      gib(n.memoryMiB),
-      pct(n.memoryAllocatedMiB, n.memoryMiB),
+      String(n.coresAllocated),
+      `${n.coresLimit} (${n.cores} × ${cpu})`,
+      pct(n.coresAllocated, n.coresLimit),
+      gib(n.memoryMeasuredMiB),
+      gib(n.memoryCommittedMiB),
+      `${gib(n.memoryLimitMiB)} (${(n.memoryMiB / 1024).toFixed(1)} × ${memory})`,
+      pct(n.memoryCommittedMiB, n.memoryLimitMiB),
     ]),
   );
   const pools = table(
-    ["storage", "scope", "allocated", "capacity", "used %"],
+    ["storage", "scope", "allocated", "limit", "used %"],
     report.pools.map((p) => [
       p.pool,
       p.scope,
       `${p.allocatedGiB.toFixed(1)} GiB`,
-      `${p.capacityGiB} GiB`,
-      pct(p.allocatedGiB, p.capacityGiB),
+      `${p.limitGiB} GiB (${p.capacityGiB} × ${storage})`,
+      pct(p.allocatedGiB, p.limitGiB),
     ]),
   );
-  return `Capacity per node (declared guests):\n${nodes}\n\nCapacity per storage pool (seed's used space + declared disks):\n${pools}`;
+  return [
+    "Capacity per node (% of the limit, physical × overcommit):",
+    "  cores: vCPUs the declared guests allocate",
+    "  memory carried: the measured use (seed), or what the adopted guests allocate when more, plus the guests declared since",
+    nodes,
+    "",
+    "Capacity per storage pool (the seed's used space + declared disks, % of the limit):",
+    pools,
+  ].join("\n");
 }
