@@ -10,6 +10,7 @@
  * (the API cannot create them), the DRBD storage `global-lvm` (no provider type; LINSTOR owns
  * it) and SDN `localnetwork` (PVE's synthetic zone for the nodes' local bridges, not a real zone).
  */
+import * as tls from "@pulumi/tls";
 import { AutomationAccess } from "./components/AutomationAccess";
 import { BackupJobs } from "./components/BackupJobs";
 import { ClusterNodes } from "./components/ClusterNodes";
@@ -81,6 +82,10 @@ const isolation = new CustomerIsolation("customer-isolation", {
   provider,
 });
 const npmPassword = secrets["nodepoint:npmPassword"]!;
+// The WordPress installer's SSH key (README, "The provisioning flow"): its public key is put into
+// every customer container when it is created; the private key stays a secret in the state.
+// Protected: a new key would lock the installer out of every container created before it.
+const installerKey = new tls.PrivateKey("wordpress-installer-key", { algorithm: "ED25519" }, { protect: true });
 
 const sites = customers.map(
   (customer) =>
@@ -108,6 +113,7 @@ const sites = customers.map(
       adminEmail: config.sites.adminEmail,
       firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
       proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
+      installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyOpenssh },
     }),
 );
 ha.bindResources(sites.flatMap((s) => (s.haResource ? [s.haResource] : [])));

@@ -57,6 +57,12 @@ export interface WordPressSiteArgs {
   firewall: { securityGroup: string; outputPolicy: string };
   /** Nginx Proxy Manager: where the site's proxy host is created, and the automation login. */
   proxy: { apiUrl: string; identity: string; password: pulumi.Output<string> };
+  /**
+   * The WordPress installer's SSH key pair (OpenSSH format). The public key is put in root's
+   * `authorized_keys` when the container is created; the installer logs in with the private key
+   * (a secret). Password login for root stays off, as the Ubuntu template has it.
+   */
+  installerKey: { publicKey: pulumi.Output<string>; privateKey: pulumi.Output<string> };
 }
 
 /**
@@ -114,12 +120,12 @@ export class WordPressSite extends pulumi.ComponentResource {
     const rootSecret = pulumi.secret(rootPassword.result);
     this.container = this.declareContainer(name, args, rootSecret);
     if (c.ha) this.haResource = this.declareHa(name, args);
-    this.declareFirewall(name, args);
+    const firewall = this.declareFirewall(name, args);
     if (c.state !== "decommissioned") {
       const dns = this.declareDns(name, args);
       this.declareProxyHost(name, args, dns);
     }
-    if (c.state === "active") this.declareInstaller(name, args, rootSecret);
+    if (c.state === "active") this.declareInstaller(name, args, firewall);
 
     this.registerOutputs({
       url: this.url,
@@ -159,7 +165,7 @@ export class WordPressSite extends pulumi.ComponentResource {
         initialization: {
           hostname: c.slug,
           ipConfigs: [{ ipv4: { address: `${c.ip}/${args.network.prefixLength}`, gateway: args.network.gateway } }],
-          userAccount: { password: rootPassword },
+          userAccount: { password: rootPassword, keys: [args.installerKey.publicKey.apply((k) => k.trim())] },
         },
         startOnBoot: running,
         started: running,
@@ -195,11 +201,12 @@ export class WordPressSite extends pulumi.ComponentResource {
   }
 
   /**
-   * Installs WordPress inside the running container over SSH from the machine running `pulumi up`
-   * (it needs LAN access, as it needs the Proxmox API). The script is idempotent and re-runs when
-   * it changes or the site's settings do; the settings travel on stdin, a secret.
+   * Installs WordPress inside the running container over SSH from the machine running `pulumi up`,
+   * as root with the installer key. It starts once the container runs and its firewall admits SSH
+   * from the management network (where that machine must be). The script is idempotent and re-runs
+   * when it changes or the site's settings do; the settings travel on stdin, a secret.
    */
-  private declareInstaller(name: string, args: WordPressSiteArgs, rootPassword: pulumi.Output<string>): void {
+  private declareInstaller(name: string, args: WordPressSiteArgs, firewall: pulumi.Resource[]): void {
     const c = args.customer;
     const env = pulumi.secret(
       this.adminPassword.apply((adminPassword) =>
@@ -216,22 +223,28 @@ export class WordPressSite extends pulumi.ComponentResource {
     new command.remote.Command(
       `${name}-wordpress`,
       {
-        connection: { host: c.ip, user: "root", password: rootPassword, dialErrorLimit: 20 },
+        connection: {
+          host: c.ip,
+          user: "root",
+          privateKey: pulumi.secret(args.installerKey.privateKey),
+          // A new container boots and starts sshd first: keep dialling for up to 5 minutes.
+          dialErrorLimit: 20,
+        },
+        // Also what runs on an update (a new script or new settings): the script is idempotent.
         create: installCommand(),
-        update: installCommand(),
         stdin: env,
         triggers: [INSTALL_SCRIPT_HASH],
         logging: "stderr",
       },
-      { parent: this, dependsOn: [this.container], additionalSecretOutputs: ["stdin"] },
+      { parent: this, dependsOn: [this.container, ...firewall], additionalSecretOutputs: ["stdin"] },
     );
   }
 
   /** The container's own firewall: on, inbound dropped but for the shared security group. */
-  private declareFirewall(name: string, args: WordPressSiteArgs): void {
+  private declareFirewall(name: string, args: WordPressSiteArgs): pulumi.Resource[] {
     const c = args.customer;
     const options = { parent: this, provider: args.proxmoxProvider, dependsOn: [this.container] };
-    new proxmoxve.firewall.OptionsLegacy(
+    const firewallOptions = new proxmoxve.firewall.OptionsLegacy(
       `${name}-firewall`,
       {
         nodeName: c.node,
@@ -247,7 +260,7 @@ export class WordPressSite extends pulumi.ComponentResource {
       },
       options,
     );
-    new proxmoxve.firewall.RulesLegacy(
+    const rules = new proxmoxve.firewall.RulesLegacy(
       `${name}-firewall-rules`,
       {
         nodeName: c.node,
@@ -256,6 +269,7 @@ export class WordPressSite extends pulumi.ComponentResource {
       },
       options,
     );
+    return [firewallOptions, rules];
   }
 
   /**

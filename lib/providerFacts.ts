@@ -97,6 +97,7 @@ export const TYPES = {
   dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
   randomPassword: "random:index/randomPassword:RandomPassword",
   remoteCommand: "command:remote:Command",
+  privateKey: "tls:index/privateKey:PrivateKey",
 } as const;
 
 export type TypeName = keyof typeof TYPES;
@@ -499,6 +500,16 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
     replaceOnChange: [
       { path: "triggers", source: "@pulumi/command remote.Command docs: triggers replace the resource" },
     ],
+  },
+  privateKey: {
+    token: TYPES.privateKey,
+    replaceMeans:
+      "a new key pair is generated; containers created before keep the old public key (it is create-only), so the WordPress installer can no longer log in to them",
+    replaceOnChange: ["algorithm", "ecdsaCurve", "rsaBits"].map((path) => ({
+      path,
+      source:
+        "hashicorp/terraform-provider-tls internal/provider/resource_private_key.go (every argument RequiresReplace)",
+    })),
   },
 };
 

@@ -87,14 +87,31 @@ describe("provisioning flow per customer", () => {
     },
   );
 
-  it.each(slugs)("%s: WordPress installed over SSH after the container, settings and root password secret", (slug) => {
-    const install = res(`${slug}-wordpress`, "Command");
-    expect(install.inputs).toMatchObject({
-      connection: "[secret]",
-      stdin: "[secret]",
-      triggers: [INSTALL_SCRIPT_HASH],
-    });
-    expect(install.options.dependsOn).toContain(res(`${slug}-ct`).urn);
+  it.each(slugs)(
+    "%s: WordPress installed over SSH with the installer key, after the container's firewall, settings secret",
+    (slug) => {
+      const install = res(`${slug}-wordpress`, "Command");
+      expect(install.inputs).toMatchObject({
+        connection: "[secret]",
+        stdin: "[secret]",
+        triggers: [INSTALL_SCRIPT_HASH],
+      });
+      expect(install.options.dependsOn).toContain(res(`${slug}-ct`).urn);
+      // Only once the container's firewall admits SSH from the management network.
+      expect(install.options.dependsOn).toContain(res(`${slug}-firewall`, "OptionsLegacy").urn);
+      expect(install.options.dependsOn).toContain(res(`${slug}-firewall-rules`, "RulesLegacy").urn);
+      // The installer key's public half goes into root's authorized_keys when the container is created.
+      expect((res(`${slug}-ct`).inputs as any).initialization.userAccount.keys).toEqual([
+        "ssh-ed25519 [computed wordpress-installer-key]",
+      ]);
+    },
+  );
+
+  it("one ED25519 installer key for every site, protected (a new key would lock the installer out)", () => {
+    const key = res("wordpress-installer-key", "PrivateKey");
+    expect(key.inputs).toEqual({ algorithm: "ED25519" });
+    expect(key.options.protect).toBe(true);
+    for (const slug of slugs) expect(res(`${slug}-wordpress`, "Command").options.dependsOn).toContain(key.urn);
   });
 
   it("the installer command itself is in the plan only as length and hash", () => {

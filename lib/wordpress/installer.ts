@@ -1,18 +1,18 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 
 /** The installer script, shipped with the program (lib/wordpress/wp-install.sh). */
 export const INSTALL_SCRIPT: string = readFileSync(join(__dirname, "wp-install.sh"), "utf8");
 
-/** Where the script and its settings live inside a container. */
+/** Where the script is installed inside a container. */
 export const INSTALLER_PATH = "/usr/local/sbin/nodepoint-wp-install";
-export const SITE_ENV_PATH = "/etc/nodepoint/site.env";
 
 /** Short hash of the script: a new version re-runs the (idempotent) installer on every site. */
 export const INSTALL_SCRIPT_HASH = createHash("sha256").update(INSTALL_SCRIPT).digest("hex").slice(0, 16);
 
-/** The site's settings as the script reads them (KEY=VALUE lines). Contains the admin password. */
+/** The site's settings as the script reads them on stdin (KEY=VALUE lines). Contains the admin password. */
 export function siteEnv(site: {
   url: string;
   domain: string;
@@ -36,25 +36,26 @@ export function siteEnv(site: {
 }
 
 /**
- * The remote command: installs the script (shipped base64 in the command, so no quoting can break
- * it), stores the settings from stdin with mode 600, then runs the script. No secret is in it.
+ * The remote command: installs the script (shipped gzipped and base64-encoded in the command, so no
+ * quoting can break it; written to a temporary name, then moved) and runs it with the command's
+ * stdin, the site's settings. No secret is in it, and the settings never touch the disk.
  */
 export function installCommand(): string {
   return INSTALL_COMMAND;
 }
 
-/** Built once: every site runs the same command (a 16 KB string a thousand sites need not copy). */
+/** Built once: every site runs the same command (a string a thousand sites need not copy). */
 const INSTALL_COMMAND = buildInstallCommand();
 
 function buildInstallCommand(): string {
-  const script = Buffer.from(INSTALL_SCRIPT).toString("base64");
+  const script = gzipSync(INSTALL_SCRIPT, { level: 9 }).toString("base64");
+  const staged = `${INSTALLER_PATH}.new`;
   return [
     "set -eu",
     "umask 077",
-    "mkdir -p /etc/nodepoint",
-    `echo '${script}' | base64 -d > ${INSTALLER_PATH}`,
-    `chmod 700 ${INSTALLER_PATH}`,
-    `cat > ${SITE_ENV_PATH}`,
-    `${INSTALLER_PATH} ${SITE_ENV_PATH}`,
+    `echo '${script}' | base64 -d | gunzip > ${staged}`,
+    `chmod 700 ${staged}`,
+    `mv -f ${staged} ${INSTALLER_PATH}`,
+    `exec ${INSTALLER_PATH}`,
   ].join(" && ");
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { sanitizeWireValue, type OfflineRunResult } from "../../lib/plan/offlineRuntime";
 import { planDocument, type PlanDocument } from "../../lib/plan/planJson";
+import { plainWireValue } from "../../lib/runtimePath/dynamicProviderHost";
 import { engineUrnOf } from "../../lib/runtimePath/fakeEngine";
 import { pulumiConfigEnv, runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
 import { FIXTURE_CUSTOMERS, offlinePlan, ROOT } from "../helpers/offlinePlan";
@@ -76,18 +77,38 @@ describe("index.ts through cmd/run against a gRPC engine", () => {
   test("pulumi preview: the same, except values derived from outputs not created yet, which are unknown", () => {
     const runtime = planDocument("prod", preview.engine.resources);
     const found = planDifferences(runtime, planDocument("prod", offline.resources));
-    // A first preview cannot know a RandomPassword's result or a Token's value: inputs built from
-    // them are unknown (not secret strings) on the real path, where the offline plan shows the
-    // secret they will be.
+    // A first preview cannot know a RandomPassword's result, a Token's value or the installer
+    // key: inputs built from them are unknown (not secret strings) on the real path, where the
+    // offline plan shows what they will be.
     const expected = [
       `proxmox-customers.inputs.apiToken: "[unknown]" != "[secret]"`,
       ...["acme-bakery", "nordlicht", "studio-kern"].flatMap((slug) => [
+        `${slug}-ct.inputs.initialization.userAccount.keys.0: "[unknown]" != "ssh-ed25519 [computed wordpress-installer-key]"`,
         `${slug}-ct.inputs.initialization.userAccount.password: "[unknown]" != "[secret]"`,
         `${slug}-wordpress.inputs.connection: "[unknown]" != "[secret]"`,
         `${slug}-wordpress.inputs.stdin: "[unknown]" != "[secret]"`,
       ]),
     ];
     expect(found.sort()).toEqual(expected.sort());
+  });
+
+  test("the installer logs in with the installer key, no password; the create command also serves updates", () => {
+    for (const slug of ["acme-bakery", "nordlicht", "studio-kern"]) {
+      const urn = update.engine.resources.find((r) => r.name === `${slug}-wordpress`)!.urn;
+      const inputs = plainWireValue(update.engine.inputsOf(urn)) as Record<string, any>;
+      expect(inputs["connection"]).toEqual({
+        host: expect.stringMatching(/^192\.168\.1\.\d+$/),
+        user: "root",
+        port: 22,
+        privateKey: "[computed]", // the installer key's private half (tls.PrivateKey)
+        dialErrorLimit: 20,
+        perDialTimeout: 15, // the SDK's default, filled in by @pulumi/command
+      });
+      expect(inputs["update"]).toBeUndefined();
+      const ct = update.engine.resources.find((r) => r.name === `${slug}-ct`)!.urn;
+      const account = (plainWireValue(update.engine.inputsOf(ct)) as any).initialization.userAccount;
+      expect(account.keys).toEqual(["ssh-ed25519 [computed wordpress-installer-key]"]);
+    }
   });
 
   test("no provider function call (data source) is made", () => {
