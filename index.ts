@@ -25,7 +25,7 @@ import { WordPressSite } from "./components/WordPressSite";
 import { prefixLength } from "./lib/net/ipv4";
 import { automationAccess, INFRASTRUCTURE_POOL } from "./lib/permissions/access";
 import { loadPlatformInputs } from "./lib/platformInputs";
-import { createAccessProvider, createProviders } from "./lib/providers";
+import { createAccessProvider, createProviders, infrastructureConnection } from "./lib/providers";
 
 const { config, secrets, customers, capacity: capacityOfCluster } = loadPlatformInputs();
 
@@ -49,8 +49,15 @@ const cluster = new ClusterNodes(config.cluster.name, {
   nodes: config.nodes,
   provider,
 });
-const storage = new StoragePools("storage", { pools: config.storage, provider });
-new BackupJobs("backups", { jobs: config.backupJobs, provider }, { dependsOn: [storage] });
+// Storage checks and backup jobs call PVE's API themselves (lib/pve/), with the infrastructure token.
+const connection = infrastructureConnection(config, secrets);
+const infraGrants = access.grants("infrastructure");
+const storage = new StoragePools(
+  "storage",
+  { pools: config.storage, clusterNodes: cluster.names, connection },
+  { dependsOn: infraGrants },
+);
+new BackupJobs("backups", { jobs: config.backupJobs, connection }, { dependsOn: [...infraGrants, storage] });
 const templates = new Templates(
   "templates",
   {

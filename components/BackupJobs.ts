@@ -1,33 +1,39 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { BackupJobConfig } from "../lib/config/schema";
+import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
 
 export interface BackupJobsArgs {
-  /** The vzdump jobs, each to a `backup`-content storage. */
+  /** The vzdump jobs, each to a `backup`-content storage; `adopt` for the ones the cluster has. */
   jobs: readonly BackupJobConfig[];
-  /** Provider holding the infrastructure-scope API token (backup jobs need `Sys.Modify` on `/`). */
-  provider: pulumi.ProviderResource;
+  /** API endpoint and the infrastructure token (backup jobs need Sys.Modify on `/`). */
+  connection: PveBackupJobArgs["connection"];
 }
 
-/** Scheduled vzdump jobs (cluster-wide objects in /etc/pve/jobs.cfg). Node3's 4.5 TB pool is the primary target. */
+/**
+ * Scheduled vzdump jobs (cluster-wide objects in /etc/pve/jobs.cfg), over PVE's REST API
+ * (lib/pve/backupJobProvider.ts): existing jobs are adopted (`adopt: true`, nothing written), and a
+ * new job is refused when another already backs up the same guests, so backups never run twice. The
+ * provider's backup-job type is not used: its plugin panics (lib/providerFacts.ts).
+ */
 export class BackupJobs extends pulumi.ComponentResource {
   constructor(name: string, args: BackupJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:backup:BackupJobs", name, {}, opts);
     for (const job of args.jobs) {
-      new proxmoxve.backup.Job(
+      new PveBackupJob(
         job.id,
         {
-          resourceId: job.id,
+          id: job.id,
           schedule: job.schedule,
           storage: job.storage,
           ...(job.node ? { node: job.node } : {}),
-          all: true,
           mode: job.mode,
           compress: job.compress,
-          enabled: true,
-          pruneBackups: Object.fromEntries(Object.entries(job.keep).map(([k, v]) => [k, String(v)])),
+          keep: job.keep,
+          adopt: job.adopt,
+          connection: args.connection,
         },
-        { parent: this, provider: args.provider },
+        // Children wait for what the component waits for (the infrastructure token's grants).
+        { parent: this, ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}) },
       );
     }
     this.registerOutputs({});

@@ -1,64 +1,70 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { StorageConfig } from "../lib/config/schema";
+import { PveStorage, type PveStorageArgs } from "./PveStorage";
 
 export interface StoragePoolsArgs {
   /** Every storage of the cluster, as in /etc/pve/storage.cfg. */
   pools: readonly StorageConfig[];
-  /** Provider holding the infrastructure-scope API token (storage needs `Sys.Modify` on `/`). */
-  provider: pulumi.ProviderResource;
+  /** Names of all the cluster's nodes: a storage on every one of them has no `nodes` line in storage.cfg. */
+  clusterNodes: readonly string[];
+  /** API endpoint and the infrastructure token, for the checks (PveStorage). */
+  connection: PveStorageArgs["connection"];
+}
+
+/** The definition PveStorage checks for one configured storage (DRBD excluded). Pure. */
+export function storageDefinition(
+  pool: Exclude<StorageConfig, { type: "drbd" }>,
+  clusterNodes: readonly string[],
+): Omit<PveStorageArgs, "connection"> {
+  const everywhere = clusterNodes.every((n) => pool.nodes.includes(n));
+  const common = {
+    storage: pool.id,
+    content: [...pool.content].sort(),
+    // storage.cfg has no `nodes` line for a storage on every node: it reads back empty (lib/providerFacts.ts).
+    ...(everywhere ? {} : { nodes: [...pool.nodes].sort() }),
+  };
+  switch (pool.type) {
+    case "dir":
+      return { ...common, type: "dir", path: pool.path, shared: pool.shared };
+    case "zfspool":
+      return { ...common, type: "zfspool", pool: pool.zfsPool };
+    case "lvmthin":
+      return { ...common, type: "lvmthin", vgname: pool.volumeGroup, thinpool: pool.thinPool };
+  }
 }
 
 /**
- * The cluster's storage definitions.
+ * The cluster's storage definitions, checked against the stack config on every `pulumi up` and never
+ * written (lib/pve/storageProvider.ts: writing needs Datastore.Allocate on `/storage`, which reaches
+ * every definition; the definitions are node-level setup made by hand). The provider's storage types
+ * are not used: their plugin panics (lib/providerFacts.ts, the ID override bug).
  *
- * `global-lvm` is DRBD storage driven by LINSTOR (the seed names its controller on node1). The
- * provider has no DRBD/LINSTOR storage type, and declaring it as something else (say shared LVM on
- * the DRBD device) would make the provider rewrite storage.cfg with the wrong plugin: on import the
- * type would not match, and a "fix" would replace the definition every container's disk lives on.
- * So it is referenced, not managed: held as typed data, checked by validation (customer disks and
- * HA nodes must use it), and left to LINSTOR.
+ * `global-lvm` is DRBD storage driven by LINSTOR (the seed names its controller on node1): PVE's API
+ * lists it as type `drbd` from LINSTOR's plugin, which no checker here knows, so it is referenced, not
+ * checked: held as typed data, validated (customer disks and HA nodes must use it), counted in
+ * capacity, and left to LINSTOR.
  */
 export class StoragePools extends pulumi.ComponentResource {
-  /** Storage IDs managed here (DRBD pools excluded). */
-  readonly managed: string[] = [];
-  /** Storage IDs referenced but not managed (DRBD). */
+  /** Storage IDs checked here (DRBD pools excluded). */
+  readonly checked: string[] = [];
+  /** Storage IDs referenced but not checked (DRBD). */
   readonly referenced: string[] = [];
 
   constructor(name: string, args: StoragePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("nodepoint:storage:StoragePools", name, {}, opts);
     for (const pool of args.pools) {
-      const options: pulumi.CustomResourceOptions = {
-        parent: this,
-        provider: args.provider,
-        protect: true,
-        ...(pool.adopt ? { import: pool.id } : {}),
-      };
-      const common = { resourceId: pool.id, nodes: [...pool.nodes], contents: [...pool.content].sort() };
-      switch (pool.type) {
-        case "drbd":
-          this.referenced.push(pool.id);
-          continue;
-        case "zfspool":
-          new proxmoxve.storage.Zfspool(
-            pool.id,
-            { ...common, zfsPool: pool.zfsPool, thinProvision: pool.thinProvision },
-            options,
-          );
-          break;
-        case "lvmthin":
-          new proxmoxve.storage.Lvmthin(
-            pool.id,
-            { ...common, volumeGroup: pool.volumeGroup, thinPool: pool.thinPool },
-            options,
-          );
-          break;
-        case "dir":
-          new proxmoxve.storage.Directory(pool.id, { ...common, path: pool.path, shared: pool.shared }, options);
-          break;
+      if (pool.type === "drbd") {
+        this.referenced.push(pool.id);
+        continue;
       }
-      this.managed.push(pool.id);
+      new PveStorage(
+        pool.id,
+        { ...storageDefinition(pool, args.clusterNodes), connection: args.connection },
+        // Children wait for what the component waits for (the infrastructure token's grants).
+        { parent: this, protect: true, ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}) },
+      );
+      this.checked.push(pool.id);
     }
-    this.registerOutputs({ managed: this.managed, referenced: this.referenced });
+    this.registerOutputs({ checked: this.checked, referenced: this.referenced });
   }
 }

@@ -35,8 +35,12 @@ export interface ReplaceFact extends InputFact {
 
 /** How an object that already exists is adopted. */
 export interface AdoptionFacts {
-  /** `import`: the provider's importer reads it; `adopt-on-create`: a dynamic resource whose create verifies and takes it over. */
-  readonly how: "import" | "adopt-on-create";
+  /**
+   * `import`: the provider's importer reads it; `adopt-on-create`: a dynamic resource whose create,
+   * given `adopt`, checks the existing object and takes it over; `verify`: a dynamic resource that
+   * only ever checks the existing object.
+   */
+  readonly how: "import" | "adopt-on-create" | "verify";
   /** The import ID's form. */
   readonly importId?: string;
   /** Inputs the importer never reads back as declared: always ignored on an adopted object. */
@@ -89,10 +93,8 @@ export const TYPES = {
   acl: "proxmoxve:index/acl:Acl",
   pool: "proxmoxve:index/poolLegacy:PoolLegacy",
   poolMembership: "proxmoxve:pool/membership:Membership",
-  storageDirectory: "proxmoxve:storage/directory:Directory",
-  storageLvmthin: "proxmoxve:storage/lvmthin:Lvmthin",
-  storageZfspool: "proxmoxve:storage/zfspool:Zfspool",
-  backupJob: "proxmoxve:backup/job:Job",
+  storage: "pulumi-nodejs:dynamic/nodepoint:PveStorage",
+  backupJob: "pulumi-nodejs:dynamic/nodepoint:PveBackupJob",
   npmProxyHost: "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost",
   dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
   randomPassword: "random:index/randomPassword:RandomPassword",
@@ -114,21 +116,15 @@ const CONTAINER_TIMEOUTS: readonly InputFact[] = [
   note: "an imported container keeps delete timeout 0 (unset)",
 }));
 
-/** The bridge bug that makes storage and backup-job types unusable (reality: "Bridge bug"). */
-const ID_OVERRIDE_BUG: InputFact = {
-  path: "resourceId",
-  source: `muhlba91/pulumi-proxmoxve provider/resources.go resourceComputeIDOverride (state["id"].V.(int) on a nil value); issue muhlba91/pulumi-proxmoxve#967; ${REALITY}`,
-  note: "the plugin panics on create, import and read of this type",
-};
-
-function bridgedStorage(token: string, fixed: readonly string[]): TypeFacts {
-  return {
-    token,
-    replaceMeans: "the storage definition is deleted and defined again (guests on it fail in between)",
-    replaceOnChange: ["resourceId", ...fixed].map((path) => ({ path, source: REALITY })),
-    hazards: [ID_OVERRIDE_BUG],
-  };
-}
+/**
+ * Why the provider's storage (`storage/*`) and backup-job (`backup/job`) types are not used: the
+ * bridge overrides their ID with `state["id"].V.(int)`, a nil value, so the plugin panics on create,
+ * import and read. Every version of provider/resources.go in the public index still has it.
+ */
+export const ID_OVERRIDE_BUG = {
+  types: ["proxmoxve:storage/*", "proxmoxve:backup/job:Job"],
+  source: `muhlba91/pulumi-proxmoxve provider/resources.go resourceComputeIDOverride; issue muhlba91/pulumi-proxmoxve#967 (fix PR #1022 closed unmerged); ${REALITY}`,
+} as const;
 
 /** The facts of every type, keyed by the names of `TYPES`. */
 export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
@@ -445,14 +441,20 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
     })),
     createMeans: "adds the guest to the pool, moving it out of another pool (the provider sends allow-move)",
   },
-  storageDirectory: bridgedStorage(TYPES.storageDirectory, ["path"]),
-  storageLvmthin: bridgedStorage(TYPES.storageLvmthin, ["volumeGroup", "thinPool"]),
-  storageZfspool: bridgedStorage(TYPES.storageZfspool, ["zfsPool"]),
+  storage: {
+    token: TYPES.storage,
+    replaceMeans: "nothing changes in PVE: the program stops checking the old definition and checks the other one",
+    replaceOnChange: [{ path: "storage", source: "lib/pve/storageProvider.ts diff() (another id is another storage)" }],
+    adoption: { how: "verify", ignore: [], ignoreUnlessDeclared: [] },
+    createMeans:
+      "checks the existing definition matches the stack config and writes nothing (the program never writes storage definitions)",
+  },
   backupJob: {
     token: TYPES.backupJob,
-    replaceMeans: "the backup job is deleted and created again",
-    replaceOnChange: [{ path: "resourceId", source: REALITY }],
-    hazards: [ID_OVERRIDE_BUG],
+    replaceMeans: "the backup job is deleted, then created with the new id",
+    replaceOnChange: [{ path: "jobId", source: "lib/pve/backupJobProvider.ts diff() (delete first: never two jobs)" }],
+    adoption: { how: "adopt-on-create", ignore: [], ignoreUnlessDeclared: [] },
+    createMeans: "creates the job, refused when another job already backs up the same guests (backups would run twice)",
   },
   npmProxyHost: {
     token: TYPES.npmProxyHost,

@@ -50,6 +50,23 @@ function secretOf(secrets: Secrets, key: string): pulumi.Output<string> {
   return value;
 }
 
+/**
+ * What the program's own PVE resources (storage checks, backup jobs: lib/pve/) connect with: the
+ * endpoint and the infrastructure token, a secret.
+ */
+export function infrastructureConnection(
+  config: StackConfig,
+  secrets: Secrets,
+): pulumi.Output<{ endpoint: string; insecure: boolean; apiToken: string }> {
+  return pulumi.secret(
+    pulumi.output({
+      endpoint: config.proxmox.endpoint,
+      insecure: config.proxmox.insecure,
+      apiToken: secretOf(secrets, "proxmoxve:apiToken"),
+    }),
+  );
+}
+
 /** The `proxmox-access` provider, which AutomationAccess needs before the others can be built. */
 export function createAccessProvider(config: StackConfig, secrets: Secrets): proxmoxve.Provider {
   return new proxmoxve.Provider("proxmox-access", {

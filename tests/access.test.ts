@@ -8,12 +8,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
 import { TYPES } from "../lib/providerFacts";
 import { offlinePlan } from "./helpers/offlinePlan";
+import { accessStateOf } from "./pve/planAccess";
 import { addToPool, check, destroyGuest, emptyAccessState, privileges, type AccessState } from "./pve/permissionModel";
 import { checksFor, describe as describeCheck, passes, type Phase } from "./pve/pveChecks";
 
 const INFRA = "pulumi-infra@pve!iac";
 const CUSTOMER = "pulumi-customers@pve!iac";
 const TOKEN_OF: Record<string, string> = { "proxmox-infra": INFRA, "proxmox-customers": CUSTOMER };
+
+/** The token a resource's calls are made with: its provider's, or the infrastructure token for the program's own PVE resources. */
+const tokenOf = (r: RecordedResource): string | undefined =>
+  r.type === TYPES.storage || r.type === TYPES.backupJob ? INFRA : TOKEN_OF[providerName(r)];
 
 /** Every privilege PVE 9 knows (pve-access-control src/PVE/AccessControl.pm $privgroups; VM.Monitor is gone). */
 const PVE9_PRIVILEGES = new Set([
@@ -30,28 +35,6 @@ const PVE9_PRIVILEGES = new Set([
 
 const providerName = (r: RecordedResource): string => r.provider.split("::").pop() ?? "";
 
-/** The cluster's access data once the access provider has run: roles, ACL entries, tokens, pools and memberships. */
-function accessStateOf(resources: readonly RecordedResource[]): AccessState {
-  const state = emptyAccessState();
-  for (const r of resources) {
-    const i = r.inputs;
-    if (r.type === TYPES.role) state.roles.set(String(i["roleId"]), new Set(i["privileges"] as string[]));
-    if (r.type === TYPES.acl)
-      state.acl.push({
-        path: String(i["path"]),
-        ugid: String(i["tokenId"] ?? i["userId"]),
-        role: String(i["roleId"]),
-        propagate: i["propagate"] === true,
-      });
-    if (r.type === TYPES.token && i["privilegesSeparation"] === true)
-      state.privsepTokens.add(`${String(i["userId"])}!${String(i["tokenName"])}`);
-    if (r.type === TYPES.pool) state.pools.set(String(i["poolId"]), { vms: new Set(), storage: new Set() });
-  }
-  for (const r of resources)
-    if (r.type === TYPES.poolMembership) addToPool(state, String(r.inputs["poolId"]), Number(r.inputs["vmId"]));
-  return state;
-}
-
 /**
  * Runs every call of the plan in PVE's order and returns the refused ones: adopted objects are read
  * and updated; new ones created (guests not yet in a pool), then joined to their pool, read, updated.
@@ -59,7 +42,7 @@ function accessStateOf(resources: readonly RecordedResource[]): AccessState {
 function refusedCalls(resources: readonly RecordedResource[], state: AccessState, withDelete = false): string[] {
   const refused: string[] = [];
   const run = (r: RecordedResource, phase: Phase) => {
-    const token = TOKEN_OF[providerName(r)];
+    const token = tokenOf(r);
     if (!token) return;
     for (const c of checksFor(r, phase))
       if (!passes(state, token, c)) refused.push(`${r.name} ${phase} (${token}): ${describeCheck(c)}`);

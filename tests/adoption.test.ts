@@ -230,6 +230,9 @@ describe("the plan says what is imported, what is created, and why", () => {
       "writes every datacenter firewall option",
     );
     expect(plannedStep(byName(plan.resources, "proxmox-infra"))).toBeUndefined();
+    // Storage checks and adopted backup jobs: dynamic resources, which Pulumi cannot import.
+    for (const name of ["local", "local-zfs", "local-lvm", "backup", "nightly-node1", "nightly-node2", "nightly-node3"])
+      expect(plannedStep(byName(plan.resources, name))?.step, name).toBe("adopt");
   });
 
   it("renders the counts and each reason with its resources", () => {

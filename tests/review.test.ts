@@ -218,19 +218,7 @@ describe("import file", () => {
       expect(e.id).toBe(match[0]!.options.import);
     }
     const ids = file.resources.map((e) => e.id);
-    for (const id of [
-      "node2/100",
-      "node3/107",
-      "node3/201",
-      "node3/102",
-      "node3/10001",
-      "node2/8000",
-      "node3/9000",
-      "local-zfs",
-      "local-lvm",
-      "local",
-      "backup",
-    ])
+    for (const id of ["node2/100", "node3/107", "node3/201", "node3/102", "node3/10001", "node2/8000", "node3/9000"])
       expect(ids).toContain(id);
   });
 });

@@ -106,19 +106,27 @@ describe("nodes, storage, backups, HA", () => {
     expect(plan.outputs["clusterInfo"]).toEqual({ name: "cluster0", nodes: ["node1", "node2", "node3"], quorum: 2 });
   });
 
-  it("storage: local-zfs on node1+node2, local-lvm thin on node3, /var/lib/vz and /backup/vzdump everywhere; DRBD referenced, not managed", () => {
-    expect(inputs("local-zfs", "Zfspool")).toMatchObject({ resourceId: "local-zfs", nodes: ["node1", "node2"] });
-    expect(inputs("local-lvm", "Lvmthin")).toMatchObject({
-      resourceId: "local-lvm",
-      nodes: ["node3"],
-      volumeGroup: "pve",
-      thinPool: "data",
+  it("storage: local-zfs on node1+node2, local-lvm thin on node3, /var/lib/vz and /backup/vzdump everywhere, checked as the cluster has them; DRBD referenced, not checked", () => {
+    expect(inputs("local-zfs", "PveStorage")).toMatchObject({
+      storage: "local-zfs",
+      type: "zfspool",
+      pool: "rpool/data",
+      nodes: ["node1", "node2"],
     });
-    expect(inputs("local", "Directory")).toMatchObject({ path: "/var/lib/vz", nodes: ["node1", "node2", "node3"] });
-    expect(inputs("backup", "Directory")).toMatchObject({ path: "/backup/vzdump", contents: ["backup"] });
+    expect(inputs("local-lvm", "PveStorage")).toMatchObject({
+      storage: "local-lvm",
+      type: "lvmthin",
+      nodes: ["node3"],
+      vgname: "pve",
+      thinpool: "data",
+    });
+    // On every node: storage.cfg has no nodes line, so none is declared.
+    expect(inputs("local", "PveStorage")).toMatchObject({ type: "dir", path: "/var/lib/vz", shared: false });
+    expect(inputs("local", "PveStorage")["nodes"]).toBeUndefined();
+    expect(inputs("backup", "PveStorage")).toMatchObject({ path: "/backup/vzdump", content: ["backup"] });
     expect(plan.resources.some((r) => r.name === "global-lvm")).toBe(false);
     for (const id of ["local-zfs", "local-lvm", "local", "backup"])
-      expect(res(id).options).toMatchObject({ protect: true, import: id });
+      expect(res(id).options).toMatchObject({ protect: true });
   });
 
   it("capacity: node and pool figures are the seed's", () => {
@@ -137,12 +145,14 @@ describe("nodes, storage, backups, HA", () => {
     });
   });
 
-  it("a backup job writes node3's guests to node3's backup pool", () => {
-    expect(inputs("nightly-node3", "Job")).toMatchObject({
+  it("a backup job writes node3's guests to node3's backup pool; the cluster's jobs are adopted", () => {
+    expect(inputs("nightly-node3", "PveBackupJob")).toMatchObject({
+      jobId: "nightly-node3",
       node: "node3",
       storage: "backup",
       all: true,
       mode: "snapshot",
+      adopt: true,
     });
   });
 

@@ -67,8 +67,6 @@ const storageCommon = {
   capacityGiB: perNodeGiB,
   /** Space in GiB already used by things this program does not declare (from the seed). */
   usedGiB: perNodeGiB.default({}),
-  /** Adopt the existing storage definition with `import` on the next `pulumi up`. */
-  adopt: z.boolean().default(false),
 };
 
 export const storageSchema = z.discriminatedUnion("type", [
@@ -302,6 +300,8 @@ export const backupJobSchema = z.strictObject({
     z.enum(["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"]),
     positiveInt,
   ),
+  /** The cluster has this job (with this id): adopt it, writing nothing, instead of creating it. */
+  adopt: z.boolean().default(false),
 });
 
 export const lxcTemplateSchema = z.strictObject({

@@ -49,19 +49,16 @@ export function keyFigures(r: RecordedResource): string {
     case "DnsRecord":
       push("", `${String(i["name"])} ${String(i["type"])} ${String(i["content"])}`);
       break;
-    case "Job":
+    case "PveBackupJob":
       push("", `${String(i["schedule"])} -> ${String(i["storage"])}`);
       push("node=", i["node"]);
       break;
     case "File":
       push("", `${String(i["nodeName"])}:${String(i["datastoreId"])}/${String(i["fileName"])}`);
       break;
-    case "Zfspool":
-    case "Lvmthin":
-    case "Directory":
-    case "Lvm":
-      push("", i["resourceId"]);
-      push("nodes=", Array.isArray(i["nodes"]) ? (i["nodes"] as string[]).join(",") : undefined);
+    case "PveStorage":
+      push("", `${String(i["storage"])} ${String(i["type"])}`);
+      push("nodes=", Array.isArray(i["nodes"]) ? (i["nodes"] as string[]).join(",") : "all");
       break;
     case "NpmProxyHost":
       push("", `${String(i["domain"])} -> ${String(i["forwardHost"])}:${String(i["forwardPort"])}`);
@@ -155,8 +152,13 @@ export function plannedStep(r: RecordedResource): PlannedStep | undefined {
           ? "made by hand to bootstrap the first `pulumi up` (README), read back by the provider's importer"
           : "listed in the seed, read back by the provider's importer",
     };
-  if (facts?.adoption?.how === "adopt-on-create" && r.inputs["adopt"] === true)
+  if (facts?.adoption?.how === "verify")
     return { step: "adopt", why: `listed in the seed: ${facts.createMeans ?? ENGINE_FACTS.dynamicImport.means}` };
+  if (facts?.adoption?.how === "adopt-on-create" && r.inputs["adopt"] === true)
+    return {
+      step: "adopt",
+      why: "listed in the seed: takes over the existing object after checking it matches, writes nothing (a dynamic resource cannot be imported: pulumi/pulumi#16175)",
+    };
   if (facts?.createMeans) return { step: "create", why: facts.createMeans };
   const component = componentOf(r);
   const reason = component ? CREATED_FOR[component.type]?.(component.name) : undefined;

@@ -269,6 +269,35 @@ export function checksFor(r: RecordedResource, phase: Phase): Check[] {
         },
       ];
     }
+    case TYPES.storage:
+      // Only ever read: GET /storage lists the entries with Datastore.Audit or AllocateSpace (pve-storage API2/Storage/Config.pm index).
+      return phase === "delete"
+        ? []
+        : [
+            {
+              kind: "perm",
+              call: "GET /storage",
+              path: `/storage/${String(i["storage"])}`,
+              privs: ["Datastore.Audit", "Datastore.AllocateSpace"],
+              any: true,
+            },
+          ];
+    case TYPES.backupJob: {
+      const read: Check = { kind: "perm", call: "GET /cluster/backup", path: "/", privs: ["Sys.Audit"] };
+      const write = (call: string): Check[] => [
+        { kind: "perm", call, path: "/", privs: ["Sys.Modify"] },
+        {
+          kind: "perm",
+          call: `${call} (target storage)`,
+          path: `/storage/${String(i["storage"])}`,
+          privs: ["Datastore.Allocate"],
+        },
+      ];
+      if (phase === "read") return [read];
+      if (phase === "create") return i["adopt"] === true ? [read] : [read, ...write("POST /cluster/backup")];
+      if (phase === "update") return write("PUT /cluster/backup/{id}");
+      return [{ kind: "perm", call: "DELETE /cluster/backup/{id}", path: "/", privs: ["Sys.Modify"] }];
+    }
     default:
       return [];
   }

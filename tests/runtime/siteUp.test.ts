@@ -11,10 +11,13 @@ import { dynamicResourcesThrough, startDynamicProviderHost } from "../../lib/run
 import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
 import { FIXTURE_CUSTOMERS, ROOT, stackValue } from "../helpers/offlinePlan";
 import { FakeNpmServer, IDENTITY, SECRET } from "../npm/fakeNpmServer";
+import { FakePveServer } from "../pve/fakePveServer";
 
 const NO_LIMIT = 0;
 /** One fake NPM for the whole run (the tests below look at what the run left in it). */
 let fake: FakeNpmServer;
+/** The program's own PVE calls (storage checks, backup jobs) go to a fake PVE holding the live cluster. */
+let pve: FakePveServer;
 /** When each DNS record appeared (ms since the epoch). */
 const dnsCreated = new Map<string, number>();
 let run: StackRunResult;
@@ -23,6 +26,9 @@ beforeAll(async () => {
   fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
   fake.dnsRecords = new Set();
   fake.certbotMs = 100;
+  pve = (
+    await FakePveServer.start({ tokens: { "pulumi-infra@pve!iac": "00000000-0000-0000-0000-000000000000" } })
+  ).liveCluster();
   const plugin = await startDynamicProviderHost({ root: ROOT });
   try {
     run = await runStack({
@@ -33,6 +39,7 @@ beforeAll(async () => {
         "nodepoint:customersDir": FIXTURE_CUSTOMERS,
         "nodepoint:npm": JSON.stringify({ ...stackValue<object>("npm"), apiUrl: fake.apiUrl, identity: IDENTITY }),
         "nodepoint:npmPassword": SECRET,
+        "nodepoint:proxmox": JSON.stringify({ ...stackValue<object>("proxmox"), endpoint: pve.endpoint }),
       },
       create: dynamicResourcesThrough(plugin, async (req) => {
         if (req.type === "cloudflare:index/dnsRecord:DnsRecord") {
@@ -49,7 +56,10 @@ beforeAll(async () => {
     await plugin.close();
   }
 }, NO_LIMIT);
-afterAll(() => fake.close());
+afterAll(async () => {
+  await fake.close();
+  await pve.close();
+});
 
 describe("pulumi up through cmd/run with the proxy hosts on the dynamic-provider plugin", () => {
   const domains = () => [...dnsCreated.keys()].sort();

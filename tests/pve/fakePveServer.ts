@@ -1,0 +1,357 @@
+/**
+ * An in-memory Proxmox VE API (`/api2/json`) on 127.0.0.1 for the calls the program makes itself:
+ * storage definitions (`GET /storage`) and backup jobs (`/cluster/backup`). It answers as PVE's code
+ * does, failures included (../shared/reality/proxmox-permissions.md and the handlers: pve-storage
+ * API2/Storage/Config.pm, pve-manager API2/Backup.pm, pve-http-server's JSON formatter):
+ *
+ * - API tokens (`Authorization: PVEAPIToken=user@realm!name=secret`); a wrong one is a 401;
+ * - every request checked against the PVE API schema (unknown method, unknown or malformed
+ *   parameter: 400 "Parameter verification failed." with `errors` per parameter), every success
+ *   answer against its `returns`;
+ * - the handlers' real privilege checks, run through PVE's permission rules
+ *   (tests/pve/permissionModel.ts) on the access data it is given; a refusal is a 403 "Permission
+ *   check failed (<path>, <privilege>)"; `GET /storage` lists only what the token may audit;
+ * - the handlers' answers: a job created twice is a 500 "Job 'x' already exists", reading or deleting
+ *   a missing job a 400 with `errors.id` "No such job 'x'", updating one a 500 "no such vzdump job";
+ *   root-only backup options (tmpdir, dumpdir, script) are a 400 for a token;
+ * - the shapes PVE returns: storage entries with `content` and `nodes` as comma lists (no `nodes` for a
+ *   storage on every node), `digest`; jobs with `type: vzdump`, `prune-backups` as an object,
+ *   `next-run`.
+ *
+ * It serves HTTPS with a self-signed certificate made with openssl for the run, as PVE's nodes do
+ * (the program connects with `insecure: true`). Every exchange is recorded, with any schema problem,
+ * so tests can assert that none arose.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import type { HttpMethod } from "../../lib/permissions/pveApiSchema";
+import { check, type AccessState } from "./permissionModel";
+import { loadPveContract, type PveContract } from "./pveContract";
+
+/** A storage.cfg entry as the API returns it (PVE's field names, values as PVE encodes them). */
+export type StorageEntry = Record<string, string | number>;
+/** A jobs.cfg vzdump entry, as stored (property strings as PVE keeps them). */
+export type JobEntry = Record<string, string | number>;
+
+export interface RecordedPveExchange {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  token: string | undefined;
+  status: number;
+  body: unknown;
+  /** Schema problems of the request or the answer. */
+  contractProblems: string[];
+}
+
+export interface FakePveOptions {
+  /** Token id → secret. */
+  tokens: Record<string, string>;
+  /** The access data (roles, ACL entries, pools) the permission checks run on; absent: every check passes. */
+  access?: AccessState;
+}
+
+let certificate: { key: Buffer; cert: Buffer } | undefined;
+/** A self-signed certificate for 127.0.0.1, made once per process. */
+function selfSigned(): { key: Buffer; cert: Buffer } {
+  if (certificate) return certificate;
+  const dir = mkdtempSync(join(tmpdir(), "fake-pve-"));
+  const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
+  if (!existsSync(cert)) throw new Error("openssl made no certificate for the fake PVE");
+  certificate = { key: readFileSync(key), cert: readFileSync(cert) };
+  return certificate;
+}
+
+const ROOT_ONLY_BACKUP_OPTIONS = ["tmpdir", "dumpdir", "script", "job-id"];
+
+class PveAnswer {
+  constructor(
+    readonly status: number,
+    readonly message: string,
+    readonly errors?: Record<string, string>,
+  ) {}
+}
+
+const paramError = (errors: Record<string, string>) => new PveAnswer(400, "Parameter verification failed.", errors);
+const permError = (path: string, priv: string) => new PveAnswer(403, `Permission check failed (${path}, ${priv})`);
+
+/** `prune-backups=keep-daily=7,keep-weekly=4` → `{ "keep-daily": 7, "keep-weekly": 4 }` (as PVE returns it). */
+function pruneObject(text: string): Record<string, number> {
+  return Object.fromEntries(
+    text
+      .split(",")
+      .filter(Boolean)
+      .map((kv) => kv.split("="))
+      .map(([k, v]) => [k!, Number(v)]),
+  );
+}
+
+export class FakePveServer {
+  readonly storages = new Map<string, StorageEntry>();
+  readonly jobs = new Map<string, JobEntry>();
+  readonly exchanges: RecordedPveExchange[] = [];
+  private server: Server | undefined;
+  private port = 0;
+  private readonly contract: PveContract = loadPveContract();
+
+  constructor(readonly options: FakePveOptions) {}
+
+  /** The API endpoint, as `nodepoint:proxmox.endpoint` gives PVE's. */
+  get endpoint(): string {
+    return `https://127.0.0.1:${this.port}/`;
+  }
+
+  /** A fake already listening. */
+  static async start(options: FakePveOptions): Promise<FakePveServer> {
+    const fake = new FakePveServer(options);
+    await fake.listen();
+    return fake;
+  }
+
+  /**
+   * The live cluster as far as this API goes: the seed's storage.cfg (a storage on every node has no
+   * `nodes` line) and the backup jobs Pulumi.prod.yaml adopts, as jobs.cfg would hold them.
+   */
+  liveCluster(): this {
+    this.storages.set("local", { type: "dir", path: "/var/lib/vz", content: "iso,vztmpl,backup,snippets" });
+    this.storages.set("local-zfs", {
+      type: "zfspool",
+      pool: "rpool/data",
+      content: "images,rootdir",
+      nodes: "node1,node2",
+      sparse: 1,
+    });
+    this.storages.set("local-lvm", {
+      type: "lvmthin",
+      vgname: "pve",
+      thinpool: "data",
+      content: "rootdir,images",
+      nodes: "node3",
+    });
+    this.storages.set("backup", {
+      type: "dir",
+      path: "/backup/vzdump",
+      content: "backup",
+      "prune-backups": "keep-all=1",
+    });
+    this.storages.set("global-lvm", { type: "drbd", content: "images,rootdir", nodes: "node1,node2", shared: 1 });
+    const job = (node: string, schedule: string, prune: string): JobEntry => ({
+      schedule,
+      storage: "backup",
+      node,
+      all: 1,
+      mode: "snapshot",
+      compress: "zstd",
+      "prune-backups": prune,
+      enabled: 1,
+    });
+    this.jobs.set("nightly-node3", job("node3", "02:30", "keep-daily=7,keep-monthly=3,keep-weekly=4"));
+    this.jobs.set("nightly-node1", job("node1", "01:30", "keep-daily=7,keep-weekly=4"));
+    this.jobs.set("nightly-node2", job("node2", "03:30", "keep-daily=7,keep-weekly=4"));
+    return this;
+  }
+
+  async listen(): Promise<void> {
+    this.server = createServer(selfSigned(), (req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  reset(): void {
+    this.storages.clear();
+    this.jobs.clear();
+    this.exchanges.length = 0;
+  }
+
+  /** Every schema problem of the recorded exchanges. */
+  contractProblems(): string[] {
+    return this.exchanges.flatMap((e) => e.contractProblems.map((p) => `${e.method} ${e.path}: ${p}`));
+  }
+
+  private tokenOf(req: IncomingMessage): string | PveAnswer {
+    const header = req.headers.authorization ?? "";
+    const m = /^PVEAPIToken=([^=]+)=(.+)$/.exec(header);
+    if (!m || this.options.tokens[m[1]!] !== m[2]) return new PveAnswer(401, "invalid token value!");
+    return m[1]!;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw = "";
+    for await (const chunk of req) raw += String(chunk);
+    const url = new URL(req.url ?? "/", "http://fake");
+    const method = (req.method ?? "GET") as HttpMethod;
+    const path = url.pathname.replace(/^\/api2\/json/, "");
+    const params = Object.fromEntries(new URLSearchParams(method === "GET" ? url.search : raw));
+    const problems: string[] = [];
+    const token = this.tokenOf(req);
+    let answer: { status: number; body: unknown };
+    const result = typeof token === "string" ? this.route(method, path, params, token, problems) : token;
+    if (result instanceof PveAnswer) {
+      answer = {
+        status: result.status,
+        body: { data: null, message: `${result.message}\n`, ...(result.errors ? { errors: result.errors } : {}) },
+      };
+      res.statusMessage = result.message;
+    } else {
+      problems.push(...this.contract.validateResponse(method, path, result));
+      answer = { status: 200, body: { data: result } };
+    }
+    this.exchanges.push({
+      method,
+      path,
+      params,
+      token: typeof token === "string" ? token : undefined,
+      status: answer.status,
+      body: answer.body,
+      contractProblems: problems,
+    });
+    res.writeHead(answer.status, { "Content-Type": "application/json;charset=UTF-8" });
+    res.end(JSON.stringify(answer.body));
+  }
+
+  private can(token: string, path: string, privs: string[], any = false): boolean {
+    return this.options.access ? check(this.options.access, token, path, privs, any) : true;
+  }
+
+  private route(
+    method: HttpMethod,
+    path: string,
+    params: Record<string, string>,
+    token: string,
+    problems: string[],
+  ): unknown {
+    const job = /^\/cluster\/backup\/([^/]+)$/.exec(path);
+    const all = job ? { ...params, id: decodeURIComponent(job[1]!) } : params;
+    const invalid = this.contract.validateRequest(method, path, all);
+    if (invalid === "unknown") {
+      problems.push(`${method} ${path} is not a method of the PVE API`);
+      return new PveAnswer(501, `Method '${method} /api2/json${path}' not implemented`);
+    }
+    if (Object.keys(invalid).length > 0) {
+      problems.push(`request: ${JSON.stringify(invalid)}`);
+      return paramError(invalid);
+    }
+    if (method === "GET" && path === "/storage") return this.listStorage(token, params["type"]);
+    if (path === "/cluster/backup" && method === "GET")
+      return this.can(token, "/", ["Sys.Audit"]) ? this.listJobs() : permError("/", "Sys.Audit");
+    if (path === "/cluster/backup" && method === "POST") return this.createJob(token, params);
+    if (job && method === "GET") return this.readJob(token, all.id!);
+    if (job && method === "PUT") return this.updateJob(token, all.id!, params);
+    if (job && method === "DELETE") return this.deleteJob(token, all.id!);
+    return new PveAnswer(501, `fake PVE: ${method} ${path} is not implemented here`);
+  }
+
+  /** API2/Storage/Config.pm index: entries the token may audit, as $api_storage_config returns them. */
+  private listStorage(token: string, type?: string): unknown {
+    const digest = createHash("sha1")
+      .update(JSON.stringify([...this.storages.entries()]))
+      .digest("hex");
+    return [...this.storages.entries()]
+      .filter(([id]) => this.can(token, `/storage/${id}`, ["Datastore.Audit", "Datastore.AllocateSpace"], true))
+      .filter(([, s]) => !type || s["type"] === type)
+      .map(([id, s]) => ({ ...s, storage: id, digest }));
+  }
+
+  private listJobs(): unknown {
+    return [...this.jobs.entries()].map(([id, j]) => this.jobView(id, j));
+  }
+
+  private jobView(id: string, j: JobEntry): Record<string, unknown> {
+    const { "prune-backups": prune, ...rest } = j;
+    return {
+      ...rest,
+      id,
+      type: "vzdump",
+      ...(prune !== undefined ? { "prune-backups": pruneObject(String(prune)) } : {}),
+      "next-run": 1_900_000_000,
+    };
+  }
+
+  /** assert_param_permission_common + create/update checks of API2/Backup.pm. */
+  private backupPermissions(token: string, params: Record<string, string>): PveAnswer | undefined {
+    if (!this.can(token, "/", ["Sys.Modify"])) return permError("/", "Sys.Modify");
+    for (const key of ROOT_ONLY_BACKUP_OPTIONS)
+      if (params[key] !== undefined) return paramError({ [key]: "Only root may set this option." });
+    const storage = params["storage"];
+    if (storage && !this.can(token, `/storage/${storage}`, ["Datastore.Allocate"]))
+      return permError(`/storage/${storage}`, "Datastore.Allocate");
+    return undefined;
+  }
+
+  private createJob(token: string, params: Record<string, string>): unknown {
+    const refused = this.backupPermissions(token, params);
+    if (refused) return refused;
+    if (!params["schedule"]) return paramError({ schedule: "neither 'starttime' nor 'schedule' were set" });
+    const id = params["id"] ?? `backup-${createHash("sha1").update(String(Date.now())).digest("hex").slice(0, 12)}`;
+    if (this.jobs.has(id)) return new PveAnswer(500, `Job '${id}' already exists`);
+    const { id: _id, ...rest } = params;
+    this.jobs.set(id, { enabled: 1, ...rest });
+    return null;
+  }
+
+  private readJob(token: string, id: string): unknown {
+    if (!this.can(token, "/", ["Sys.Audit"])) return permError("/", "Sys.Audit");
+    const j = this.jobs.get(id);
+    return j ? this.jobView(id, j) : paramError({ id: `No such job '${id}'` });
+  }
+
+  private updateJob(token: string, id: string, params: Record<string, string>): unknown {
+    const { delete: del, id: _id, ...update } = params;
+    const refused = this.backupPermissions(token, update);
+    if (refused) return refused;
+    const j = this.jobs.get(id);
+    if (!j) return new PveAnswer(500, "no such vzdump job");
+    const current = j["storage"];
+    if (current && !this.can(token, `/storage/${String(current)}`, ["Datastore.Allocate"]))
+      return permError(`/storage/${String(current)}`, "Datastore.Allocate");
+    if (Object.keys(update).length === 0 && !del) return new PveAnswer(500, "no options specified");
+    for (const key of (del ?? "").split(",").filter(Boolean)) delete j[key];
+    Object.assign(j, update);
+    return null;
+  }
+
+  private deleteJob(token: string, id: string): unknown {
+    if (!this.can(token, "/", ["Sys.Modify"])) return permError("/", "Sys.Modify");
+    if (!this.jobs.delete(id)) return paramError({ id: `No such job '${id}'` });
+    return null;
+  }
+}
+
+/** A fake PVE for a test file: listening from `beforeAll`, emptied before each test, stopped in `afterAll`. */
+export function useFakePve(options: FakePveOptions): FakePveServer {
+  const fake = new FakePveServer(options);
+  beforeAll(() => fake.listen());
+  afterAll(() => fake.close());
+  beforeEach(() => fake.reset());
+  return fake;
+}

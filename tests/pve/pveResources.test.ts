@@ -1,0 +1,254 @@
+/**
+ * Storage checks and backup jobs (lib/pve/) the way `pulumi up`, `refresh` and `destroy` run them:
+ * the resource's `__provider` text loaded by the SDK's dynamic-provider plugin (cmd/dynamic-provider)
+ * and driven over gRPC, against a fake PVE API that checks every request and answer against the PVE
+ * API schema and every call against PVE's permission rules with the grants the plan declares
+ * (tests/pve/fakePveServer.ts). The live cluster is the seed's, as PVE stores it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { BACKUP_JOB_PROVIDER_LOADER } from "../../components/PveBackupJob";
+import { STORAGE_PROVIDER_LOADER } from "../../components/PveStorage";
+import type { RecordedResource } from "../../lib/plan/offlineRuntime";
+import { ID_OVERRIDE_BUG, TYPES } from "../../lib/providerFacts";
+import { startDynamicProviderHost, type DynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
+import { offlinePlan, ROOT } from "../helpers/offlinePlan";
+import { useFakePve } from "./fakePveServer";
+import { emptyAccessState } from "./permissionModel";
+import { accessStateOf } from "./planAccess";
+
+const INFRA = "pulumi-infra@pve!iac";
+const SECRET = "9f2c4b1e-0d6a-4e3b-9a77-5c1d2e3f4a5b";
+const CUSTOMER = "pulumi-customers@pve!iac";
+const access = emptyAccessState();
+const fake = useFakePve({ tokens: { [INFRA]: SECRET, [CUSTOMER]: SECRET }, access });
+
+let host: DynamicProviderHost;
+let plan: RecordedResource[];
+beforeAll(async () => {
+  plan = (await offlinePlan()).resources;
+  Object.assign(access, accessStateOf(plan));
+  host = await startDynamicProviderHost({ root: ROOT });
+}, 0);
+afterAll(() => host.close());
+
+/** The seed's storage.cfg, as `GET /storage` returns it (no jobs). */
+function seedStorages(): void {
+  fake.liveCluster();
+  fake.jobs.clear();
+}
+
+/** The plan's inputs of a resource, with the fake's endpoint and the token as the engine hands them over. */
+function inputsOf(name: string, type: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const r = plan.find((x) => x.name === name && x.type === type);
+  if (!r) throw new Error(`no ${name}`);
+  return {
+    ...r.inputs,
+    __provider: type === TYPES.storage ? STORAGE_PROVIDER_LOADER : BACKUP_JOB_PROVIDER_LOADER,
+    connection: { endpoint: fake.endpoint, insecure: true, apiToken: `${INFRA}=${SECRET}` },
+    ...overrides,
+  };
+}
+
+const urn = (type: string, name: string) => `urn:pulumi:prod::nodepoint::${type}::${name}`;
+
+async function create(type: string, name: string, overrides: Record<string, unknown> = {}) {
+  const checked = await host.check(urn(type, name), {}, inputsOf(name, type, overrides));
+  expect(checked.failures).toEqual([]);
+  return host.create(urn(type, name), checked.inputs);
+}
+
+async function failure(call: Promise<unknown>): Promise<string> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  expect(err, "expected the call to fail").toBeDefined();
+  expect(err!.message).not.toContain(SECRET);
+  return err!.message;
+}
+
+const writes = () => fake.exchanges.filter((e) => e.method !== "GET");
+
+describe("no resource type that crashes the plugin", () => {
+  test("the plan declares no storage or backup-job type of the bridge (its ID override panics)", () => {
+    const bridged = plan.filter((r) => r.type.startsWith("proxmoxve:storage/") || r.type === ID_OVERRIDE_BUG.types[1]);
+    expect(bridged.map((r) => r.type)).toEqual([]);
+    expect(
+      plan
+        .filter((r) => r.type === TYPES.storage)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["backup", "local", "local-lvm", "local-zfs"]);
+    expect(plan.filter((r) => r.type === TYPES.backupJob)).toHaveLength(3);
+  });
+});
+
+describe("storage definitions: checked, never written", () => {
+  test("the seed's storages are adopted as PVE stores them (no nodes line for one on every node), with GETs only", async () => {
+    seedStorages();
+    for (const name of ["local", "local-zfs", "local-lvm", "backup"]) {
+      const { id, properties } = await create(TYPES.storage, name);
+      expect(id).toBe(name);
+      const read = await host.read(id, urn(TYPES.storage, name), properties);
+      const diff = await host.diff(
+        id,
+        urn(TYPES.storage, name),
+        read.properties,
+        (await host.check(urn(TYPES.storage, name), {}, inputsOf(name, TYPES.storage))).inputs,
+      );
+      expect(diff.changes, name).toBe("none");
+    }
+    expect(writes()).toEqual([]);
+    expect(fake.contractProblems()).toEqual([]);
+  });
+
+  test("a definition that differs fails, naming each difference, and writes nothing", async () => {
+    seedStorages();
+    fake.storages.set("local", { type: "dir", path: "/var/lib/vz", content: "iso,vztmpl", nodes: "node1,node2" });
+    const message = await failure(create(TYPES.storage, "local"));
+    expect(message).toContain("storage local on the cluster differs from nodepoint:storage");
+    expect(message).toContain("content: declared backup,iso,snippets,vztmpl, live iso,vztmpl");
+    expect(message).toContain("nodes: declared (unset), live node1,node2");
+    expect(writes()).toEqual([]);
+  });
+
+  test("a missing definition, or one the token may not audit, fails naming the storage", async () => {
+    const message = await failure(create(TYPES.storage, "backup"));
+    expect(message).toContain(
+      "storage backup is not defined on the cluster (or the infrastructure token lacks Datastore.Audit on /storage/backup)",
+    );
+    seedStorages();
+    // The customer token may not audit `backup`: PVE lists nothing for it.
+    const asCustomer = { connection: { endpoint: fake.endpoint, insecure: true, apiToken: `${CUSTOMER}=${SECRET}` } };
+    expect(await failure(create(TYPES.storage, "backup", asCustomer))).toContain("is not defined on the cluster");
+  });
+
+  test("refresh shows drift, and a definition gone drops the resource; delete writes nothing", async () => {
+    seedStorages();
+    const { id, properties } = await create(TYPES.storage, "local-lvm");
+    fake.storages.set("local-lvm", { ...fake.storages.get("local-lvm")!, nodes: "node2,node3" });
+    expect((await host.read(id, urn(TYPES.storage, "local-lvm"), properties)).properties).toMatchObject({
+      nodes: ["node2", "node3"],
+    });
+    fake.storages.delete("local-lvm");
+    expect((await host.read(id, urn(TYPES.storage, "local-lvm"), properties)).id).toBe("");
+    await host.delete(id, urn(TYPES.storage, "local-lvm"), properties);
+    expect(writes()).toEqual([]);
+  });
+});
+
+describe("backup jobs: adopted, never doubled", () => {
+  /** Only the job the live platform runs for node3's guests, as jobs.cfg holds it. */
+  const liveNode3 = () => {
+    const job = fake.liveCluster().jobs.get("nightly-node3")!;
+    fake.jobs.clear();
+    fake.jobs.set("nightly-node3", job);
+  };
+
+  test("an existing job is adopted as it is: nothing written, and it reads back without a diff", async () => {
+    liveNode3();
+    const { id, properties } = await create(TYPES.backupJob, "nightly-node3");
+    expect(id).toBe("nightly-node3");
+    expect(writes()).toEqual([]);
+    const read = await host.read(id, urn(TYPES.backupJob, "nightly-node3"), properties);
+    const checked = (
+      await host.check(urn(TYPES.backupJob, "nightly-node3"), {}, inputsOf("nightly-node3", TYPES.backupJob))
+    ).inputs;
+    expect((await host.diff(id, urn(TYPES.backupJob, "nightly-node3"), read.properties, checked)).changes).toBe("none");
+    expect(fake.contractProblems()).toEqual([]);
+  });
+
+  test("adopting a job that differs, or that does not exist, fails naming what differs or what exists; nothing written", async () => {
+    liveNode3();
+    fake.jobs.get("nightly-node3")!["schedule"] = "03:00";
+    expect(await failure(create(TYPES.backupJob, "nightly-node3"))).toContain(
+      'backup job nightly-node3 on the cluster differs from nodepoint:backupJobs: schedule: declared "02:30", live "03:00"',
+    );
+    const message = await failure(create(TYPES.backupJob, "nightly-node1"));
+    expect(message).toContain("backup job nightly-node1 is marked adopt but the cluster has no job with that id");
+    expect(message).toContain("nightly-node3 (all guests of node3 -> backup at 03:00)");
+    expect(writes()).toEqual([]);
+  });
+
+  test("a new job is created as PVE takes it (form parameters valid against the schema)", async () => {
+    seedStorages();
+    const { id } = await create(TYPES.backupJob, "nightly-node1", { adopt: false });
+    expect(id).toBe("nightly-node1");
+    expect(writes().map((e) => [e.method, e.path, e.params])).toEqual([
+      [
+        "POST",
+        "/cluster/backup",
+        {
+          id: "nightly-node1",
+          schedule: "01:30",
+          storage: "backup",
+          node: "node1",
+          all: "1",
+          mode: "snapshot",
+          compress: "zstd",
+          "prune-backups": "keep-daily=7,keep-weekly=4",
+          enabled: "1",
+        },
+      ],
+    ]);
+    expect(fake.contractProblems()).toEqual([]);
+  });
+
+  test("a new job beside one that backs up the same guests is refused (backups would run twice), as is an id in use", async () => {
+    fake.jobs.set("backup-5a1b2c3d-e4f5", {
+      schedule: "sun 01:00",
+      storage: "backup",
+      all: 1,
+      mode: "snapshot",
+      enabled: 1,
+    });
+    expect(await failure(create(TYPES.backupJob, "nightly-node1", { adopt: false }))).toContain(
+      "backup job nightly-node1 would back up guests that backup-5a1b2c3d-e4f5 (all guests -> backup at sun 01:00) already back up, so backups would run twice",
+    );
+    fake.jobs.clear();
+    liveNode3();
+    expect(await failure(create(TYPES.backupJob, "nightly-node3", { adopt: false }))).toContain(
+      "backup job nightly-node3 exists already: set adopt: true",
+    );
+    expect(writes()).toEqual([]);
+  });
+
+  test("update sends what changed (delete for what is gone); delete removes the job, and a job already gone is fine", async () => {
+    liveNode3();
+    fake.jobs.get("nightly-node3")!["comment"] = "made by hand";
+    const base = inputsOf("nightly-node3", TYPES.backupJob, { comment: "made by hand" });
+    const { id, properties } = await create(TYPES.backupJob, "nightly-node3", { comment: "made by hand" });
+    const next = (
+      await host.check(
+        urn(TYPES.backupJob, "nightly-node3"),
+        base,
+        inputsOf("nightly-node3", TYPES.backupJob, { schedule: "04:00" }),
+      )
+    ).inputs;
+    expect(await host.diff(id, urn(TYPES.backupJob, "nightly-node3"), properties, next)).toMatchObject({
+      changes: "some",
+      replaces: [],
+    });
+    await host.update(id, urn(TYPES.backupJob, "nightly-node3"), properties, next);
+    expect(writes().map((e) => e.params)).toEqual([{ schedule: "04:00", delete: "comment" }]);
+    expect(fake.jobs.get("nightly-node3")).toMatchObject({ schedule: "04:00" });
+    expect(fake.jobs.get("nightly-node3")!["comment"]).toBeUndefined();
+
+    await host.delete(id, urn(TYPES.backupJob, "nightly-node3"), next);
+    expect(fake.jobs.has("nightly-node3")).toBe(false);
+    await host.delete(id, urn(TYPES.backupJob, "nightly-node3"), next);
+    expect(fake.contractProblems()).toEqual([]);
+  });
+
+  test("PVE's refusals arrive with PVE's message: a token without Sys.Modify on / cannot create a job", async () => {
+    const asCustomer = {
+      adopt: false,
+      connection: { endpoint: fake.endpoint, insecure: true, apiToken: `${CUSTOMER}=${SECRET}` },
+    };
+    expect(await failure(create(TYPES.backupJob, "nightly-node1", asCustomer))).toContain(
+      "PVE GET /cluster/backup: 403 Permission check failed (/, Sys.Audit)",
+    );
+    const wrongSecret = { connection: { endpoint: fake.endpoint, insecure: true, apiToken: `${INFRA}=wrong` } };
+    expect(await failure(create(TYPES.backupJob, "nightly-node3", wrongSecret))).toContain("401 invalid token value!");
+  });
+});
