@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicProviderLoader } from "../lib/dynamicProviderLoader";
 import { TYPES } from "../lib/providerFacts";
+import type { StorageDefinition } from "../lib/pve/storageProvider";
 
 /** The `__provider` of every PveStorage: loads lib/pve/storageProvider.ts in the project directory. */
 export const STORAGE_PROVIDER_LOADER = dynamicProviderLoader(
@@ -9,23 +10,8 @@ export const STORAGE_PROVIDER_LOADER = dynamicProviderLoader(
   "PveStorage",
 );
 
-export interface PveStorageArgs {
-  /** Storage id, as in /etc/pve/storage.cfg. */
-  storage: string;
-  /** PVE storage plugin type. */
-  type: "dir" | "zfspool" | "lvmthin";
-  /** Content types. */
-  content: string[];
-  /** Nodes it is available on; omit when it is on every node (storage.cfg then has no `nodes` line). */
-  nodes?: string[];
-  /** dir: path and whether it is shared. */
-  path?: string;
-  shared?: boolean;
-  /** zfspool: the dataset. */
-  pool?: string;
-  /** lvmthin: volume group and thin pool. */
-  vgname?: string;
-  thinpool?: string;
+/** The definition to check (PVE's field names, lib/pve/storageProvider.ts) and how to reach the API. */
+export interface PveStorageArgs extends StorageDefinition {
   /** API endpoint and token; the token is kept in the state as a secret (read needs it). */
   connection: pulumi.Input<{ endpoint: string; insecure: boolean; apiToken: pulumi.Input<string> }>;
 }
