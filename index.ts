@@ -22,12 +22,13 @@ import { ServiceVm } from "./components/ServiceVm";
 import { StoragePools } from "./components/StoragePools";
 import { Templates } from "./components/Templates";
 import { WordPressSite } from "./components/WordPressSite";
+import { declaredPlacement } from "./lib/customers/replacement";
 import { prefixLength } from "./lib/net/ipv4";
 import { automationAccess, INFRASTRUCTURE_POOL } from "./lib/permissions/access";
 import { loadPlatformInputs } from "./lib/platformInputs";
 import { createAccessProvider, createProviders, infrastructureConnection } from "./lib/providers";
 
-const { config, secrets, customers, capacity: capacityOfCluster } = loadPlatformInputs();
+const { config, secrets, customers, capacity: capacityOfCluster, replacements } = loadPlatformInputs();
 
 // Users, tokens, roles, ACL entries and pools, as reviewed in lib/permissions/access.ts, with the
 // administrator token. The infrastructure user and token are made by hand to bootstrap and adopted;
@@ -94,36 +95,38 @@ const npmPassword = secrets["nodepoint:npmPassword"]!;
 // Protected: a new key would lock the installer out of every container created before it.
 const installerKey = new tls.PrivateKey("wordpress-installer-key", { algorithm: "ED25519" }, { protect: true });
 
-const sites = customers.map(
-  (customer) =>
-    new WordPressSite(customer.slug, {
-      customer,
-      network: {
-        bridge: config.networks.lan.bridge,
-        prefixLength: prefixLength(config.networks.lan.cidr),
-        gateway: config.networks.lan.gateway,
-      },
-      templateVolumeId: templates.lxcTemplateVolumeId,
-      proxmoxPool: config.customerPools.proxmoxPool,
-      publicIp: config.ingress.publicIp,
-      proxied: config.cloudflare.proxied,
-      haLimits: { maxRestart: config.ha.maxRestart, maxRelocate: config.ha.maxRelocate },
-      haBinding: ha.binding,
-      proxmoxProvider: providers.proxmoxCustomers,
-      haProvider: providers.proxmoxInfra,
-      cloudflareProvider: providers.cloudflare,
-      dependsOn: [
-        customerPool,
-        isolation,
-        ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : []),
-      ],
-      adminEmail: config.sites.adminEmail,
-      firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
-      proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
-      installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyOpenssh },
-    }),
-);
-ha.bindResources(sites.flatMap((s) => (s.haResource ? [s.haResource] : [])));
+const sites = customers.map((file) => {
+  // Where the container is declared: where it is deployed while a replacement is being prepared.
+  const replacement = replacements.get(file.slug);
+  const customer = declaredPlacement(file, replacement);
+  return new WordPressSite(customer.slug, {
+    customer,
+    replacement,
+    network: {
+      bridge: config.networks.lan.bridge,
+      prefixLength: prefixLength(config.networks.lan.cidr),
+      gateway: config.networks.lan.gateway,
+    },
+    templateVolumeId: templates.lxcTemplateVolumeId,
+    proxmoxPool: config.customerPools.proxmoxPool,
+    publicIp: config.ingress.publicIp,
+    proxied: config.cloudflare.proxied,
+    haLimits: { maxRestart: config.ha.maxRestart, maxRelocate: config.ha.maxRelocate },
+    haBinding: ha.binding,
+    proxmoxProvider: providers.proxmoxCustomers,
+    haProvider: providers.proxmoxInfra,
+    cloudflareProvider: providers.cloudflare,
+    dependsOn: [
+      customerPool,
+      isolation,
+      ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : []),
+    ],
+    adminEmail: config.sites.adminEmail,
+    firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
+    proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
+    installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyOpenssh },
+  });
+});
 
 /** Cluster facts: node names and the quorum the cluster needs. */
 export const clusterInfo = { name: config.cluster.name, nodes: cluster.names, quorum: cluster.quorum };

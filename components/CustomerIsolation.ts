@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { CustomerFirewallConfig } from "../lib/config/schema";
+import { replacementOptions } from "../lib/providerFacts";
 
 export interface CustomerIsolationArgs {
   /** The security group's name and the outbound policy. */
@@ -80,12 +81,13 @@ export class CustomerIsolation extends pulumi.ComponentResource {
     const proxy = new proxmoxve.firewall.IpsetLegacy(
       PROXY_IPSET,
       { name: PROXY_IPSET, comment: "Nginx Proxy Manager", cidrs: args.proxySources.map((ip) => ({ name: ip })) },
-      child,
+      // A changed list replaces the set, which keeps its name: removed first, never emptied after.
+      { ...child, ...replacementOptions("ipSet") },
     );
     const mgmt = new proxmoxve.firewall.IpsetLegacy(
       MANAGEMENT_IPSET,
       { name: MANAGEMENT_IPSET, comment: "management network", cidrs: [{ name: args.managementCidr }] },
-      child,
+      { ...child, ...replacementOptions("ipSet") },
     );
     new proxmoxve.cluster.firewall.security.GroupLegacy(
       args.firewall.securityGroup,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { LxcTemplateConfig, NetworksConfig, VmTemplateConfig } from "../lib/config/schema";
-import { adoptionIgnores } from "../lib/providerFacts";
+import { adoptionIgnores, replacementOptions } from "../lib/providerFacts";
 import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
 
@@ -67,6 +67,7 @@ export class Templates extends pulumi.ComponentResource {
         parent: this,
         provider: args.provider,
         retainOnDelete: true,
+        ...replacementOptions("downloadFile"),
         ...(present
           ? {
               import: `${node}/${this.lxcTemplateVolumeId}`,
@@ -95,7 +96,7 @@ export class Templates extends pulumi.ComponentResource {
             overwriteUnmanaged: false,
             ...(template.image.checksum ? { checksum: template.image.checksum, checksumAlgorithm: "sha256" } : {}),
           },
-          { parent: this, provider: args.provider, retainOnDelete: true },
+          { parent: this, provider: args.provider, retainOnDelete: true, ...replacementOptions("downloadFile") },
         );
     const imageId = volumeId(template.image.storage, "iso", template.image.fileName);
     const cloudInit = template.flavour === "cloud-init";

@@ -5,7 +5,9 @@ import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
 import { installCommand, INSTALL_SCRIPT_HASH, siteEnv } from "../lib/wordpress/installer";
 import type { Customer } from "../lib/customers/schema";
-import { createOnlyInputs } from "../lib/providerFacts";
+import type { SiteReplacement } from "../lib/customers/replacement";
+import { replacementPendingNote } from "../lib/replacementNote";
+import { CUSTOMER_FIELD_INPUTS, createOnlyInputs, replacementOptions } from "../lib/providerFacts";
 import type { HaBinding } from "./HaPlacement";
 import { NpmProxyHost } from "./NpmProxyHost";
 
@@ -20,8 +22,18 @@ export interface SiteNetwork {
 }
 
 export interface WordPressSiteArgs {
-  /** The validated customer (from `customers/<slug>.yaml`), every default resolved. */
+  /**
+   * The validated customer (from `customers/<slug>.yaml`), every default resolved, placed where its
+   * container is declared (`declaredPlacement`: the deployed placement while a replacement is
+   * being prepared).
+   */
   customer: Customer;
+  /**
+   * A confirmed replacement of the site's container (lib/customers/replacement.ts). `prepare`: the
+   * container stays where it is with its protection lifted and no HA; `execute`: it is re-created
+   * where the file puts it.
+   */
+  replacement?: SiteReplacement;
   /** The LAN the container gets its static address on. */
   network: SiteNetwork;
   /** Volume ID of the Ubuntu 24.04 LXC template the container is created from. */
@@ -34,7 +46,7 @@ export interface WordPressSiteArgs {
   proxied: boolean;
   /** HA limits: restarts on the same node, then relocations (seed: 3 and 2). */
   haLimits: { maxRestart: number; maxRelocate: number };
-  /** How the HA resource binds to the HA group (PVE 8) or rule (PVE 9). */
+  /** How the HA resource binds to the HA group (PVE 8), or the node-affinity rule each site gets (PVE 9). */
   haBinding: HaBinding;
   /**
    * Provider for the container and its firewall options and rules: the customer token
@@ -81,6 +93,11 @@ export const CREATE_ONLY_CONTAINER_INPUTS: readonly string[] = createOnlyInputs(
  * resource `stopped` so HA does not restart it) but keeps DNS and the proxy host; `decommissioned`
  * stops it, drops HA, DNS and the proxy host and lifts protection, so that deleting the customer
  * file afterwards can destroy it.
+ *
+ * Replacement (`args.replacement`, README "Lifecycle"): the container is always declared
+ * `deleteBeforeReplace` (its VMID is fixed); its firewall and the installer are replaced with it
+ * (`replaceWith`; the firewall goes with a deleted container, `deletedWith`); the HA resource and
+ * rule are the site's own, created after the container and removed before it.
  */
 export class WordPressSite extends pulumi.ComponentResource {
   readonly url: string;
@@ -119,7 +136,7 @@ export class WordPressSite extends pulumi.ComponentResource {
     // Marked secret here too: the program never relies on the engine to hide a credential.
     const rootSecret = pulumi.secret(rootPassword.result);
     this.container = this.declareContainer(name, args, rootSecret);
-    if (c.ha) this.haResource = this.declareHa(name, args);
+    if (c.ha && args.replacement?.phase !== "prepare") this.haResource = this.declareHa(name, args);
     const firewall = this.declareFirewall(name, args);
     if (c.state !== "decommissioned") {
       const dns = this.declareDns(name, args);
@@ -145,14 +162,20 @@ export class WordPressSite extends pulumi.ComponentResource {
   ): proxmoxve.ContainerLegacy {
     const c = args.customer;
     const running = c.state === "active";
-    const keep = c.state !== "decommissioned";
+    const preparing = args.replacement?.phase === "prepare" ? args.replacement : undefined;
+    // Protection (Pulumi's and PVE's) is lifted for a decommission, and for a confirmed replacement
+    // until it runs: PVE refuses to delete a protected container.
+    const keep = c.state !== "decommissioned" && !preparing;
+    const pending = preparing
+      ? ` ${replacementPendingNote(preparing.fields.map((f) => ({ field: f, from: preparing.from[f], to: preparing.to[f] })))}`
+      : "";
     return new proxmoxve.ContainerLegacy(
       `${name}-ct`,
       {
         vmId: c.vmid,
         nodeName: c.node,
         poolId: args.proxmoxPool,
-        description: `WordPress site ${c.domain} (customer ${c.slug}, ${c.plan} plan). Managed by Pulumi from customers/${c.slug}.yaml.`,
+        description: `WordPress site ${c.domain} (customer ${c.slug}, ${c.plan} plan). Managed by Pulumi from customers/${c.slug}.yaml.${pending}`,
         // No tags: PVE checks tags on /vms/<vmid> alone at creation, which the customer token's pool
         // grant does not reach, so any tag makes the create fail (README, "Access").
         unprivileged: true,
@@ -176,14 +199,24 @@ export class WordPressSite extends pulumi.ComponentResource {
         provider: args.proxmoxProvider,
         protect: keep,
         ignoreChanges: [...CREATE_ONLY_CONTAINER_INPUTS],
+        ...replacementOptions("container"),
+        // Records which fields the prepared replacement is for (the next plan reads it back).
+        ...(preparing ? { replaceOnChanges: preparing.fields.map((f) => CUSTOMER_FIELD_INPUTS[f]) } : {}),
         ...(args.dependsOn ? { dependsOn: args.dependsOn } : {}),
       },
     );
   }
 
+  /**
+   * The HA resource `ct:<vmid>` and, with PVE 9 rules, the site's own node-affinity rule
+   * `rule-<vmid>` (as the seed's platform does), so that adding or removing an HA customer touches
+   * no other resource. Created after the container, deleted before it (PVE refuses to delete an HA
+   * resource's guest); a changed `resourceId` replaces the resource.
+   */
   private declareHa(name: string, args: WordPressSiteArgs): { sid: string; resource: proxmoxve.Haresource } {
     const c = args.customer;
     const sid = `ct:${c.vmid}`;
+    const options = { parent: this, provider: args.haProvider };
     const resource = new proxmoxve.Haresource(
       `${name}-ha`,
       {
@@ -195,8 +228,22 @@ export class WordPressSite extends pulumi.ComponentResource {
         ...(args.haBinding.group ? { group: args.haBinding.group } : {}),
         comment: `customer ${c.slug}`,
       },
-      { parent: this, provider: args.haProvider, dependsOn: [this.container, ...args.haBinding.dependsOn] },
+      { ...options, dependsOn: [this.container, ...args.haBinding.dependsOn], ...replacementOptions("haResource") },
     );
+    const rule = args.haBinding.rule;
+    if (rule)
+      new proxmoxve.Harule(
+        `${name}-ha-rule`,
+        {
+          rule: `rule-${c.vmid}`,
+          type: "node-affinity",
+          nodes: { ...rule.nodes },
+          strict: rule.strict,
+          resources: [sid],
+          comment: `customer ${c.slug}: ${rule.comment}`,
+        },
+        { ...options, dependsOn: [resource], ...replacementOptions("haRule") },
+      );
     return { sid, resource };
   }
 
@@ -236,14 +283,30 @@ export class WordPressSite extends pulumi.ComponentResource {
         triggers: [INSTALL_SCRIPT_HASH],
         logging: "stderr",
       },
-      { parent: this, dependsOn: [this.container, ...firewall], additionalSecretOutputs: ["stdin"] },
+      {
+        parent: this,
+        dependsOn: [this.container, ...firewall],
+        // A re-created container is empty: install again.
+        replaceWith: [this.container],
+        additionalSecretOutputs: ["stdin"],
+      },
     );
   }
 
-  /** The container's own firewall: on, inbound dropped but for the shared security group. */
+  /**
+   * The container's own firewall: on, inbound dropped but for the shared security group. Written
+   * again for a re-created container (`replaceWith`); PVE deletes a guest's firewall with the guest
+   * (pve-container src/PVE/API2/LXC.pm:907), so their own delete is skipped then (`deletedWith`).
+   */
   private declareFirewall(name: string, args: WordPressSiteArgs): pulumi.Resource[] {
     const c = args.customer;
-    const options = { parent: this, provider: args.proxmoxProvider, dependsOn: [this.container] };
+    const options = {
+      parent: this,
+      provider: args.proxmoxProvider,
+      dependsOn: [this.container],
+      replaceWith: [this.container],
+      deletedWith: this.container,
+    };
     const firewallOptions = new proxmoxve.firewall.OptionsLegacy(
       `${name}-firewall`,
       {
@@ -267,7 +330,7 @@ export class WordPressSite extends pulumi.ComponentResource {
         containerId: c.vmid,
         rules: [{ securityGroup: args.firewall.securityGroup, comment: "nodepoint customer isolation" }],
       },
-      options,
+      { ...options, ...replacementOptions("guestFirewallRules") },
     );
     return [firewallOptions, rules];
   }

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { adoptionIgnores, type TypeName } from "../lib/providerFacts";
+import { adoptionIgnores, replacementOptions, type TypeName } from "../lib/providerFacts";
 
 /** What the program knows about an existing object it should adopt rather than create. */
 export interface Adoption {
@@ -12,7 +12,8 @@ export interface Adoption {
 }
 
 /**
- * Resource options for a stateful object: always protected; adopted ones carry `import` and ignore
+ * Resource options for a stateful object: always protected, replaced delete-first where the type keeps
+ * its name (a fixed VMID: lib/providerFacts.ts `deleteFirst`); adopted ones carry `import` and ignore
  * what the importer cannot read back as declared (lib/providerFacts.ts: the type's adoption facts,
  * and every provider-defaulted input `args` leaves undeclared, so the live value stays). Pulumi keeps
  * `import` as a no-op once the object is in the state, so the flag may stay set for good.
@@ -23,9 +24,10 @@ export function statefulOptions(
   base: pulumi.CustomResourceOptions,
   adoption: Adoption,
 ): pulumi.CustomResourceOptions {
-  if (!adoption.adopt) return { ...base, protect: true };
+  const stateful = { ...base, protect: true, ...replacementOptions(type) };
+  if (!adoption.adopt) return stateful;
   const ignoreChanges = [
     ...new Set([...adoptionIgnores(type, args as Record<string, unknown>), ...(adoption.alsoIgnore ?? [])]),
   ];
-  return { ...base, protect: true, import: adoption.importId, ignoreChanges };
+  return { ...stateful, import: adoption.importId, ignoreChanges };
 }

@@ -1,16 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, stackFileName } from "./config/loadStackConfig";
 import type { StackConfig } from "./config/schema";
 import { loadSecrets, type Secrets } from "./config/secrets";
 import { topologyOf, type Topology } from "./config/topology";
-import { InvalidInputError } from "./errors";
+import { InvalidInputError, type InputProblem } from "./errors";
 import { loadCustomerFiles } from "./customers/loadCustomers";
 import type { Customer } from "./customers/schema";
 import type { CapacityReport } from "./planning/capacity";
-import { validateCustomers, type PreviousPlacement } from "./customers/validateCustomers";
-import { previousPlacements } from "./customers/previousPlacements";
+import { validateCustomers } from "./customers/validateCustomers";
+import { baselineOf, type Baseline } from "./customers/baseline";
+import type { SiteReplacement } from "./customers/replacement";
 import { offlineRun } from "./runContext";
 
 /** Everything the program declares from, validated. */
@@ -21,6 +22,8 @@ export interface PlatformInputs {
   customers: Customer[];
   /** Allocated vs capacity per node and storage pool, customers included. */
   capacity: CapacityReport;
+  /** Confirmed replacements of customers' containers, by slug. */
+  replacements: Map<string, SiteReplacement>;
 }
 
 /** Where the committed desired state of a stack lives (written by `npm run plan -- --json`). */
@@ -47,18 +50,43 @@ export function loadPlatformInputs(root: string = process.cwd()): PlatformInputs
   const loaded = loadCustomerFiles(resolve(root, config.customersDir), root);
   problems.push(...loaded.problems);
   const committed = offlineRun()?.desiredState ?? desiredStatePath(stack, root);
-  const previous = committed === false ? new Map<string, PreviousPlacement>() : readPrevious(committed);
-  const validated = validateCustomers(config, topology, loaded.files, previous, stackFileName(stack));
+  const read = committed === false ? { problems: [] } : readBaseline(committed, root);
+  problems.push(...read.problems);
+  const validated = validateCustomers(config, topology, loaded.files, read.baseline, stackFileName(stack));
   problems.push(...validated.problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
-  return { config, topology, secrets, customers: validated.customers, capacity: validated.capacity };
+  return {
+    config,
+    topology,
+    secrets,
+    customers: validated.customers,
+    capacity: validated.capacity,
+    replacements: validated.replacements,
+  };
 }
 
-function readPrevious(path: string): Map<string, PreviousPlacement> {
-  if (!existsSync(path)) return new Map();
+/**
+ * The committed desired state as customer validation's baseline. A missing file means a stack never
+ * planned (no baseline); a file that cannot be read or is not a plan document is an error naming it
+ * (fails closed: otherwise every replacing change would pass unconfirmed).
+ */
+export function readBaseline(path: string, root: string): { baseline?: Baseline; problems: InputProblem[] } {
+  const file = relative(root, path) || path;
+  if (!existsSync(path)) return { problems: [] };
+  let text: string;
   try {
-    return previousPlacements(JSON.parse(readFileSync(path, "utf8")) as Parameters<typeof previousPlacements>[0]);
-  } catch {
-    return new Map();
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return {
+      problems: [
+        {
+          file,
+          field: "(file)",
+          message: `cannot be read (${code}): it is the committed desired state customer changes are checked against`,
+        },
+      ],
+    };
   }
+  return baselineOf(text, file);
 }

@@ -67,6 +67,20 @@ export interface TypeFacts {
   readonly createMeans?: string;
   /** Values the provider uses for an unset input. */
   readonly defaults?: Readonly<Record<string, { readonly value: unknown; readonly source: string }>>;
+  /**
+   * The real object keeps its name (a fixed VMID, an IP set's name, a storage ID) across a
+   * replacement, so the old one must go before the new one is created: the components declare the
+   * type with `deleteBeforeReplace` (Pulumi's default, create-before-delete, would fail on the
+   * existing object or adopt it, and the old resource's delete would then destroy the new one).
+   */
+  readonly deleteFirst?: { readonly why: string; readonly source: string };
+  /**
+   * Inputs whose change the provider applies in place although it should replace: the components
+   * declare them in `replaceOnChanges`, so that the change is a replacement (shown by `plan --diff`).
+   */
+  readonly replaceOnChanges?: readonly InputFact[];
+  /** What makes the real system refuse to delete the object (checked by `plan --diff` before a replacement). */
+  readonly deleteRefusedWhile?: readonly InputFact[];
 }
 
 const BPG_CT = "bpg v0.111.1 proxmoxtf/resource/container/container.go";
@@ -131,6 +145,22 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
   container: {
     token: TYPES.container,
     replaceMeans: "the container and every byte on its disks are destroyed and created anew",
+    deleteFirst: {
+      why: "the new container has the same VMID: created first, PVE refuses it (CT exists)",
+      source: `${REALITY} ("Fields that force replacement"); pve-container src/PVE/API2/LXC.pm:281 (check_vmid_unused)`,
+    },
+    deleteRefusedWhile: [
+      {
+        path: "protection",
+        source: "pve-container src/PVE/API2/LXC.pm:859 (check_protection: can't remove CT)",
+        note: "PVE's protection flag is on",
+      },
+      {
+        path: "(HA resource ct:<vmid>)",
+        source: `pve-container src/PVE/API2/LXC.pm:862-866 (unless purge; the provider sends none: ${REALITY})`,
+        note: "the container is an HA resource",
+      },
+    ],
     replaceOnChange: [
       { path: "vmId", source: `${BPG_CT}:1172 (ForceNewIf vm_id differs from the resource id)` },
       { path: "nodeName", source: `${BPG_CT}:991 (ForceNew; containers cannot migrate through the provider)` },
@@ -214,6 +244,10 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
   vm: {
     token: TYPES.vm,
     replaceMeans: "the VM and every byte on its disks are destroyed and created anew",
+    deleteFirst: {
+      why: "the new VM has the same VMID: created first, PVE refuses it (VM exists)",
+      source: `${REALITY} ("Fields that force replacement"); qemu-server src/PVE/API2/Qemu.pm (create_vm: check_vmid_unused)`,
+    },
     replaceOnChange: [
       { path: "vmId", source: `${BPG_VM}:1767 (ForceNewIf vm_id differs from the resource id)` },
       { path: "nodeName", unless: { input: "migrate", is: true }, source: `${BPG_VM}:1781 (ForceNewIf !migrate)` },
@@ -286,10 +320,26 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
         note: "a changed resourceId silently rewrites the old HA entry: Update targets the old sid",
       },
     ],
+    replaceOnChanges: [
+      {
+        path: "resourceId",
+        source: `bpg v0.111.1 fwprovider/cluster/ha/resource_haresource.go:75 (no RequiresReplace; ${REALITY})`,
+        note: "another guest is another HA entry: the old one is removed, the new one added",
+      },
+    ],
+    deleteFirst: {
+      why: "the HA entry of a guest must be gone before the guest is deleted (PVE refuses otherwise), and a second entry with the same sid is refused",
+      source:
+        "pve-container src/PVE/API2/LXC.pm:862-866; pve-ha-manager src/PVE/API2/HA/Resources.pm (create: resource already exists)",
+    },
   },
   haRule: {
     token: TYPES.haRule,
     replaceMeans: "the HA rule is deleted and created again (HA resources are unconstrained in between)",
+    deleteFirst: {
+      why: "the rule keeps its ID when its type changes: created first, PVE refuses the duplicate ID",
+      source: "pve-ha-manager src/PVE/API2/HA/Rules.pm (create_rule: rule ID must be unused)",
+    },
     replaceOnChange: [
       { path: "rule", source: "bpg v0.111.1 fwprovider/cluster/ha/resource_harule.go:81" },
       { path: "type", source: "bpg v0.111.1 fwprovider/cluster/ha/resource_harule.go:95" },
@@ -310,6 +360,10 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
   downloadFile: {
     token: TYPES.downloadFile,
     replaceMeans: "the file is deleted from the storage and downloaded again",
+    deleteFirst: {
+      why: "the file keeps its name: downloaded first, the create fails on the existing file (overwriteUnmanaged off) and the old resource's delete would remove the file",
+      source: `bpg fwprovider/nodes/resource_download_file.go:434 (${REALITY})`,
+    },
     replaceOnChange: [
       "contentType",
       "fileName",
@@ -353,8 +407,11 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
   },
   ipSet: {
     token: TYPES.ipSet,
-    replaceMeans:
-      "the IP set is replaced: created by name (adopting the live one), then emptied and removed by the old resource's delete",
+    replaceMeans: "the IP set is emptied and removed, then created again with the new entries",
+    deleteFirst: {
+      why: "created first, the new IP set adopts the live one by name, and the old resource's delete then empties and removes it",
+      source: `${REALITY}; bpg v0.111.1 proxmoxtf/resource/firewall/ipset.go:312-346 (delete empties the set, then removes it); pve-firewall src/PVE/API2/Firewall/IPSet.pm:165 (no reference check)`,
+    },
     replaceOnChange: [
       { path: "cidrs", source: `bpg v0.111.1 proxmoxtf/resource/firewall/ipset.go:55-80 (${REALITY})` },
     ],
@@ -393,6 +450,10 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
     token: TYPES.guestFirewallRules,
     replaceMeans: "the rules are written again",
     replaceOnChange: [],
+    deleteFirst: {
+      why: "a guest has one rule list: created first, the new rules are then deleted by position by the old resource's delete",
+      source: "bpg v0.111.1 proxmoxtf/resource/firewall/rules.go:574-606 (RulesDelete deletes the recorded positions)",
+    },
   },
   nodeConfig: {
     token: TYPES.nodeConfig,
@@ -565,6 +626,18 @@ export function adoptionIgnores(type: TypeName, declared: Readonly<Record<string
   ];
 }
 
+/**
+ * Resource options every resource of a type needs so that a replacement really runs (the type's
+ * `deleteFirst` and `replaceOnChanges` facts): spread into the options where the type is declared.
+ */
+export function replacementOptions(type: TypeName): { deleteBeforeReplace?: true; replaceOnChanges?: string[] } {
+  const f = FACTS[type];
+  return {
+    ...(f.deleteFirst ? { deleteBeforeReplace: true as const } : {}),
+    ...(f.replaceOnChanges ? { replaceOnChanges: f.replaceOnChanges.map((x) => x.path) } : {}),
+  };
+}
+
 /** `ignoreChanges` entries for a type's create-only inputs. */
 export function createOnlyInputs(type: TypeName): string[] {
   return (FACTS[type].createOnly ?? []).map((f) => f.path);
@@ -583,5 +656,20 @@ export const CUSTOMER_FIELD_INPUTS = {
   memoryMiB: "memory.dedicated",
 } as const;
 
-/** Customer-file fields whose change makes the provider replace the container (data loss). */
-export const CUSTOMER_REPLACING_FIELDS = ["vmid", "node", "storage"] as const;
+/**
+ * Customer-file fields whose change can make the provider replace the container (data loss): always
+ * for `vmid`, `node` and `storage`; for `diskGiB` when the disk shrinks.
+ */
+export const CUSTOMER_REPLACING_FIELDS = ["vmid", "node", "storage", "diskGiB"] as const;
+
+/** Whether changing a customer field from `before` to `after` replaces the container (the container's replace facts). */
+export function customerChangeReplaces(
+  field: (typeof CUSTOMER_REPLACING_FIELDS)[number],
+  before: string | number,
+  after: string | number,
+): boolean {
+  const rule = FACTS.container.replaceOnChange.find((r) => r.path === CUSTOMER_FIELD_INPUTS[field]);
+  if (!rule || before === after) return false;
+  if (rule.onlyWhen === "shrinks") return typeof before === "number" && typeof after === "number" && after < before;
+  return true;
+}

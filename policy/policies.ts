@@ -14,6 +14,7 @@
 import { Secret } from "@pulumi/policy/policy";
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy/policy";
 import { FACTS, TYPES as ALL_TYPES } from "../lib/providerFacts";
+import { REPLACEMENT_PENDING } from "../lib/replacementNote";
 
 /** Resource types the policies look at (their tokens: lib/providerFacts.ts). */
 export const TYPES = {
@@ -88,6 +89,20 @@ export function isCustomerContainer(r: ResourceView): boolean {
  */
 export function isDecommissioned(r: ResourceView): boolean {
   return isCustomerContainer(r) && r.props["protection"] === false && r.props["started"] === false;
+}
+
+/**
+ * A customer container prepared for a confirmed replacement (`confirmReplace` merged): WordPressSite
+ * lifts Proxmox's protection flag too and says so in its description (lib/replacementNote.ts).
+ */
+export function isPreparedForReplacement(r: ResourceView): boolean {
+  const description: unknown = r.props["description"];
+  return (
+    isCustomerContainer(r) &&
+    r.props["protection"] === false &&
+    typeof description === "string" &&
+    description.includes(REPLACEMENT_PENDING)
+  );
 }
 
 /** `args.getConfig()` over the defaults; unset (undefined) values keep their default. */
@@ -255,17 +270,18 @@ export const haResourceLimits: ResourceValidationPolicy = {
 
 export function checkGuestProtected(r: ResourceView): string[] {
   if (r.type !== TYPES.vm && r.type !== TYPES.container) return [];
-  if (r.opts?.protect === true || isDecommissioned(r)) return [];
+  if (r.opts?.protect === true || isDecommissioned(r) || isPreparedForReplacement(r)) return [];
   return [
     "the resource option protect is not set: every VM and container is protected (`protect: true`), " +
-      "except a customer container being decommissioned (inputs protection: false and started: false)",
+      "except a customer container being decommissioned (inputs protection: false and started: false) " +
+      `or prepared for a confirmed replacement (protection: false, description noting "${REPLACEMENT_PENDING}")`,
   ];
 }
 
 export const guestsProtected: ResourceValidationPolicy = {
   name: "guests-protected",
   description:
-    "Every VM and container is declared with `protect: true`, unless it is a customer container being decommissioned.",
+    "Every VM and container is declared with `protect: true`, unless it is a customer container being decommissioned or prepared for a confirmed replacement.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => report(checkGuestProtected(args), reportViolation),
 };

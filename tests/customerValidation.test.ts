@@ -5,6 +5,7 @@ import { topologyOf } from "../lib/config/topology";
 import { parseCustomerText, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
 import { containerNameProblems, validateCustomers } from "../lib/customers/validateCustomers";
 import { domainCases } from "./helpers/customerCases";
+import type { Baseline, DeployedSite } from "../lib/customers/baseline";
 import { ROOT } from "./helpers/offlinePlan";
 
 const config = stackConfigOf("prod", ROOT);
@@ -13,7 +14,23 @@ const good = (slug: string, vmid: number, ip: string, extra = "") =>
   `domain: ${slug}.nodepoint.eu\nvmid: ${vmid}\nip: ${ip}\nnode: node1\n${extra}`;
 const BASE = { "alpha.yaml": good("alpha", 1000, "192.168.1.100") };
 
-function check(files: Record<string, string>, previous = new Map()) {
+/** A committed desired state holding these sites (placement defaults: node1, global-lvm, 20 GiB). */
+function deployed(sites: Record<string, Partial<DeployedSite["placement"]> & Partial<DeployedSite>>): Baseline {
+  const map = new Map<string, DeployedSite>();
+  for (const [slug, s] of Object.entries(sites))
+    map.set(slug, {
+      slug,
+      placement: { vmid: 1000, node: "node1", storage: "global-lvm", diskGiB: 20, ...s.placement, ...pick(s) },
+      protect: s.protect ?? true,
+      prepared: s.prepared ?? [],
+      ha: s.ha ?? false,
+    });
+  return { file: "desired-state/prod.json", sites: map };
+}
+const pick = (s: object) =>
+  Object.fromEntries(Object.entries(s).filter(([k]) => ["vmid", "node", "storage", "diskGiB"].includes(k)));
+
+function check(files: Record<string, string>, previous?: Baseline) {
   const parsed: ParsedCustomerFile[] = [];
   const problems = [];
   for (const [name, text] of Object.entries(files).sort()) {
@@ -204,11 +221,6 @@ const bad: Array<[string, Record<string, string>, string]> = [
     { "b.yaml": good("b", 1001, "192.168.1.101", "ha: maybe\n") },
     "customers/b.yaml: ha: Invalid input: expected boolean",
   ],
-  [
-    "decommissioned but HA",
-    { "b.yaml": good("b", 1001, "192.168.1.101", "ha: true\nstate: decommissioned\n") },
-    "customers/b.yaml: ha: a decommissioned customer cannot keep HA",
-  ],
   // Limits Proxmox VE sets, from lib/config/pveBounds.generated.json (generated from the PVE API schema)
   [
     "VMID below what PVE accepts",
@@ -315,7 +327,7 @@ describe("customer validation: each bad input, its message", () => {
 
   it("a change that replaces the container is refused unless the file confirms it", () => {
     const moved = { "b.yaml": good("b", 1001, "192.168.1.101").replace("node1", "node2") };
-    const previous = new Map([["b", { vmid: 1001, node: "node1", storage: "global-lvm" }]]);
+    const previous = deployed({ b: { vmid: 1001 } });
     expect(check(moved, previous).problems.join("\n")).toContain(
       "customers/b.yaml: node: changes from node1 to node2, which replaces the container and destroys the site's data",
     );

@@ -19,10 +19,13 @@ describe("plan JSON", () => {
       expect(Object.keys(r)).toEqual(["custom", "inputs", "name", "options", "parent", "provider", "type", "urn"]);
       expect(Object.keys(r.options)).toEqual([
         "deleteBeforeReplace",
+        "deletedWith",
         "dependsOn",
         "ignoreChanges",
         "import",
         "protect",
+        "replaceOnChanges",
+        "replaceWith",
         "retainOnDelete",
       ]);
     }

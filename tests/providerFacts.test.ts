@@ -39,12 +39,9 @@ describe("provider facts", () => {
     }
   });
 
-  it("give customer validation exactly the customer-file fields whose container input always replaces", () => {
+  it("give customer validation exactly the customer-file fields whose container input replaces (always, or when it shrinks)", () => {
     const replacing = (Object.keys(CUSTOMER_FIELD_INPUTS) as Array<keyof typeof CUSTOMER_FIELD_INPUTS>).filter(
-      (field) =>
-        FACTS.container.replaceOnChange.some(
-          (r) => r.path === CUSTOMER_FIELD_INPUTS[field] && !r.onlyWhen && !r.unless,
-        ),
+      (field) => FACTS.container.replaceOnChange.some((r) => r.path === CUSTOMER_FIELD_INPUTS[field] && !r.unless),
     );
     expect([...CUSTOMER_REPLACING_FIELDS].sort()).toEqual(replacing.sort());
     expect(REPLACING_FIELDS).toBe(CUSTOMER_REPLACING_FIELDS);

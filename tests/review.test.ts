@@ -153,6 +153,9 @@ describe("plan diff", () => {
         dependsOn: [],
         import: null,
         deleteBeforeReplace: false,
+        replaceOnChanges: [],
+        replaceWith: [],
+        deletedWith: null,
       },
     };
   };
@@ -174,13 +177,28 @@ describe("plan diff", () => {
     expect(diffPlans({ stack: "prod", resources: [from] }, { stack: "prod", resources: [to] }).warnings).toEqual([]);
   });
 
-  it("warns for hazards that do not replace: an HA resource whose resourceId changes rewrites the old entry", () => {
+  it("warns for hazards that do not replace: an HA resource whose resourceId changes would rewrite the old entry", () => {
+    const d = diffPlans(
+      doc,
+      edit(doc, "nordlicht-ha", (r) => {
+        r.inputs["resourceId"] = "ct:1009";
+        r.options.replaceOnChanges = [];
+      }),
+    );
+    expect(d.warnings).toEqual([
+      expect.stringMatching(/^CAUTION nordlicht-ha \(Haresource\): resourceId.*rewrites the old HA entry/),
+    ]);
+  });
+
+  it("an HA resource declared with replaceOnChanges: [resourceId] is replaced, delete first, not rewritten", () => {
     const d = diffPlans(
       doc,
       edit(doc, "nordlicht-ha", (r) => (r.inputs["resourceId"] = "ct:1009")),
     );
     expect(d.warnings).toEqual([
-      expect.stringMatching(/^CAUTION nordlicht-ha \(Haresource\): resourceId.*rewrites the old HA entry/),
+      expect.stringMatching(
+        /^REPLACES nordlicht-ha \(Haresource\): resourceId: "ct:1001" -> "ct:1009"\..* Steps, in order: 1\. delete HA resource ct:1001; 2\. create HA resource ct:1009/,
+      ),
     ]);
   });
 

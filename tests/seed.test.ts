@@ -1,6 +1,7 @@
 /** Every item of the seed (shared/seed/proxmox-cluster.md) is declared with the seed's figures. */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
+import { FACTS } from "../lib/providerFacts";
 import { byName, offlinePlan } from "./helpers/offlinePlan";
 
 let plan: OfflineRunResult;
@@ -156,15 +157,20 @@ describe("nodes, storage, backups, HA", () => {
     });
   });
 
-  it("HA (PVE 9): one node-affinity rule keeps HA resources on node1/node2", () => {
-    const rule = res("drbd-nodes", "Harule");
+  it("HA (PVE 9): each HA resource has its own node-affinity rule rule-<vmid> keeping it on node1/node2 (seed platform)", () => {
+    const rule = res("nordlicht-ha-rule", "Harule");
     expect(rule.inputs).toMatchObject({
+      rule: "rule-1001",
       type: "node-affinity",
       nodes: { node1: 2, node2: 1 },
       strict: true,
       resources: ["ct:1001"],
     });
+    expect(rule.parent).toBe(res("nordlicht", "WordPressSite").urn);
     expect(rule.options.dependsOn).toContain(res("nordlicht-ha").urn);
+    expect(plan.resources.filter((r) => r.type.endsWith("Harule"))).toHaveLength(
+      plan.resources.filter((r) => r.type.endsWith("Haresource")).length,
+    );
     expect(plan.resources.some((r) => r.type.endsWith("Hagroup"))).toBe(false);
   });
 
@@ -217,20 +223,39 @@ describe("providers and options", () => {
     ];
     for (const r of plan.resources.filter((r) => r.custom && r.type.startsWith("proxmoxve:"))) {
       const customerSite =
-        r.parent.includes("nodepoint:customers:WordPressSite::") && r.type !== "proxmoxve:index/haresource:Haresource";
+        r.parent.includes("nodepoint:customers:WordPressSite::") &&
+        r.type !== "proxmoxve:index/haresource:Haresource" &&
+        r.type !== "proxmoxve:index/harule:Harule";
       const expected = accessTypes.includes(r.type) ? access : customerSite ? customers : px;
       expect(r.provider, r.name).toBe(expected.urn);
     }
   });
 
-  it("every VM and container is protected; only the API tokens replace delete-first", () => {
+  it("every VM and container is protected", () => {
     const guests = plan.resources.filter((r) => /ContainerLegacy|VmLegacy/.test(r.type));
     expect(guests.length).toBe(10);
     for (const g of guests) expect(g.options.protect, g.name).toBe(true);
-    // Only API tokens replace delete-first: PVE refuses a second token with the same id.
-    for (const r of plan.resources)
-      expect(r.options.deleteBeforeReplace, r.name).toBe(r.type === "proxmoxve:user/token:Token");
-    expect(plan.resources.filter((r) => r.options.deleteBeforeReplace).length).toBe(2);
+  });
+
+  it("what keeps its name across a replacement (a VMID, an IP set, a file, a rule ID) is replaced delete-first; nothing else is", () => {
+    // API tokens too: PVE refuses a second token with the same id (components/AutomationAccess.ts).
+    const deleteFirst = new Set<string>([
+      "proxmoxve:user/token:Token",
+      ...Object.values(FACTS)
+        .filter((f) => f.deleteFirst)
+        .map((f) => f.token),
+    ]);
+    for (const r of plan.resources.filter((x) => x.custom))
+      expect(r.options.deleteBeforeReplace, `${r.name} (${r.type})`).toBe(deleteFirst.has(r.type));
+    for (const type of [
+      "proxmoxve:firewall/ipsetLegacy:IpsetLegacy",
+      "proxmoxve:index/containerLegacy:ContainerLegacy",
+      "proxmoxve:index/vmLegacy:VmLegacy",
+      "proxmoxve:download/file:File",
+      "proxmoxve:index/haresource:Haresource",
+      "proxmoxve:index/harule:Harule",
+    ])
+      expect(plan.resources.filter((r) => r.type === type).length, type).toBeGreaterThan(0);
   });
 
   it("no provider invokes (data sources) at all", () => {

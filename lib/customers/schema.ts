@@ -48,7 +48,11 @@ export const customerFileSchema = z.strictObject({
   serviceId: z.number().int().positive().optional(),
   /** The customer's contact e-mail (from the order). */
   email: z.email().optional(),
-  /** Fields this change deliberately alters although that replaces the container (data loss). */
+  /**
+   * Fields this change deliberately alters although that replaces the container (data loss): the
+   * merge that adds it prepares the replacement, the next one (removing it) runs it
+   * (lib/customers/replacement.ts). Refused when there is nothing to confirm.
+   */
   confirmReplace: z.array(z.enum(REPLACING_FIELDS)).optional(),
 });
 

@@ -4,18 +4,19 @@ import type { Topology } from "../config/topology";
 import type { InputProblem } from "../errors";
 import { cidrContains, ipToInt } from "../net/ipv4";
 import { capacityExcesses, capacityReport, type CapacityReport, type GuestAllocation } from "../planning/capacity";
+import type { Baseline } from "./baseline";
 import type { ParsedCustomerFile } from "./loadCustomers";
-import { REPLACING_FIELDS, type Customer, type ReplacingField } from "./schema";
+import { replacementDecisions, type SiteReplacement } from "./replacement";
+import type { Customer } from "./schema";
 import { reservedNameProblem } from "./hostNames";
-
-/** What a customer's container was created with, from the committed desired state. */
-export type PreviousPlacement = Partial<Record<ReplacingField, string | number>>;
 
 export interface CustomerValidation {
   customers: Customer[];
   problems: InputProblem[];
   /** Allocated vs capacity with every valid customer counted (what the capacity check judged). */
   capacity: CapacityReport;
+  /** Confirmed replacements of customers' containers, by slug (lib/customers/replacement.ts). */
+  replacements: Map<string, SiteReplacement>;
 }
 
 /** The zone a domain lies in (longest match), or undefined. */
@@ -49,13 +50,14 @@ export function containerNameProblems(slug: string): Array<{ field: string; mess
 
 /**
  * Checks all customer files together (duplicates, pools, nodes, HA, bounds, capacity, replacing
- * changes) and resolves defaults. Pure: every problem is returned, each naming the file and field.
+ * changes against `baseline`, the committed desired state) and resolves defaults. Pure: every
+ * problem is returned, each naming the file and field.
  */
 export function validateCustomers(
   config: StackConfig,
   topology: Topology,
   files: readonly ParsedCustomerFile[],
-  previous: ReadonlyMap<string, PreviousPlacement> = new Map(),
+  baseline?: Baseline,
   stackFile = "Pulumi.yaml",
 ): CustomerValidation {
   const problems: InputProblem[] = [];
@@ -129,15 +131,14 @@ export function validateCustomers(
         add("storage", `storage "${storage}" is not available on ${data.node}`);
     }
 
-    const ha = data.ha ?? plan?.ha ?? false;
+    // A decommissioned customer has no HA, whatever its file or plan says (no edit needed to remove it).
+    const ha = (data.ha ?? plan?.ha ?? false) && data.state !== "decommissioned";
     if (ha) {
       if (!(data.node in config.ha.nodes))
         add("ha", `HA cannot run on ${data.node}: HA resources are kept on ${Object.keys(config.ha.nodes).join(", ")}`);
       if (pool && pool.type !== "drbd" && !(pool.type === "dir" && pool.shared))
         add("ha", `HA needs shared storage; "${storage}" is local to one node`);
     }
-    if (ha && data.state === "decommissioned" && data.ha === true)
-      add("ha", "a decommissioned customer cannot keep HA (remove ha or the state)");
 
     const size = {
       cores: data.cores ?? plan?.cores ?? 0,
@@ -149,20 +150,6 @@ export function validateCustomers(
       const bounds = pools.bounds[kind];
       if (override !== undefined && (override < bounds.first || override > bounds.last))
         add(kind, `${override} is outside the allowed ${bounds.first}-${bounds.last}`);
-    }
-
-    const prior = previous.get(slug);
-    if (prior) {
-      const now: Record<ReplacingField, string | number> = { vmid: data.vmid, node: data.node, storage };
-      for (const field of REPLACING_FIELDS) {
-        const was = prior[field];
-        if (was !== undefined && was !== now[field] && !data.confirmReplace?.includes(field)) {
-          add(
-            field,
-            `changes from ${was} to ${now[field]}, which replaces the container and destroys the site's data; to do it anyway add "confirmReplace: [${field}]"`,
-          );
-        }
-      }
     }
 
     if (problems.length === before && zone && plan) {
@@ -177,7 +164,7 @@ export function validateCustomers(
         vmid: data.vmid,
         ip: data.ip,
         node: data.node,
-        ha: ha && data.state !== "decommissioned",
+        ha,
         ...size,
         storage,
         state: data.state,
@@ -187,6 +174,9 @@ export function validateCustomers(
     }
   }
 
+  const replacement = replacementDecisions(customers, files, baseline);
+  problems.push(...replacement.problems);
+
   const capacity = capacityReport(
     topology.nodes,
     topology.pools,
@@ -194,7 +184,7 @@ export function validateCustomers(
     topology.overcommit,
   );
   if (problems.length === 0) problems.push(...capacityProblems(capacity, customers, stackFile));
-  return { customers, problems, capacity };
+  return { customers, problems, capacity, replacements: replacement.replacements };
 }
 
 /** Over-capacity nodes and pools, each attributed to the last customer file (by slug) that lands there. */

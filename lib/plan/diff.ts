@@ -8,6 +8,8 @@
 import { ENGINE_FACTS, factsOf, inputAt, pathMatches, TYPES, type ReplaceFact } from "../providerFacts";
 import type { PlanDocument } from "./planJson";
 import type { RecordedResource } from "./offlineRuntime";
+import { indexPlan, preparedReplacement, replacementBlockers, replacementStepsOf } from "./replacementSteps";
+import { sharedBySites } from "./sharedResources";
 
 export { pathMatches } from "../providerFacts";
 
@@ -68,17 +70,24 @@ function replaces(rule: ReplaceFact, f: FieldChange, after: RecordedResource): b
   return true;
 }
 
-/** Why the provider would replace `after`: one line per changed field that forces it (ignored inputs never do). */
+/** Whether the resource's own `replaceOnChanges` makes a change of this field a replacement. */
+function forcedByOptions(path: string, after: RecordedResource): boolean {
+  return (after.options.replaceOnChanges ?? []).some((p) => pathMatches(path, p));
+}
+
+/**
+ * Why `after` is replaced: one line per changed field that forces it, by the provider's facts or the
+ * resource's `replaceOnChanges` (ignored inputs never do).
+ */
 export function replaceReasons(after: RecordedResource, fields: readonly FieldChange[]): string[] {
   const facts = factsOf(after.type);
-  if (!facts) return [];
   const reasons: string[] = [];
   for (const f of fields) {
     if (ignored(f.path, after.options.ignoreChanges)) continue;
-    const rule = facts.replaceOnChange.find((r) => replaces(r, f, after));
-    if (!rule) continue;
+    const rule = facts?.replaceOnChange.find((r) => replaces(r, f, after));
+    if (!rule && !forcedByOptions(f.path, after)) continue;
     const change = `${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}`;
-    reasons.push(rule.onlyWhen === "shrinks" ? `${f.path} shrinks ${change}` : `${f.path}: ${change}`);
+    reasons.push(rule?.onlyWhen === "shrinks" ? `${f.path} shrinks ${change}` : `${f.path}: ${change}`);
   }
   return reasons;
 }
@@ -89,6 +98,7 @@ export function hazards(after: RecordedResource, fields: readonly FieldChange[])
   for (const h of factsOf(after.type)?.hazards ?? []) {
     for (const f of fields) {
       if (!pathMatches(f.path, h.path) || ignored(f.path, after.options.ignoreChanges)) continue;
+      if (forcedByOptions(f.path, after)) continue; // declared a replacement: shown as one
       out.push(`${f.path}: ${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}: ${h.note ?? h.source}`);
     }
   }
@@ -97,10 +107,14 @@ export function hazards(after: RecordedResource, fields: readonly FieldChange[])
 
 const GUEST_TYPES: readonly string[] = [TYPES.container, TYPES.vm];
 
+/** An option's value with its absence, `false`, `null` and `[]` all meaning "not set" (older plan files lack newer options). */
+const optionValue = (v: unknown): string =>
+  v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0) ? "unset" : JSON.stringify(v);
+
 function changedOptions(o: RecordedResource, r: RecordedResource): string[] {
   const before = o.options as unknown as Record<string, unknown>;
   const after = r.options as unknown as Record<string, unknown>;
-  const names = Object.keys(r.options).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  const names = Object.keys(r.options).filter((k) => optionValue(before[k]) !== optionValue(after[k]));
   return (o.provider === r.provider ? names : [...names, "provider"]).sort();
 }
 
@@ -132,18 +146,74 @@ export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
       protect: r.options.protect,
     });
   }
-  return { added, removed, changed, warnings: warningsOf(changed, removed) };
+  return {
+    added,
+    removed,
+    changed,
+    warnings: [
+      ...warningsOf(changed, removed, replacementNotes(before, after, added, removed, changed)),
+      ...sharedWarnings(changed, after),
+    ],
+  };
 }
 
-function warningsOf(changed: readonly ResourceChange[], removed: readonly RecordedResource[]): string[] {
+/** A changed resource that several customer sites depend on reaches all of them: named. */
+function sharedWarnings(changed: readonly ResourceChange[], after: PlanDocument): string[] {
+  const shared = sharedBySites(after.resources);
+  return changed.flatMap((c) => {
+    const sites = shared.get(c.urn);
+    return sites === undefined
+      ? []
+      : [
+          `SHARED ${c.name} (${shortType(c.type)}): ${sites} customer sites depend on it; this change reaches every one of them.`,
+        ];
+  });
+}
+
+/** Per changed URN: the steps of its replacement and what stops it, or why a guest is prepared for one. */
+function replacementNotes(
+  beforeDoc: PlanDocument,
+  afterDoc: PlanDocument,
+  added: readonly RecordedResource[],
+  removed: readonly RecordedResource[],
+  changed: readonly ResourceChange[],
+): Map<string, string> {
+  const old = indexPlan(beforeDoc.resources);
+  const now = indexPlan(afterDoc.resources);
+  const notes = new Map<string, string>();
+  for (const c of changed) {
+    const before = old.byUrn.get(c.urn)!;
+    const after = now.byUrn.get(c.urn)!;
+    if (c.replaceReasons.length === 0) {
+      const prepared = preparedReplacement(before, after, removed);
+      if (prepared) notes.set(c.urn, prepared);
+      continue;
+    }
+    const blockers = replacementBlockers(before, after, old);
+    const steps = replacementStepsOf(before, after, now, added);
+    notes.set(
+      c.urn,
+      `${blockers.length > 0 ? ` BLOCKED: ${blockers.join("; ")}.` : ""} Steps, in order: ${steps.join("; ")}.`,
+    );
+  }
+  return notes;
+}
+
+function warningsOf(
+  changed: readonly ResourceChange[],
+  removed: readonly RecordedResource[],
+  notes: ReadonlyMap<string, string>,
+): string[] {
   const warnings: string[] = [];
   for (const c of changed) {
     const what = `${c.name} (${shortType(c.type)})`;
-    const stops = c.protect ? " It is protected: `pulumi up` stops on it until a person lifts protection." : "";
+    const note = notes.get(c.urn);
     if (c.replaceReasons.length > 0) {
       const means = factsOf(c.type)?.replaceMeans ?? "the resource is deleted and created again";
-      warnings.push(`REPLACES ${what}: ${c.replaceReasons.join("; ")}. ${capitalize(means)}.${stops}`);
-    }
+      const loss = GUEST_TYPES.includes(c.type) ? " ITS DATA IS LOST." : "";
+      warnings.push(`REPLACES ${what}: ${c.replaceReasons.join("; ")}. ${capitalize(means)}.${loss}${note ?? ""}`);
+    } else if (note) warnings.push(note);
+    const stops = c.protect ? " It is protected: `pulumi up` stops on it until a person lifts protection." : "";
     for (const h of c.hazards) warnings.push(`CAUTION ${what}: ${h}`);
     if (c.importChange)
       warnings.push(

@@ -24,6 +24,12 @@ export interface RecordedOptions {
   dependsOn: string[];
   import: string | null;
   deleteBeforeReplace: boolean;
+  /** Input paths whose change replaces the resource, whatever its provider says. */
+  replaceOnChanges: string[];
+  /** Resources whose replacement replaces this one too (URNs). */
+  replaceWith: string[];
+  /** The resource whose deletion takes this one with it (its own delete is skipped then), or null. */
+  deletedWith: string | null;
 }
 
 /** One registered resource. */
@@ -135,6 +141,9 @@ export function recordedResourceOf(req: RegisterRequest, urn: string): RecordedR
       dependsOn: req.getDependenciesList().map(engineUrn).sort(),
       import: importId,
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      replaceOnChanges: [...req.getReplaceonchangesList()].sort(),
+      replaceWith: req.getReplaceWithList().map(engineUrn).sort(),
+      deletedWith: req.getDeletedwith() ? engineUrn(req.getDeletedwith()) : null,
     },
   };
 }
@@ -258,6 +267,9 @@ export interface RegisterRequest {
   getDependenciesList(): string[];
   getImportid(): string;
   getDeletebeforereplace(): boolean;
+  getReplaceonchangesList(): string[];
+  getReplaceWithList(): string[];
+  getDeletedwith(): string;
 }
 
 /** Turns off source-mapped and deep stack traces; returns the function that restores them. */

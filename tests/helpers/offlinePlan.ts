@@ -24,6 +24,11 @@ export interface TestPlanOptions {
   plain?: string[];
   /** Customer directory; default: the fixtures for prod, the stack's own directory otherwise. */
   customersDir?: string;
+  /**
+   * The committed desired state customer changes are checked against (a plan JSON file); default:
+   * none for fixtures, `desired-state/<stack>.json` for the project's own customers.
+   */
+  desiredState?: string | false;
 }
 
 /** Runs the real index.ts under mocks, freshly evaluated, with a stack's config varied as asked. */
@@ -48,7 +53,12 @@ export async function offlinePlan(options: TestPlanOptions = {}): Promise<Offlin
     config: flat.config,
     secretKeys,
     loadProgram: () => import(PROGRAM),
-    offline: realCustomers ? {} : { desiredState: false },
+    offline:
+      options.desiredState !== undefined
+        ? { desiredState: options.desiredState }
+        : realCustomers
+          ? {}
+          : { desiredState: false },
   });
 }
 

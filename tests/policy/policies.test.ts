@@ -22,6 +22,7 @@ import {
   TYPES,
 } from "../../policy/policies";
 import { runPlan } from "../../lib/plan/runPlan";
+import { replacementPendingNote } from "../../lib/replacementNote";
 import type { RecordedResource } from "../../lib/plan/offlineRuntime";
 import {
   analyzeLikeTheEngine,
@@ -286,6 +287,21 @@ describe("guests-protected", () => {
         ),
       ),
     ).toEqual([]);
+  });
+
+  it("exempts a customer container prepared for a confirmed replacement (protection: false, the note in its description)", async () => {
+    const description = `WordPress site x. ${replacementPendingNote([{ field: "node", from: "node1", to: "node2" }])}`;
+    expect(
+      await run(
+        customerContainer({ protection: false, started: true, description }, { protect: false, parent: PARENT_SITE }),
+      ),
+    ).toEqual([]);
+    // The note without lifting PVE's protection is not a prepared replacement.
+    expect(
+      await run(
+        customerContainer({ protection: true, started: true, description }, { protect: false, parent: PARENT_SITE }),
+      ),
+    ).toHaveLength(1);
   });
 
   it("does not exempt half-decommissioned or non-customer guests", async () => {
