@@ -9,7 +9,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { formatProblems, InvalidInputError } from "../lib/errors";
@@ -18,16 +17,23 @@ import { CUSTOMER_JSON_SCHEMA_PATH, customerJsonSchema } from "../lib/customers/
 import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
 import { loadCustomerFiles, parseCustomerText } from "../lib/customers/loadCustomers";
 import { customerFileText } from "../lib/customers/customerChanges";
-import { isLifecycleCommand, LIFECYCLE_USAGE, runLifecycleCommand } from "./customerLifecycle";
+import { parseCommandLine, runCli, UsageError } from "./cli";
+import { isLifecycleCommand, LIFECYCLE_COMMANDS, LIFECYCLE_USAGE, runLifecycleCommand } from "./customerLifecycle";
 
 const USAGE = `usage:
   npm run customer -- add <slug> --domain <domain> [--plan PLAN] [--node NODE] [--ha] [--stack NAME] [--customers DIR]
   npm run customer -- show <slug> [--show-secrets] [--stack NAME] [--customers DIR]
   npm run customer -- schema
-${LIFECYCLE_USAGE}`;
+${LIFECYCLE_USAGE}
+  npm run customer -- --help
+add writes customers/<slug>.yaml (lowest free VMID and IP, the node with most room) after checking it
+as the plan will; then run: npm run plan -- --json desired-state/<stack>.json, and npm test.
+exit: 0 done, 1 refused (nothing written), 2 usage error`;
+
+const COMMANDS = ["add", "show", "schema", ...LIFECYCLE_COMMANDS];
 
 function main(): number {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     allowPositionals: true,
     options: {
       domain: { type: "string" },
@@ -37,9 +43,17 @@ function main(): number {
       stack: { type: "string", default: "prod" },
       customers: { type: "string" },
       "show-secrets": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
-  const [command, slug] = positionals;
+  const [command, slug, ...extra] = positionals;
+  if (!command) throw new UsageError("which command? (add, show, schema, suspend, ...)");
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (command !== "schema" && !slug) throw new UsageError(`${command} needs the customer's slug`);
+  if (extra.length > 0 || (command === "schema" && slug))
+    throw new UsageError(
+      `unexpected argument ${[...(command === "schema" && slug ? [slug] : []), ...extra].join(" ")}`,
+    );
   const root = process.cwd();
   if (command === "schema") {
     writeFileSync(resolve(root, CUSTOMER_JSON_SCHEMA_PATH), customerJsonSchema());
@@ -50,10 +64,7 @@ function main(): number {
     const config = stackConfigOf(values.stack, root);
     return runLifecycleCommand(command, slug, { config, root, customersDir: values.customers, plan: values.plan });
   }
-  if ((command !== "add" && command !== "show") || !slug) {
-    console.error(USAGE);
-    return 2;
-  }
+  if ((command !== "add" && command !== "show") || !slug) throw new UsageError(`unknown command "${command}"`);
   const config = stackConfigOf(values.stack, root);
   const dir = resolve(root, values.customers ?? config.customersDir);
   const path = join(dir, `${slug}.yaml`);
@@ -61,14 +72,11 @@ function main(): number {
 
   if (command === "show") return show(slug, file, path, values.stack, values["show-secrets"]);
 
-  if (!values.domain) {
-    console.error(`${file}: domain: --domain is required\n${USAGE}`);
-    return 2;
-  }
-  if (values.plan !== undefined && !(values.plan in config.plans)) {
-    console.error(`${file}: plan: "${values.plan}" is not a plan (${Object.keys(config.plans).join(", ")})`);
-    return 2;
-  }
+  if (!values.domain) throw new UsageError("add needs --domain <domain>");
+  if (values.plan !== undefined && !(values.plan in config.plans))
+    throw new UsageError(
+      `--plan ${values.plan}: not a plan of stack ${values.stack} (${Object.keys(config.plans).join(", ")})`,
+    );
   if (existsSync(path)) {
     console.error(`${file}: (file name): customer "${slug}" already exists; nothing written`);
     return 1;
@@ -154,9 +162,4 @@ function show(slug: string, file: string, path: string, stack: string, showSecre
   return 0;
 }
 
-try {
-  process.exitCode = main();
-} catch (err) {
-  console.error(err instanceof InvalidInputError ? err.message : `customer: ${(err as Error).message}`);
-  process.exitCode = 1;
-}
+runCli("customer", USAGE, main);

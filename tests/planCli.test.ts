@@ -1,6 +1,6 @@
 /** `npm run plan`, the main job, as a user runs it: its printed tree and tables, its errors. */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -68,5 +68,109 @@ describe("npm run plan", () => {
     const { code, err } = plan("--stack", "nosuch");
     expect(code).toBe(1);
     expect(err).toContain("Pulumi.nosuch.yaml: (file): cannot be read (does the stack exist? use --stack NAME)");
+  });
+});
+
+describe("npm run plan: command line", () => {
+  it.each([["--help"], ["-h"], ["--diff", "--help"]])("%s prints the usage and exits 0 without planning", (...args) => {
+    const { code, out, err } = plan(...args);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^usage: npm run plan -- /);
+    expect(out).toContain("--fail-on KINDS");
+    expect(err).toBe("");
+  });
+
+  it.each([
+    [["--frobnicate"], "Unknown option '--frobnicate'"],
+    [["extra"], "unexpected argument extra"],
+    [["--diff", "a", "b"], "unexpected argument b"],
+    [["--json", "x.json", "--diff"], "choose one of --json, --diff"],
+    [["--fail-on", "replace"], "--fail-on needs --diff"],
+    [
+      ["--diff", "--fail-on", "explode"],
+      "--fail-on takes a comma-separated list of add, change, replace, delete (not: explode)",
+    ],
+    [["--diff", "no-such-ref-1f2e3d"], "--diff no-such-ref-1f2e3d: not a commit, branch or tag of this repository"],
+  ])("usage error %j: exit 2, what is wrong, then the usage; no stack trace, no 'plan failed'", (args, message) => {
+    const { code, out, err } = plan(...args);
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toContain(`plan: ${message}`);
+    expect(err).toContain("usage: npm run plan -- ");
+    expect(err).not.toContain("plan failed");
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("npm run plan -- --diff", () => {
+  // A baseline of the fixtures, then a change: kaffeebar added, nordlicht moved (replacement,
+  // confirmed in its file), studio-kern decommissioned (its DNS record, proxy host and installer deleted).
+  const baseline = join(work, "baseline.json");
+  const changed = join(work, "changed");
+  const setUp = () => {
+    expect(plan("--customers", FIXTURE_CUSTOMERS, "--json", baseline).code).toBe(0);
+    mkdirSync(changed, { recursive: true });
+    for (const f of readdirSync(FIXTURE_CUSTOMERS)) cpSync(join(FIXTURE_CUSTOMERS, f), join(changed, f));
+    const edit = (name: string, from: string, to: string) =>
+      writeFileSync(join(changed, name), readFileSync(join(changed, name), "utf8").replace(from, to));
+    edit("nordlicht.yaml", "node: node1", "node: node2\nconfirmReplace: [node]");
+    edit("studio-kern.yaml", "state: active", "state: decommissioned");
+    writeFileSync(
+      join(changed, "kaffeebar.yaml"),
+      "domain: kaffeebar.nodepoint.eu\nvmid: 1003\nip: 192.168.1.103\nnode: node2\n",
+    );
+  };
+  let outcome: ReturnType<typeof plan>;
+  it("groups changes by customer, headed by VMID, IP, node and domain (before → after)", () => {
+    setUp();
+    outcome = plan("--customers", changed, "--diff", baseline);
+    expect(outcome.code).toBe(0); // no --fail-on: informative only
+    const out = outcome.out;
+    expect(out).toContain(
+      "#### Customer `kaffeebar`: CT 1003, 192.168.1.103, node2, kaffeebar.nodepoint.eu (new customer)",
+    );
+    expect(out).toContain("#### Customer `nordlicht`: CT 1001, 192.168.1.101, node1 → node2, nordlicht.nodepoint.eu");
+    expect(out).toContain("#### Customer `studio-kern`: CT 1002, 192.168.1.102, node1, www.studio-kern.nodepoint.eu");
+    expect(out).not.toContain("#### Customer `acme-bakery`"); // unchanged customers are not listed
+    // every line under its customer's heading
+    const section = (slug: string) => out.slice(out.indexOf(`#### Customer \`${slug}\``)).split("\n#### ")[0]!;
+    expect(section("kaffeebar")).toContain(
+      "- **add** `ContainerLegacy` kaffeebar-ct: vmid=1003 node=node2 cores=2 mem=2048MiB disk=global-lvm:20GiB unprivileged ip=192.168.1.103/24 [protected]",
+    );
+    expect(section("kaffeebar")).toContain(
+      "- **add** `DnsRecord` kaffeebar-dns: kaffeebar.nodepoint.eu A 203.0.113.10",
+    );
+    expect(section("nordlicht")).toContain(
+      '- **change** `ContainerLegacy` nordlicht-ct (replace)\n  - `nodeName`: "node1" -> "node2"\n  - option `dependsOn`: removed "lxc-template-node1"; added "lxc-template-node2"',
+    );
+    expect(section("studio-kern")).toContain(
+      "- **remove** `DnsRecord` studio-kern-dns: www.studio-kern.nodepoint.eu A 203.0.113.10",
+    );
+    // a protection change shows its value before and after
+    expect(section("studio-kern")).toContain("  - option `protect`: true -> false");
+    expect(out).toContain(":warning: REPLACES nordlicht-ct (ContainerLegacy)");
+  });
+
+  it.each([
+    ["replace,delete", 3, ["replace: nordlicht-ct (ContainerLegacy)", "delete: studio-kern-dns (DnsRecord)"]],
+    ["add", 3, ["add: kaffeebar-ct (ContainerLegacy)"]],
+  ])(
+    "--fail-on %s gates CI: exit %i, each refused change listed in the summary and on stderr",
+    (kinds, code, findings) => {
+      if (!outcome) setUp();
+      const r = plan("--customers", changed, "--diff", baseline, "--fail-on", kinds);
+      expect(r.code).toBe(code);
+      expect(r.out).toContain(`**Refused by \`--fail-on ${kinds}\`**`);
+      for (const f of findings) {
+        expect(r.out).toContain(`- ${f}`);
+        expect(r.err).toContain(f);
+      }
+    },
+  );
+
+  it("--fail-on passes (exit 0) when the diff holds no change of those kinds", () => {
+    const r = plan("--customers", FIXTURE_CUSTOMERS, "--diff", baseline, "--fail-on", "replace,delete");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("no changes");
   });
 });

@@ -2,12 +2,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { diffPlans, pathMatches, renderDiff } from "../lib/plan/diff";
+import { diffPlans, pathMatches } from "../lib/plan/diff";
+import { gateFindings, parseGateKinds, renderDiff } from "../lib/plan/diffReport";
 import { FACTS, type TypeName } from "../lib/providerFacts";
 import { importFile } from "../lib/plan/importFile";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
 import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/planJson";
-import { offlinePlan, ROOT } from "./helpers/offlinePlan";
+import { byName, offlinePlan, ROOT } from "./helpers/offlinePlan";
 
 let plan: OfflineRunResult;
 let doc: PlanDocument;
@@ -36,7 +37,7 @@ describe("committed desired state", () => {
 
 describe("plan diff", () => {
   it("a refactor that changes nothing shows no changes", () => {
-    expect(renderDiff(diffPlans(doc, doc), "prod")).toContain("no changes");
+    expect(renderDiff(diffPlans(doc, doc), "prod", { before: doc, after: doc })).toContain("no changes");
   });
 
   it("a size change is an in-place change with its field", () => {
@@ -49,7 +50,7 @@ describe("plan diff", () => {
       replaceReasons: [],
     });
     expect(d.warnings).toEqual([]);
-    expect(renderDiff(d, "prod")).toContain("- `cpu.cores`: 2 -> 4");
+    expect(renderDiff(d, "prod", { before: doc, after })).toContain("- `cpu.cores`: 2 -> 4");
   });
 
   it.each([
@@ -216,6 +217,64 @@ describe("plan diff", () => {
     expect(pathMatches("disks[2].fileId", "disks[*].fileId")).toBe(true);
     expect(pathMatches("operatingSystem.templateFileId", "operatingSystem")).toBe(true);
     expect(pathMatches("operatingSystemX", "operatingSystem")).toBe(false);
+  });
+});
+
+describe("plan diff as reviewers read it (diffReport)", () => {
+  const without = (d: PlanDocument, slug: string): PlanDocument => ({
+    ...d,
+    resources: d.resources.filter(
+      (r) => !r.urn.includes(`WordPressSite::${slug}`) && !r.parent.includes(`WordPressSite::${slug}`),
+    ),
+  });
+
+  it("a changed option shows its value before and after (protect, provider, ignoreChanges)", () => {
+    const was = byName(doc.resources, "acme-bakery-ct");
+    const after = edit(doc, "acme-bakery-ct", (r) => {
+      r.options.protect = false;
+      r.options.ignoreChanges = [...r.options.ignoreChanges, "description"];
+      r.provider = "urn:pulumi:prod::nodepoint::pulumi:providers:proxmoxve::proxmox-infra";
+    });
+    const d = diffPlans(doc, after);
+    expect(d.changed[0]?.optionChanges.map((o) => [o.path, o.before, o.after])).toEqual([
+      ["ignoreChanges", was.options.ignoreChanges, [...was.options.ignoreChanges, "description"]],
+      ["protect", true, false],
+      ["provider", was.provider, "urn:pulumi:prod::nodepoint::pulumi:providers:proxmoxve::proxmox-infra"],
+    ]);
+    const text = renderDiff(d, "prod", { before: doc, after });
+    expect(text).toContain("  - option `protect`: true -> false");
+    expect(text).toContain('  - option `ignoreChanges`: added "description"');
+    expect(text).toContain('  - option `provider`: "proxmox-customers" -> "proxmox-infra"');
+  });
+
+  it("changes are grouped by customer (VMID, IP, node, domain) and the platform's apart; unchanged customers are left out", () => {
+    const after = edit(without(doc, "studio-kern"), "customer-web", (r) => (r.inputs["comment"] = "changed"));
+    const text = renderDiff(diffPlans(doc, after), "prod", { before: doc, after });
+    expect(text).toContain(
+      "#### Customer `studio-kern`: CT 1002, 192.168.1.102, node1, www.studio-kern.nodepoint.eu (customer removed)",
+    );
+    expect(text).toContain("- **remove** `ContainerLegacy` studio-kern-ct: vmid=1002 node=node1");
+    expect(text).toMatch(/#### Platform\n\n- \*\*change\*\* `GroupLegacy` customer-web\n/);
+    expect(text).not.toContain("Customer `nordlicht`");
+    // every customer resource sits under its customer's heading, before the platform's
+    expect(text.indexOf("studio-kern-dns")).toBeGreaterThan(text.indexOf("#### Customer `studio-kern`"));
+    expect(text.indexOf("studio-kern-dns")).toBeLessThan(text.indexOf("#### Platform"));
+  });
+
+  it("--fail-on kinds: each finds its kind of change only", () => {
+    const moved = edit(without(doc, "studio-kern"), "acme-bakery-ct", (r) => (r.inputs["vmId"] = 1500));
+    const grown = edit(doc, "acme-bakery-ct", (r) => ((r.inputs["cpu"] as any).cores = 4));
+    const d = diffPlans(doc, moved);
+    expect(gateFindings(d, ["replace"])).toEqual(["replace: acme-bakery-ct (ContainerLegacy): vmId: 1000 -> 1500"]);
+    expect(gateFindings(d, ["delete"])).toEqual(expect.arrayContaining(["delete: studio-kern-ct (ContainerLegacy)"]));
+    expect(gateFindings(d, ["add"])).toEqual([]);
+    expect(gateFindings(diffPlans(doc, grown), ["replace", "delete"])).toEqual([]);
+    expect(gateFindings(diffPlans(doc, grown), ["change"])).toEqual(["change: acme-bakery-ct (ContainerLegacy)"]);
+    expect(gateFindings(diffPlans(moved, doc), ["add"])).toEqual(
+      expect.arrayContaining(["add: studio-kern-ct (ContainerLegacy)"]),
+    );
+    expect(() => parseGateKinds("replace,nuke")).toThrow("(not: nuke)");
+    expect(parseGateKinds(" replace , delete ")).toEqual(["replace", "delete"]);
   });
 });
 

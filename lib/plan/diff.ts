@@ -3,7 +3,8 @@
  * the changed fields, and a warning for every change the provider answers by replacing the resource,
  * of every type the program uses (lib/providerFacts.ts holds which inputs replace and what a
  * replacement does), for every change with a known hazard, for an import ID that changes under an
- * object already in the state, and for every deletion of a protected resource.
+ * object already in the state, and for every deletion of a protected resource. How it reads in a
+ * pull request (grouped by customer) and the CI gate (`--fail-on`) are in diffReport.ts.
  */
 import { ENGINE_FACTS, factsOf, inputAt, pathMatches, TYPES, type ReplaceFact } from "../providerFacts";
 import type { PlanDocument } from "./planJson";
@@ -26,6 +27,8 @@ export interface ResourceChange {
   fields: FieldChange[];
   /** Changed option names (protect, import, ignoreChanges, ...). */
   options: string[];
+  /** Each changed option with its value before and after (`provider`: the provider's URN). */
+  optionChanges: FieldChange[];
   /** Why the provider would replace it, if it would. */
   replaceReasons: string[];
   /** Changes that do not replace but are known to do harm. */
@@ -111,11 +114,14 @@ const GUEST_TYPES: readonly string[] = [TYPES.container, TYPES.vm];
 const optionValue = (v: unknown): string =>
   v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0) ? "unset" : JSON.stringify(v);
 
-function changedOptions(o: RecordedResource, r: RecordedResource): string[] {
-  const before = o.options as unknown as Record<string, unknown>;
-  const after = r.options as unknown as Record<string, unknown>;
-  const names = Object.keys(r.options).filter((k) => optionValue(before[k]) !== optionValue(after[k]));
-  return (o.provider === r.provider ? names : [...names, "provider"]).sort();
+/** Each option (and the provider) whose value changed, with its value before and after. */
+function changedOptions(o: RecordedResource, r: RecordedResource): FieldChange[] {
+  const before: Record<string, unknown> = { ...o.options, provider: o.provider };
+  const after: Record<string, unknown> = { ...r.options, provider: r.provider };
+  return Object.keys(after)
+    .filter((k) => optionValue(before[k]) !== optionValue(after[k]))
+    .sort()
+    .map((k) => ({ path: k, before: before[k], after: after[k] }));
 }
 
 export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
@@ -128,8 +134,8 @@ export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
     const o = old.get(r.urn);
     if (!o) continue;
     const fields = changedFields(o.inputs, r.inputs);
-    const options = changedOptions(o, r);
-    if (fields.length === 0 && options.length === 0) continue;
+    const optionChanges = changedOptions(o, r);
+    if (fields.length === 0 && optionChanges.length === 0) continue;
     const importChange =
       o.options.import && r.options.import && o.options.import !== r.options.import
         ? { before: o.options.import, after: r.options.import }
@@ -139,7 +145,8 @@ export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
       type: r.type,
       name: r.name,
       fields,
-      options,
+      options: optionChanges.map((c) => c.path),
+      optionChanges,
       replaceReasons: replaceReasons(r, fields),
       hazards: hazards(r, fields),
       ...(importChange ? { importChange } : {}),
@@ -234,33 +241,6 @@ function warningsOf(
 
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
-function shortType(type: string): string {
+export function shortType(type: string): string {
   return type.split(":").pop() ?? type;
-}
-
-const show = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
-
-/** Markdown for a pull request's job summary. */
-export function renderDiff(diff: PlanDiff, title: string): string {
-  const { added, removed, changed, warnings } = diff;
-  if (added.length + removed.length + changed.length === 0) return `### ${title}\n\nno changes\n`;
-  const out = [
-    `### ${title}`,
-    "",
-    `${added.length} to add, ${changed.length} to change, ${removed.length} to remove`,
-    "",
-  ];
-  if (warnings.length > 0) out.push("**Warnings**", "", ...warnings.map((w) => `- :warning: ${w}`), "");
-  if (added.length) out.push("**Added**", "", ...added.map((r) => `- \`${shortType(r.type)}\` ${r.name}`), "");
-  if (removed.length) out.push("**Removed**", "", ...removed.map((r) => `- \`${shortType(r.type)}\` ${r.name}`), "");
-  if (changed.length) {
-    out.push("**Changed**", "");
-    for (const c of changed) {
-      out.push(`- \`${shortType(c.type)}\` ${c.name}${c.replaceReasons.length ? " (replace)" : ""}`);
-      for (const f of c.fields) out.push(`  - \`${f.path}\`: ${show(f.before)} -> ${show(f.after)}`);
-      for (const o of c.options) out.push(`  - option \`${o}\` changed`);
-    }
-    out.push("");
-  }
-  return out.join("\n");
 }
