@@ -62,7 +62,13 @@ function main(): number {
   }
   if (isLifecycleCommand(command) && slug) {
     const config = stackConfigOf(values.stack, root);
-    return runLifecycleCommand(command, slug, { config, root, customersDir: values.customers, plan: values.plan });
+    return runLifecycleCommand(command, slug, {
+      config,
+      stack: values.stack,
+      root,
+      customersDir: values.customers,
+      plan: values.plan,
+    });
   }
   if ((command !== "add" && command !== "show") || !slug) throw new UsageError(`unknown command "${command}"`);
   const config = stackConfigOf(values.stack, root);

@@ -17,6 +17,8 @@ import {
   type FileChange,
 } from "../lib/customers/customerChanges";
 import { loadCustomerFiles } from "../lib/customers/loadCustomers";
+import { retireInStackText } from "../lib/customers/retired";
+import { stackFileName } from "../lib/config/loadStackConfig";
 import { formatProblems } from "../lib/errors";
 
 export const LIFECYCLE_COMMANDS = ["suspend", "unsuspend", "decommission", "remove", "set-plan"] as const;
@@ -33,7 +35,7 @@ export function isLifecycleCommand(command: string | undefined): command is Life
 export function runLifecycleCommand(
   command: LifecycleCommand,
   slug: string,
-  options: { config: StackConfig; root: string; customersDir?: string; plan?: string },
+  options: { config: StackConfig; stack: string; root: string; customersDir?: string; plan?: string },
 ): number {
   const { config, root } = options;
   const dir = resolve(root, options.customersDir ?? config.customersDir);
@@ -56,8 +58,13 @@ export function runLifecycleCommand(
       console.error(`${formatProblems(r.problems)}\nnothing written`);
       return 1;
     }
+    // The VMID and IP are retired in the same change (lib/customers/retired.ts): never handed out again.
+    const stackPath = resolve(root, stackFileName(options.stack));
+    writeFileSync(stackPath, retireInStackText(readFileSync(stackPath, "utf8"), r.retire));
     unlinkSync(path);
-    console.log(`removed ${file} (merge this only once its decommission is deployed)`);
+    console.log(
+      `removed ${file} and retired VMID ${r.retire.vmid} and IP ${r.retire.ip} in ${stackFileName(options.stack)} (merge this only once its decommission is deployed)`,
+    );
     return 0;
   }
 

@@ -212,7 +212,7 @@ describe("state changes", () => {
   });
 
   it("remove: only a decommissioned customer", () => {
-    expect(removeCustomer(c("decommissioned"))).toEqual({ ok: true });
+    expect(removeCustomer(c("decommissioned"))).toMatchObject({ ok: true, retire: { customer: "ann" } });
     for (const s of ["active", "suspended"] as const)
       expect(removeCustomer(c(s))).toMatchObject({ ok: false, reason: "conflict" });
   });

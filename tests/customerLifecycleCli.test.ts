@@ -1,24 +1,29 @@
 /** `npm run customer -- suspend|unsuspend|decommission|remove|set-plan`: the CLI face of the shared changes. */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FIXTURE_CUSTOMERS, ROOT } from "./helpers/offlinePlan";
 
+// A scratch project (its own stack files: `remove` retires IDs in Pulumi.prod.yaml) with the fixtures.
+let root: string;
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "customers-cli-"));
+  root = mkdtempSync(join(tmpdir(), "customers-cli-"));
+  for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml", "Pulumi.bench.yaml"]) cpSync(join(ROOT, f), join(root, f));
+  dir = join(root, "customers");
   for (const f of ["acme-bakery.yaml", "nordlicht.yaml", "studio-kern.yaml"])
     cpSync(join(FIXTURE_CUSTOMERS, f), join(dir, f));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const cli = (...args: string[]) => {
-  const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), ["scripts/customer.ts", ...args, "--customers", dir], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    join(ROOT, "node_modules", ".bin", "tsx"),
+    [join(ROOT, "scripts", "customer.ts"), ...args, "--customers", dir],
+    { cwd: root, encoding: "utf8" },
+  );
   return { code: r.status, out: r.stdout + r.stderr };
 };
 const text = (slug: string) => readFileSync(join(dir, `${slug}.yaml`), "utf8");
@@ -43,6 +48,26 @@ describe("customer lifecycle commands", () => {
     expect(text("acme-bakery")).toContain("state: decommissioned");
     expect(cli("remove", "acme-bakery").code).toBe(0);
     expect(existsSync(join(dir, "acme-bakery.yaml"))).toBe(false);
+  });
+
+  it("remove retires the customer's VMID and IP in the stack file; customer add never hands them out again", () => {
+    const stack = () => readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");
+    const before = stack();
+    expect(cli("decommission", "acme-bakery").code).toBe(0);
+    const removed = cli("remove", "acme-bakery");
+    expect(removed).toMatchObject({ code: 0, out: expect.stringContaining("retired VMID 1000 and IP 192.168.1.100") });
+    // The entry is appended; the rest of the stack file, comments included, is unchanged.
+    expect(stack()).toContain("    retired:\n      - { vmid: 1000, ip: 192.168.1.100, customer: acme-bakery }\n");
+    expect(
+      stack().replace("    retired:\n      - { vmid: 1000, ip: 192.168.1.100, customer: acme-bakery }\n", ""),
+    ).toBe(before);
+    // The lowest free VMID and IP are 1000 and .100 again, but retired: the next ones are taken.
+    const added = cli("add", "newcomer", "--domain", "newcomer.nodepoint.eu", "--plan", "basic");
+    expect(added).toMatchObject({ code: 0, out: expect.stringContaining("vmid 1003, ip 192.168.1.103") });
+    // Deleting the entry is the explicit decision that makes them available again.
+    writeFileSync(join(root, "Pulumi.prod.yaml"), before);
+    const again = cli("add", "another", "--domain", "another.nodepoint.eu", "--plan", "basic");
+    expect(again).toMatchObject({ code: 0, out: expect.stringContaining("vmid 1000, ip 192.168.1.100") });
   });
 
   it("set-plan: a bigger plan is written, a shrinking disk is refused with nothing written", () => {

@@ -15,7 +15,7 @@ import { checkGuestProtected, type ResourceView } from "../policy/policies";
 import { diffPlans, type PlanDiff } from "../lib/plan/diff";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
 import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/planJson";
-import { FIXTURE_CUSTOMERS, offlinePlan, scratchCustomers } from "./helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, offlinePlan, scratchCustomers, stackValue } from "./helpers/offlinePlan";
 
 const cleanups: Array<() => void> = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -42,13 +42,26 @@ function customers(edits: Record<string, (text: string) => string> = {}): string
   return dir.dir;
 }
 
-async function plan(customersDir: string, desiredState: string | false): Promise<PlanDocument> {
-  const r: OfflineRunResult = await offlinePlan({ customersDir, desiredState });
+/** The stack's customer pools with these VMIDs and IPs retired. */
+const retiring = (retired: Array<{ vmid?: number; ip?: string; customer: string }>) => ({
+  customerPools: { ...stackValue<Record<string, unknown>>("customerPools"), retired },
+});
+
+async function plan(
+  customersDir: string,
+  desiredState: string | false,
+  set: Record<string, unknown> = {},
+): Promise<PlanDocument> {
+  const r: OfflineRunResult = await offlinePlan({ customersDir, desiredState, set });
   return planDocument("prod", r.resources);
 }
 
-async function refusal(customersDir: string, desiredState: string | false): Promise<string> {
-  const err = await offlinePlan({ customersDir, desiredState }).then(
+async function refusal(
+  customersDir: string,
+  desiredState: string | false,
+  set: Record<string, unknown> = {},
+): Promise<string> {
+  const err = await offlinePlan({ customersDir, desiredState, set }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -97,6 +110,8 @@ describe.each([
     from: "CT 1001 on node1",
     to: "CT 1010 on node1",
     ha: true,
+    // The old VMID is retired (Proxmox keeps its backups under it): lib/customers/retired.ts.
+    config: retiring([{ vmid: 1001, customer: "nordlicht" }]),
   },
   {
     field: "storage",
@@ -114,12 +129,22 @@ describe.each([
     to: "CT 1000 on node1",
     ha: false,
   },
-])("a confirmed $field change of $slug", ({ field, slug, change, from, to, ha }) => {
+] as Array<{
+  field: string;
+  slug: string;
+  change: (t: string) => string;
+  from: string;
+  to: string;
+  ha: boolean;
+  config?: Record<string, unknown>;
+}>)("a confirmed $field change of $slug", ({ field, slug, change, from, to, ha, config = {} }) => {
   const ct = `${slug}-ct`;
+  const planWith = (dir: string, desiredState: string) => plan(dir, desiredState, config);
+  const refusalWith = (dir: string, desiredState: string) => refusal(dir, desiredState, config);
 
   it("is refused without confirmReplace, naming the file and the field", async () => {
     const base = await start();
-    const message = await refusal(customers({ [slug]: change }), base.path);
+    const message = await refusalWith(customers({ [slug]: change }), base.path);
     expect(message).toContain(`/${slug}.yaml: ${field}: `);
     expect(message).toContain("replaces the container and destroys the site's data");
     expect(message).toContain(`confirmReplace: [${field}]`);
@@ -130,7 +155,7 @@ describe.each([
 
     // Merge 1: the change, confirmed. Nothing replaced: protection lifted, HA removed.
     const confirmed = customers({ [slug]: chain(change, add(`confirmReplace: [${field}]`)) });
-    const one = await plan(confirmed, base.path);
+    const one = await planWith(confirmed, base.path);
     const prepared = get(one, ct);
     expect(prepared.inputs["vmId"]).toBe(get(base.doc, ct).inputs["vmId"]);
     expect(prepared.inputs["nodeName"]).toBe(get(base.doc, ct).inputs["nodeName"]);
@@ -156,11 +181,11 @@ describe.each([
 
     // Regenerating merge 1's desired state against itself changes nothing (the stale check holds).
     const onePath = commit(one);
-    expect(serializePlan(await plan(confirmed, onePath))).toBe(serializePlan(one));
+    expect(serializePlan(await planWith(confirmed, onePath))).toBe(serializePlan(one));
 
     // Merge 2: confirmReplace removed (consumed). The container is deleted, then created.
     const executed = customers({ [slug]: change });
-    const two = await plan(executed, onePath);
+    const two = await planWith(executed, onePath);
     const replaced = get(two, ct);
     expect(replaced.options.protect).toBe(true);
     expect(replaced.inputs["protection"]).toBe(true);
@@ -187,19 +212,19 @@ describe.each([
 
     // Merge 2 regenerated against itself: nothing left to confirm, nothing changes.
     const twoPath = commit(two);
-    const again = await plan(executed, twoPath);
+    const again = await planWith(executed, twoPath);
     expect(serializePlan(again)).toBe(serializePlan(two));
     expect(diffPlans(two, again).changed).toEqual([]);
 
     // A confirmReplace left in the file afterwards is refused: it would stay as a standing permission.
-    const stale = await refusal(customers({ [slug]: chain(change, add(`confirmReplace: [${field}]`)) }), twoPath);
+    const stale = await refusalWith(customers({ [slug]: chain(change, add(`confirmReplace: [${field}]`)) }), twoPath);
     expect(stale).toContain(`/${slug}.yaml: confirmReplace: ${field}: nothing to confirm`);
   });
 
   it("jumping straight to merge 2's plan is shown blocked: protected in the state, PVE protection on", async () => {
     const base = await start();
     const confirmed = customers({ [slug]: chain(change, add(`confirmReplace: [${field}]`)) });
-    const two = await plan(customers({ [slug]: change }), commit(await plan(confirmed, base.path)));
+    const two = await planWith(customers({ [slug]: change }), commit(await planWith(confirmed, base.path)));
     const [replace] = warningsAbout(diffPlans(base.doc, two), ct);
     expect(replace).toContain("BLOCKED: Pulumi refuses: it is protected in the state and in the program");
     expect(replace).toContain("PVE refuses the delete: PVE's protection flag is on");
@@ -237,6 +262,18 @@ describe("the guard fails closed", () => {
     expect(grow).toContain(
       "diskGiB: nothing to confirm: diskGiB is 30, larger than the deployed 20 (a disk grows in place)",
     );
+  });
+
+  it("a container replaced under another VMID needs its old VMID retired, naming the stack file's key", async () => {
+    const base = await start();
+    const message = await refusal(
+      customers({ nordlicht: chain(set("vmid", "1010"), add("confirmReplace: [vmid]")) }),
+      base.path,
+    );
+    expect(message).toContain(
+      "Pulumi.prod.yaml: nodepoint:customerPools.retired: nordlicht's container is replaced under VMID 1010: retire VMID 1001",
+    );
+    expect(message).toContain('add "- { vmid: 1001, customer: nordlicht }"');
   });
 
   it("a disk that grows needs no confirmation; one that shrinks does (customer file or plan change)", async () => {

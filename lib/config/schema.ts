@@ -184,6 +184,19 @@ export const customerPoolsSchema = z.strictObject({
     memoryMiB: range(lxcMemoryMiB),
     diskGiB: range(positiveInt),
   }),
+  /**
+   * VMIDs and LAN addresses of removed customers (and of containers replaced under another VMID),
+   * never handed out again: Proxmox keeps backups by VMID, and a new container must not collide
+   * with one still being deleted. `npm run customer -- remove` adds the entry; deleting an entry
+   * (or its `ip`) is the explicit decision to reuse it (lib/customers/retired.ts).
+   */
+  retired: z
+    .array(
+      z
+        .strictObject({ vmid: vmid.optional(), ip: ipv4.optional(), customer: z.string().min(1) })
+        .refine((e) => e.vmid !== undefined || e.ip !== undefined, "names a vmid, an ip, or both"),
+    )
+    .default([]),
 });
 
 /** A disk of an infrastructure guest, when its size is known. */

@@ -6,6 +6,7 @@ import { placeGuest } from "../planning/capacity";
 import { stringify } from "yaml";
 import { hostNameProblems } from "./hostNames";
 import { parseCustomerText, slugProblems, type ParsedCustomerFile } from "./loadCustomers";
+import { retiredIds } from "./retired";
 import type { CustomerFile } from "./schema";
 import { validateCustomers } from "./validateCustomers";
 
@@ -54,7 +55,13 @@ export function planNewCustomer(
   if (!plan)
     return fail("plan", `plan "${planName}" is not one of the stack's plans (${Object.keys(config.plans).join(", ")})`);
 
-  const vmid = allocateVmid(config.customerPools.vmids, [...existing.map((c) => c.data.vmid), ...topology.infraVmids]);
+  // Retired VMIDs and IPs (removed customers') are never handed out again (lib/customers/retired.ts).
+  const retired = retiredIds(config);
+  const vmid = allocateVmid(config.customerPools.vmids, [
+    ...existing.map((c) => c.data.vmid),
+    ...topology.infraVmids,
+    ...retired.vmids.keys(),
+  ]);
   if (vmid === undefined)
     return fail(
       "vmid",
@@ -62,7 +69,7 @@ export function planNewCustomer(
     );
   const ip = allocateIp(
     config.customerPools.ips,
-    existing.map((c) => c.data.ip),
+    [...existing.map((c) => c.data.ip), ...retired.ips.keys()],
     topology.reservedIps,
   );
   if (ip === undefined)

@@ -12,6 +12,7 @@ import type { StackConfig } from "../config/schema";
 import type { Topology } from "../config/topology";
 import type { InputProblem } from "../errors";
 import { planNewCustomer } from "./addCustomer";
+import { retirementOf, type RetiredEntry } from "./retired";
 import type { ParsedCustomerFile } from "./loadCustomers";
 import type { CustomerFile } from "./schema";
 import { subdomainFromEmail } from "./subdomain";
@@ -170,11 +171,13 @@ export function decommissionCustomer(c: ParsedCustomerFile): FileChange {
 }
 
 /**
- * The second step: the file may go once its decommission is deployed. Refused for a customer that
- * is not decommissioned: deleting the file of a live site would leave `pulumi up` stopping on its
+ * The second step: the file may go once its decommission is deployed, and its VMID and IP are
+ * retired with it (`retire`: the entry to add to the stack file's `nodepoint:customerPools.retired`,
+ * lib/customers/retired.ts; the plan refuses a removal without it). Refused for a customer that is
+ * not decommissioned: deleting the file of a live site would leave `pulumi up` stopping on its
  * protected container.
  */
-export function removeCustomer(c: ParsedCustomerFile): { ok: true } | ChangeRefusal {
+export function removeCustomer(c: ParsedCustomerFile): { ok: true; retire: RetiredEntry } | ChangeRefusal {
   if (c.data.state !== "decommissioned")
     return refuse(
       "conflict",
@@ -182,7 +185,7 @@ export function removeCustomer(c: ParsedCustomerFile): { ok: true } | ChangeRefu
       "state",
       `${c.slug} is ${c.data.state}: decommission it first (state: decommissioned) and deploy that, then remove the file`,
     );
-  return { ok: true };
+  return { ok: true, retire: retirementOf({ slug: c.slug, vmid: c.data.vmid, ip: c.data.ip }) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { capacityExcesses, capacityReport, type CapacityReport, type GuestAlloca
 import type { Baseline } from "./baseline";
 import type { ParsedCustomerFile } from "./loadCustomers";
 import { replacementDecisions, type SiteReplacement } from "./replacement";
+import { retiredUseProblems, unretiredProblems } from "./retired";
 import type { Customer } from "./schema";
 import { reservedNameProblem } from "./hostNames";
 
@@ -176,6 +177,15 @@ export function validateCustomers(
 
   const replacement = replacementDecisions(customers, files, baseline);
   problems.push(...replacement.problems);
+  problems.push(
+    ...retiredUseProblems(files, config, stackFile),
+    ...unretiredProblems(
+      files.map((f) => ({ slug: f.slug, vmid: f.data.vmid })),
+      baseline,
+      config,
+      stackFile,
+    ),
+  );
 
   const capacity = capacityReport(
     topology.nodes,
