@@ -17,6 +17,7 @@ export default tseslint.config(
       "contracts/**",
       "desired-state/**",
       ".plan-out/**",
+      ".provisioner/**",
       "policy/node_modules/**",
       "**/*.generated.json",
     ],
