@@ -199,14 +199,11 @@ describe("state changes", () => {
     }
   });
 
-  it("decommission drops an explicit ha: true (a decommissioned site cannot keep HA) and keeps ha: false", () => {
-    const on = decommissionCustomer(c("active", { ha: true }));
-    expect(on.ok && on.data).not.toHaveProperty("ha");
-    const off = decommissionCustomer(c("active", { ha: false }));
-    expect(off.ok && off.data?.ha).toBe(false);
+  it("decommission changes only the state; an HA customer's file validates decommissioned as it is", () => {
     const files = [...existing, withFile("ann", { ha: true, plan: "premium" })];
     const r = decommissionCustomer(files.at(-1)!);
     if (!r.ok || !r.data) throw new Error("unreachable");
+    expect(r.data).toEqual({ ...files.at(-1)!.data, state: "decommissioned" });
     const after = [...existing, { ...files.at(-1)!, data: r.data }];
     expect(validateCustomers(config, topology, after).problems).toEqual([]);
   });
@@ -285,7 +282,9 @@ describe("file text", () => {
     const r = decommissionCustomer({ slug: "a", file: "customers/a.yaml", data });
     if (!r.ok || !r.data) throw new Error("unreachable");
     expect(editCustomerText(text, r.data)).toBe(
-      "# yaml-language-server: $schema=../schemas/customer.schema.json\n# customer since 2024\ndomain: a.nodepoint.eu # shop\nplan: premium\nvmid: 1003\nip: 192.168.1.103\nnode: node1\nstate: decommissioned\n",
+      "# yaml-language-server: $schema=../schemas/customer.schema.json\n# customer since 2024\ndomain: a.nodepoint.eu # shop\nplan: premium\nvmid: 1003\nip: 192.168.1.103\nnode: node1\nha: true\nstate: decommissioned\n",
     );
+    const { ha: _ha, ...withoutHa } = r.data;
+    expect(editCustomerText(text, withoutHa)).not.toContain("ha:");
   });
 });

@@ -161,13 +161,11 @@ export function unsuspendCustomer(c: ParsedCustomerFile): FileChange {
 
 /**
  * The first of removal's two steps: `decommissioned` (container stopped, protection lifted, HA, DNS
- * and proxy host removed; data still on disk). An explicit `ha: true` goes, since a decommissioned
- * customer cannot keep HA. Already decommissioned: nothing to do.
+ * and proxy host removed; data still on disk). Already decommissioned: nothing to do.
  */
 export function decommissionCustomer(c: ParsedCustomerFile): FileChange {
   if (c.data.state === "decommissioned") return { ok: true, data: undefined };
-  const { ha, ...rest } = c.data;
-  return { ok: true, data: { ...rest, ...(ha === false ? { ha } : {}), state: "decommissioned" } };
+  return { ok: true, data: { ...c.data, state: "decommissioned" } };
 }
 
 /**

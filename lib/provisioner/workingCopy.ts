@@ -23,7 +23,7 @@ import { topologyOf } from "../config/topology";
 import { customerFileText, editCustomerText } from "../customers/customerChanges";
 import { CUSTOMER_JSON_SCHEMA_PATH } from "../customers/jsonSchema";
 import { CUSTOMER_FILE, parseCustomerText, type ParsedCustomerFile } from "../customers/loadCustomers";
-import { previousPlacements } from "../customers/previousPlacements";
+import { baselineOf } from "../customers/baseline";
 import { validateCustomers } from "../customers/validateCustomers";
 import { InvalidInputError, type InputProblem } from "../errors";
 import type { Effect } from "./effects";
@@ -114,11 +114,11 @@ export class WorkingCopy {
     const config = stackConfigOf(this.options.stack, root);
     const topology = topologyOf(config);
     const { files, problems } = await this.customerFilesAt(commit, config.customersDir);
-    const desired = join(root, "desired-state", `${this.options.stack}.json`);
-    const previous = existsSync(desired)
-      ? previousPlacements(JSON.parse(readFileSync(desired, "utf8")) as Parameters<typeof previousPlacements>[0])
-      : new Map();
-    const checked = validateCustomers(config, topology, files, previous, `Pulumi.${this.options.stack}.yaml`);
+    // The committed desired state is the baseline the replacement guard compares with, as in the program.
+    const desiredFile = `desired-state/${this.options.stack}.json`;
+    const desired = join(root, desiredFile);
+    const read = existsSync(desired) ? baselineOf(readFileSync(desired, "utf8"), desiredFile) : { problems: [] };
+    const checked = validateCustomers(config, topology, files, read.baseline, `Pulumi.${this.options.stack}.yaml`);
     const takenElsewhere = new Set<string>();
     for (const stack of projectStacks(root)) {
       if (stack === this.options.stack) continue;
@@ -135,7 +135,7 @@ export class WorkingCopy {
       config,
       topology,
       files,
-      problems: [...problems, ...checked.problems],
+      problems: [...problems, ...read.problems, ...checked.problems],
       takenElsewhere,
       zone: this.zoneOf(Object.keys(config.cloudflare.zones)),
     };
