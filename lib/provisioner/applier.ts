@@ -16,7 +16,7 @@
  */
 import type { ParsedCustomerFile } from "../customers/loadCustomers";
 import { validateCustomers } from "../customers/validateCustomers";
-import { effectOf, withEffect, type Effect } from "./effects";
+import { configWithEffect, effectOf, withEffect, type Effect } from "./effects";
 import { describeEvent, EVENT_TRAILER, type BillingEvent, type EventRecord, type JournalRecord } from "./events";
 import type { DeployedOutputsReader } from "./deployedOutputs";
 import type { PullRequests } from "./github";
@@ -233,14 +233,16 @@ export class Applier {
   ): Promise<{ list: Effect[]; files: ParsedCustomerFile[] }> {
     const base = this.ledger.baseState;
     let files: ParsedCustomerFile[] = [...base.files];
+    let config = base.config;
     const list: Effect[] = [];
     for (const record of events) {
       const effect = effectOf(
-        { config: base.config, topology: base.topology, files },
+        { config, topology: base.topology, files },
         record.event,
         this.ledger.effectOptions(fullCheck),
       );
       files = withEffect(files, effect);
+      config = configWithEffect(config, effect);
       list.push(effect);
       if (fullCheck) await new Promise((r) => setImmediate(r));
     }
@@ -253,7 +255,11 @@ export class Applier {
     const base = this.ledger.baseState;
     const desired = await this.wc.desiredStateFile();
     if (desired) await this.wc.regenerateDesiredState(desired);
-    return this.wc.commit([base.config.customersDir, ...(desired ? [desired] : [])], commitMessage(subject, applied));
+    const stackFile = applied.some((a) => a.effect.kind === "remove") ? [this.wc.stackFile] : [];
+    return this.wc.commit(
+      [base.config.customersDir, ...stackFile, ...(desired ? [desired] : [])],
+      commitMessage(subject, applied),
+    );
   }
 
   private async deliverCommit(events: readonly EventRecord[]): Promise<boolean> {
@@ -444,7 +450,7 @@ function effectLine(a: Applied): string {
     case "write":
       return `- ${what}: ${e.created ? "added" : "changed"} ${e.file}${e.reallocated ? " (planned anew: the decided site was taken meanwhile)" : ""}`;
     case "remove":
-      return `- ${what}: removed ${e.file}`;
+      return `- ${what}: removed ${e.file}; retired VMID ${e.retire.vmid} and IP ${e.retire.ip}`;
     case "none":
       return `- ${what}: nothing to change (${e.note})`;
     case "refused":

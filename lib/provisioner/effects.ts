@@ -18,7 +18,9 @@ import {
   type CustomerSet,
   type FileChange,
 } from "../customers/customerChanges";
+import type { StackConfig } from "../config/schema";
 import type { ParsedCustomerFile } from "../customers/loadCustomers";
+import type { RetiredEntry } from "../customers/retired";
 import type { CustomerFile } from "../customers/schema";
 import { validateCustomers } from "../customers/validateCustomers";
 import type { InputProblem } from "../errors";
@@ -35,7 +37,13 @@ export type Effect =
       /** The create's decided site collided with a change made meanwhile and was planned anew. */
       reallocated?: boolean;
     }
-  | { kind: "remove"; slug: string; file: string }
+  | {
+      kind: "remove";
+      slug: string;
+      file: string;
+      /** The entry retiring its VMID and IP (`nodepoint:customerPools.retired`), written in the same change. */
+      retire: RetiredEntry;
+    }
   | { kind: "none"; note: string }
   | { kind: "refused"; note: string };
 
@@ -80,7 +88,7 @@ export function effectOf(set: CustomerSet, event: BillingEvent, options: EffectO
   if (event.kind === "remove-site") {
     if (!customer) return { kind: "none", note: `service ${event.serviceId} has no file any more` };
     const r = removeCustomer(customer);
-    return r.ok ? { kind: "remove", slug: customer.slug, file: customer.file } : refused(r);
+    return r.ok ? { kind: "remove", slug: customer.slug, file: customer.file, retire: r.retire } : refused(r);
   }
   if (!customer) return { kind: "refused", note: `service ${event.serviceId} has no customer file` };
   let change: FileChange;
@@ -142,4 +150,13 @@ export function withEffect(files: readonly ParsedCustomerFile[], effect: Effect)
   }
   if (effect.kind === "remove") return files.filter((f) => f.slug !== effect.slug);
   return [...files];
+}
+
+/** The stack config after an effect: a removal retires its VMID and IP (never handed out again). */
+export function configWithEffect(config: StackConfig, effect: Effect): StackConfig {
+  if (effect.kind !== "remove") return config;
+  return {
+    ...config,
+    customerPools: { ...config.customerPools, retired: [...config.customerPools.retired, effect.retire] },
+  };
 }

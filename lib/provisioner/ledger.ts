@@ -23,7 +23,7 @@ import {
 import type { ParsedCustomerFile } from "../customers/loadCustomers";
 import { zoneOf } from "../customers/validateCustomers";
 import type { InputProblem } from "../errors";
-import { effectOf, withEffect, type EffectOptions } from "./effects";
+import { configWithEffect, effectOf, withEffect, type EffectOptions } from "./effects";
 import type { BillingEvent, EventRecord, JournalRecord } from "./events";
 
 /** An HTTP answer in the contract's shape. */
@@ -73,6 +73,8 @@ export class Ledger {
   /** Pull-request mode: proposals (a pull request at a head commit) of pending events, newest last. */
   private proposals: Proposal[] = [];
   private current: ParsedCustomerFile[] = [];
+  /** The stack config with the VMIDs and IPs of pending removals retired too. */
+  private config: StackConfig;
   private seq = 0;
 
   constructor(
@@ -81,6 +83,7 @@ export class Ledger {
   ) {
     this.base = base;
     this.current = [...base.files];
+    this.config = base.config;
   }
 
   /** Rebuilds the ledger from the journal's open records (after a restart). */
@@ -140,15 +143,15 @@ export class Ledger {
     return { zone: this.base.zone, suffix: this.suffix, takenElsewhere: this.base.takenElsewhere, fullCheck };
   }
 
-  private set(files: readonly ParsedCustomerFile[] = this.current): CustomerSet {
-    return { config: this.base.config, topology: this.base.topology, files };
+  private set(files: readonly ParsedCustomerFile[] = this.current, config = this.config): CustomerSet {
+    return { config, topology: this.base.topology, files };
   }
 
   // ------------------------------------------------------------------------------------------
   // Requests
 
   createSite(order: { serviceId: number; email: string; plan: string; publicIp: string }): Decision {
-    const { config } = this.base;
+    const config = this.config;
     if (!(order.plan in config.plans))
       return {
         reply: error(
@@ -211,7 +214,7 @@ export class Ledger {
   }
 
   upgrade(serviceId: number, plan: string): Decision {
-    const { config } = this.base;
+    const config = this.config;
     if (!(plan in config.plans))
       return {
         reply: error(400, `plan: "${plan}" is not a plan of this platform (${Object.keys(config.plans).join(", ")})`),
@@ -245,7 +248,9 @@ export class Ledger {
   /** Adds an accepted event to the picture. */
   accept(record: EventRecord): void {
     this.pending.push(record);
-    this.current = withEffect(this.current, effectOf(this.set(), record.event, this.effectOptions(false)));
+    const effect = effectOf(this.set(), record.event, this.effectOptions(false));
+    this.current = withEffect(this.current, effect);
+    this.config = configWithEffect(this.config, effect);
   }
 
   /** A create planned anew by the applier. */
@@ -281,9 +286,14 @@ export class Ledger {
 
   private replay(): void {
     let files = [...this.base.files];
-    for (const e of this.pending)
-      files = withEffect(files, effectOf(this.set(files), e.event, this.effectOptions(false)));
+    let config = this.base.config;
+    for (const e of this.pending) {
+      const effect = effectOf(this.set(files, config), e.event, this.effectOptions(false));
+      files = withEffect(files, effect);
+      config = configWithEffect(config, effect);
+    }
     this.current = files;
+    this.config = config;
   }
 
   /** Pending events of one service, oldest first. */

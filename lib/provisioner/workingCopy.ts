@@ -24,6 +24,7 @@ import { customerFileText, editCustomerText } from "../customers/customerChanges
 import { CUSTOMER_JSON_SCHEMA_PATH } from "../customers/jsonSchema";
 import { CUSTOMER_FILE, parseCustomerText, type ParsedCustomerFile } from "../customers/loadCustomers";
 import { baselineOf } from "../customers/baseline";
+import { retireInStackText } from "../customers/retired";
 import { validateCustomers } from "../customers/validateCustomers";
 import { InvalidInputError, type InputProblem } from "../errors";
 import type { Effect } from "./effects";
@@ -61,6 +62,11 @@ export class WorkingCopy {
 
   get dir(): string {
     return this.options.dir;
+  }
+
+  /** The stack file, relative to the project (removals retire IDs in it). */
+  get stackFile(): string {
+    return `Pulumi.${this.options.stack}.yaml`;
   }
 
   /** Clones the remote when there is no clone yet; keeps the clone's origin pointing at the remote. */
@@ -199,6 +205,9 @@ export class WorkingCopy {
     const path = join(this.options.dir, effect.file);
     if (effect.kind === "remove") {
       if (existsSync(path)) unlinkSync(path);
+      // Its VMID and IP are retired in the same commit (lib/customers/retired.ts), as customer remove does.
+      const stack = join(this.options.dir, this.stackFile);
+      writeFileSync(stack, retireInStackText(readFileSync(stack, "utf8"), effect.retire));
       return;
     }
     if (effect.created || !existsSync(path)) {

@@ -137,6 +137,11 @@ describe("Paymenter's lifecycle of one service, commit mode", { timeout: 120_000
       /^provisioner: remove-site service 101: customer \(decommission deployed\)/,
     );
     expect(remoteCustomer(remote, "acme-bakery")).toBeDefined();
+    // Its VMID and IP are retired in the same commit, never handed out again.
+    expect(remoteFile(remote, "Pulumi.prod.yaml")).toContain("- { vmid: 1003, ip: 192.168.1.103, customer: customer }");
+    const next = await api.createServer(104, "next@example.org", "basic");
+    expect(next.body).toMatchObject({ vmid: 1005, private_ip: "192.168.1.105" });
+    await eventually(() => commitsNaming("create-site service 104")[0]);
 
     // Paymenter may send it again: the service is gone.
     expect((await api.terminateServer(101)).status).toBe(404);
@@ -146,8 +151,8 @@ describe("Paymenter's lifecycle of one service, commit mode", { timeout: 120_000
   it("every event reached main exactly once", () => {
     const trailers = eventTrailers(remote);
     expect(new Set(trailers).size).toBe(trailers.length);
-    // create 101, create 102, suspend, unsuspend, upgrade, delete-site, remove-site
-    expect(trailers).toHaveLength(7);
+    // create 101, create 102, suspend, unsuspend, upgrade, delete-site, remove-site, create 104
+    expect(trailers).toHaveLength(8);
   });
 
   it("the token never appears in the log", () => {
