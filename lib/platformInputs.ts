@@ -13,6 +13,7 @@ import { validateCustomers } from "./customers/validateCustomers";
 import { baselineOf, type Baseline } from "./customers/baseline";
 import type { SiteReplacement } from "./customers/replacement";
 import { offlineRun } from "./runContext";
+import { realRunProblems } from "./config/realRun";
 
 /** Everything the program declares from, validated. */
 export interface PlatformInputs {
@@ -46,6 +47,8 @@ export function loadPlatformInputs(root: string = process.cwd()): PlatformInputs
     if (!(err instanceof InvalidInputError)) throw err;
     problems.push(...err.problems);
   }
+  // Under the Pulumi engine (not the offline plan): no stand-in value reaches the real cluster.
+  if (!offlineRun()) problems.push(...realRunProblems(config, stackFileName(stack)));
   const topology = topologyOf(config);
   const loaded = loadCustomerFiles(resolve(root, config.customersDir), root);
   problems.push(...loaded.problems);

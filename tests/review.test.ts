@@ -8,6 +8,7 @@ import { FACTS, type TypeName } from "../lib/providerFacts";
 import { importFile } from "../lib/plan/importFile";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
 import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/planJson";
+import { projectStacks, stackConfigOf } from "../lib/config/stacks";
 import { byName, offlinePlan, ROOT } from "./helpers/offlinePlan";
 
 let plan: OfflineRunResult;
@@ -26,13 +27,18 @@ const edit = (d: PlanDocument, name: string, change: (r: RecordedResource) => vo
 };
 
 describe("committed desired state", () => {
-  it("desired-state/prod.json is current (regenerate: npm run plan -- --json desired-state/prod.json)", async () => {
-    // The one test that reads the project's own customers/: whatever they are, the committed file must match.
-    const real = await offlinePlan({ customersDir: join(ROOT, "customers") });
-    expect(readFileSync(join(ROOT, "desired-state/prod.json"), "utf8")).toBe(
-      serializePlan(planDocument("prod", real.resources)),
-    );
-  });
+  // Every stack CI deploys (the matrix of npm run stacks) has one; the bench stack (fictional) none.
+  const deployed = projectStacks(ROOT).filter((stack) => stackConfigOf(stack, ROOT).deploy);
+  it.each(deployed)(
+    "desired-state/%s.json is current (regenerate: npm run plan -- --stack <stack> --json desired-state/<stack>.json)",
+    async (stack) => {
+      // The one test that reads the project's own customer files: whatever they are, the committed file must match.
+      const real = await offlinePlan({ stack, customersDir: join(ROOT, stackConfigOf(stack, ROOT).customersDir) });
+      expect(readFileSync(join(ROOT, `desired-state/${stack}.json`), "utf8")).toBe(
+        serializePlan(planDocument(stack, real.resources)),
+      );
+    },
+  );
 });
 
 describe("plan diff", () => {

@@ -397,6 +397,11 @@ export const stackConfigSchema = z.strictObject({
   }),
   /** Directory of customer files, relative to the project (the offline plan can override it). */
   customersDir: z.string().default("customers"),
+  /**
+   * Whether the stack is a real cluster that CI previews and deploys. `false` for a fictional one
+   * (the bench stack): planned offline only, and `pulumi preview`/`up` refuse it.
+   */
+  deploy: z.boolean().default(true),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

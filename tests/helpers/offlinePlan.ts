@@ -11,6 +11,19 @@ export const ROOT = resolve(__dirname, "../..");
  * adding or removing a real customer (a pull request) never breaks a test.
  */
 export const FIXTURE_CUSTOMERS = join(ROOT, "tests", "fixtures", "customers");
+/**
+ * What a run under the Pulumi engine needs besides the stack file: real values for its stand-ins
+ * (lib/config/realRun.ts refuses the documentation IP and the made-up zone ID). Stand-ins of their
+ * own here: a public unicast address and a random-looking zone ID, never contacted. As `set` for
+ * offlinePlan, and as config entries (`namespace:key` to text) for the runtime-path harness.
+ */
+export const REAL_RUN_VALUES = {
+  ingress: { publicIp: "203.0.114.10" },
+  cloudflare: { zones: { "nodepoint.eu": "5f2c8e1a9b7d4c3e6a0f1b2d8c9e7a4b" }, proxied: false },
+};
+export const REAL_RUN_CONFIG: Record<string, string> = Object.fromEntries(
+  Object.entries(REAL_RUN_VALUES).map(([k, v]) => [`nodepoint:${k}`, JSON.stringify(v)]),
+);
 /** The real program, by path: imported fresh for every plan. */
 const PROGRAM = join(ROOT, "index.ts");
 
@@ -40,11 +53,12 @@ export async function offlinePlan(options: TestPlanOptions = {}): Promise<Offlin
       typeof value === "string" ? value : JSON.stringify(value);
   }
   for (const key of options.omit ?? []) delete flat.config[key];
+  const stackDir = resolve(ROOT, flat.config["nodepoint:customersDir"] ?? "customers");
   const customersDir = options.customersDir ?? (stack === "prod" ? FIXTURE_CUSTOMERS : undefined);
   if (customersDir) flat.config["nodepoint:customersDir"] = customersDir;
   // Fixtures are compared with no committed desired state (it holds the real customers'
-  // placements); only a plan of the real customers/ directory is checked against it.
-  const realCustomers = customersDir === undefined || resolve(ROOT, customersDir) === join(ROOT, "customers");
+  // placements); only a plan of the stack's own customer directory is checked against it.
+  const realCustomers = customersDir === undefined || resolve(ROOT, customersDir) === stackDir;
   const secretKeys = flat.secretKeys.filter((k) => !(options.plain ?? []).includes(k) && k in flat.config);
   vi.resetModules();
   return runOffline({

