@@ -15,6 +15,8 @@ import { importFile } from "../lib/plan/importFile";
 import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/planJson";
 import { renderCapacity, renderSteps, renderTree } from "../lib/plan/render";
 import type { CapacityReport } from "../lib/planning/capacity";
+import { parsePlanDocument } from "../lib/customers/baseline";
+import { InvalidInputError } from "../lib/errors";
 import { EXIT, parseCommandLine, runCli, UsageError } from "./cli";
 
 /** `--fail-on` matched: the diff holds a change of a refused kind. */
@@ -30,11 +32,18 @@ const USAGE = `usage: npm run plan -- [--stack NAME] [--customers DIR] [--debug]
   --import-file FILE        write the file \`pulumi import --file\` reads
 exit: 0 done, 1 input problems or failure, 2 usage error, ${EXIT_GATE} --fail-on matched`;
 
+/** A plan document's text, or an error naming where it came from when it is not one (never "no changes"). */
+function planText(text: string, file: string): PlanDocument {
+  const parsed = parsePlanDocument(text, file);
+  if (!parsed.doc) throw new InvalidInputError(parsed.problems);
+  return parsed.doc as unknown as PlanDocument;
+}
+
 /** The desired state to compare with: the committed file, that file at a git ref, or a saved plan JSON file. */
 function committedPlan(root: string, stack: string, ref: string | undefined): PlanDocument {
   const path = `desired-state/${stack}.json`;
   if (ref?.endsWith(".json") && existsSync(resolve(root, ref)))
-    return JSON.parse(readFileSync(resolve(root, ref), "utf8")) as PlanDocument;
+    return planText(readFileSync(resolve(root, ref), "utf8"), ref);
   if (ref) {
     const git = (args: string[]) =>
       execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -43,17 +52,19 @@ function committedPlan(root: string, stack: string, ref: string | undefined): Pl
     } catch {
       throw new UsageError(`--diff ${ref}: not a commit, branch or tag of this repository (git fetch it first?)`);
     }
+    let text: string;
     try {
-      return JSON.parse(git(["show", `${ref}:${path}`])) as PlanDocument;
+      text = git(["show", `${ref}:${path}`]);
     } catch {
       // A stack that is new at this ref: everything in it is added.
       console.error(`note: ${path} does not exist at ${ref}; everything shows as added`);
       return { stack, resources: [] };
     }
+    return planText(text, `${ref}:${path}`);
   }
   if (!existsSync(resolve(root, path)))
     throw new Error(`${path} does not exist: write it with npm run plan -- --stack ${stack} --json ${path}`);
-  return JSON.parse(readFileSync(resolve(root, path), "utf8")) as PlanDocument;
+  return planText(readFileSync(resolve(root, path), "utf8"), path);
 }
 
 function gateKinds(text: string) {

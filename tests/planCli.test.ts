@@ -172,6 +172,18 @@ describe("npm run plan -- --diff", () => {
     },
   );
 
+  it.each([
+    ["not JSON", "{ not json", "(json): is not valid JSON"],
+    ["not a plan document", '{"stack": "prod"}', "resources: is required (not a plan document"],
+  ])("a desired state to compare with that is %s is an error naming it, never a diff", (_what, text, problem) => {
+    const file = join(work, "corrupt.json");
+    writeFileSync(file, text);
+    const r = plan("--customers", FIXTURE_CUSTOMERS, "--diff", file, "--fail-on", "replace,delete");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}: ${problem}`);
+    expect(r.out).toBe("");
+  });
+
   it("--fail-on passes (exit 0) when the diff holds no change of those kinds", () => {
     if (!outcome) setUp();
     const r = plan("--customers", FIXTURE_CUSTOMERS, "--diff", fixturesPlan, "--fail-on", "replace,delete");

@@ -65,10 +65,13 @@ const planDocumentSchema = z.looseObject({
 type PlannedResource = z.infer<typeof planDocumentSchema>["resources"][number];
 
 /**
- * Reads a desired-state document's text. Returns the baseline, or the problems that make it
- * unusable (not JSON, not a plan document), each naming `file`.
+ * Parses a plan document's text (a desired state, as `npm run plan -- --json` writes it), or returns
+ * the problems that make it unusable (not JSON, not a plan document), each naming `file`.
  */
-export function baselineOf(text: string, file: string): { baseline?: Baseline; problems: InputProblem[] } {
+export function parsePlanDocument(
+  text: string,
+  file: string,
+): { doc?: z.infer<typeof planDocumentSchema>; problems: InputProblem[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -78,7 +81,7 @@ export function baselineOf(text: string, file: string): { baseline?: Baseline; p
         {
           file,
           field: "(json)",
-          message: `is not valid JSON (${(err as Error).message}); regenerate it from main's version with npm run plan -- --json ${file}, never by hand`,
+          message: `is not valid JSON (${(err as Error).message}): a desired state is written by npm run plan -- --json, never by hand`,
         },
       ],
     };
@@ -91,7 +94,17 @@ export function baselineOf(text: string, file: string): { baseline?: Baseline; p
         message: `${p.message} (not a plan document as npm run plan -- --json writes it)`,
       })),
     };
-  const resources = parsed.data.resources;
+  return { doc: parsed.data, problems: [] };
+}
+
+/**
+ * Reads a desired-state document's text. Returns the baseline, or the problems that make it
+ * unusable (not JSON, not a plan document), each naming `file`.
+ */
+export function baselineOf(text: string, file: string): { baseline?: Baseline; problems: InputProblem[] } {
+  const parsed = parsePlanDocument(text, file);
+  if (!parsed.doc) return { problems: parsed.problems };
+  const resources = parsed.doc.resources;
   const sites = new Map<string, DeployedSite>();
   for (const r of resources) {
     const slug = siteSlugOf(r);
