@@ -6,13 +6,13 @@
  *
  *   npm run provisioner:bench [-- --existing 1000 --sequential 200 --bursts 10 --burst-size 20]
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeBenchCustomers } from "../lib/bench/generateCustomers";
 import { bareCloneOf, copyProjectRepo } from "../lib/bench/projectRepo";
+import { spawnProvisioner } from "../lib/bench/provisionerProcess";
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +41,14 @@ function row(name: string, ms: number[]): string {
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "provisioner-bench-"));
+  try {
+    await prepareAndMeasure(work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function prepareAndMeasure(work: string): Promise<void> {
   const repo = join(work, "project");
   const remote = join(work, "platform.git");
   console.error(`preparing a repository with ${existing} bench customers...`);
@@ -54,36 +62,24 @@ async function main(): Promise<void> {
       }),
   });
   bareCloneOf(repo, remote);
+  await measure(work, remote);
+}
 
-  const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "provisioner.ts")], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      PROVISIONER_TOKEN: TOKEN,
-      PROVISIONER_REPO: remote,
-      PROVISIONER_PORT: "0",
-      PROVISIONER_STACK: "bench",
-      PROVISIONER_ZONE: "bench-one.example",
-      PROVISIONER_STATE_DIR: join(work, "state"),
-      PROVISIONER_POLL_SECONDS: "1",
-      PROVISIONER_PULUMI: "off",
-      PROVISIONER_LOG_LEVEL: "info",
-    },
+async function measure(work: string, remote: string): Promise<void> {
+  const started = performance.now();
+  const service = await spawnProvisioner(ROOT, {
+    PROVISIONER_TOKEN: TOKEN,
+    PROVISIONER_REPO: remote,
+    PROVISIONER_PORT: "0",
+    PROVISIONER_STACK: "bench",
+    PROVISIONER_ZONE: "bench-one.example",
+    PROVISIONER_STATE_DIR: join(work, "state"),
+    PROVISIONER_POLL_SECONDS: "1",
+    PROVISIONER_PULUMI: "off",
+    PROVISIONER_LOG_LEVEL: "info",
   });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const { url, child } = service;
   try {
-    const started = performance.now();
-    const url = await new Promise<string>((ok, fail) => {
-      child.stdout.on("data", () => {
-        const m = /Server listening at (http:\/\/[\d.:]+)/.exec(out);
-        if (m) ok(m[1]!);
-      });
-      child.on("exit", (code) => fail(new Error(`the provisioner exited (${code}):\n${out}`)));
-    });
     const startMs = performance.now() - started;
     const post = async (path: string, body: unknown): Promise<number> => {
       const t = performance.now();
@@ -128,7 +124,7 @@ async function main(): Promise<void> {
       };
     while ((await health()).pending_events > 0) await new Promise((r) => setTimeout(r, 200));
     const drained = performance.now() - accepted;
-    const pushes = (out.match(/pushed [0-9a-f]{12} to main/g) ?? []).length;
+    const pushes = (service.output().match(/pushed [0-9a-f]{12} to main/g) ?? []).length;
 
     console.log(`Provisioner acknowledgement latency, ${existing} existing customers (bench stack), ms`);
     console.log(`service start (clone, load ${existing} files, listen): ${(startMs / 1000).toFixed(1)} s\n`);
@@ -147,7 +143,6 @@ async function main(): Promise<void> {
       // already gone
     }
     await new Promise((r) => setTimeout(r, 500));
-    rmSync(work, { recursive: true, force: true });
   }
 }
 

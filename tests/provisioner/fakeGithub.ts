@@ -15,9 +15,8 @@ import Fastify, { type FastifyReply } from "fastify";
 type Pull = components["schemas"]["pull-request"];
 type PullSimple = components["schemas"]["pull-request-simple"];
 type Ref = Pick<Pull["head"], "label" | "ref" | "sha">;
-/** The fields of GitHub's pull request object the fake keeps (names and types from GitHub's schema). */
-type FakePull = Pick<
-  Pull,
+/** Fields the list endpoint (pull-request-simple) and a single pull request share. */
+type CommonKeys =
   | "url"
   | "id"
   | "node_id"
@@ -32,38 +31,23 @@ type FakePull = Pick<
   | "closed_at"
   | "merged_at"
   | "merge_commit_sha"
-  | "draft"
-  | "merged"
-  | "mergeable"
-  | "mergeable_state"
-  | "maintainer_can_modify"
-  | "commits"
-> & { head: Ref; base: Ref };
+  | "draft";
+/** The fields of GitHub's pull request object the fake keeps (names and types from GitHub's schema). */
+type FakePull = Pick<
+  Pull,
+  CommonKeys | "merged" | "mergeable" | "mergeable_state" | "maintainer_can_modify" | "commits"
+> & {
+  head: Ref;
+  base: Ref;
+};
+/** The list endpoint answers pull-request-simple: no merged, mergeable or counts. */
+type FakePullSimple = Pick<PullSimple, CommonKeys> & { head: Ref; base: Ref };
 type ValidationError = components["schemas"]["validation-error"];
 type BasicError = components["schemas"]["basic-error"];
 type MergeResult = components["schemas"]["pull-request-merge-result"];
 
 const DOCS = "https://docs.github.com/rest/pulls/pulls";
 
-/** The list endpoint answers pull-request-simple: no merged, mergeable or counts. */
-type FakePullSimple = Pick<
-  PullSimple,
-  | "url"
-  | "id"
-  | "node_id"
-  | "html_url"
-  | "number"
-  | "state"
-  | "locked"
-  | "title"
-  | "body"
-  | "created_at"
-  | "updated_at"
-  | "closed_at"
-  | "merged_at"
-  | "merge_commit_sha"
-  | "draft"
-> & { head: Ref; base: Ref };
 function simple(p: FakePull): FakePullSimple {
   const {
     merged: _merged,

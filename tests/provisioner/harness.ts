@@ -3,13 +3,14 @@
  * fixtures, desired state regenerated for them), served as a bare repository on disk; the real
  * service (`scripts/provisioner.ts`) started as its own process on loopback; Paymenter's calls.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { inject } from "vitest";
 import { parse } from "yaml";
 import { copyProjectRepo } from "../../lib/bench/projectRepo";
+import { spawnProvisioner } from "../../lib/bench/provisionerProcess";
 import { FIXTURE_CUSTOMERS, ROOT } from "../helpers/offlinePlan";
 
 export const TOKEN = "paymenter-api-key-5e1f0c7d9a2b";
@@ -24,16 +25,13 @@ export function sh(cmd: string, args: string[], cwd: string, env: NodeJS.Process
 export const git = (cwd: string, ...args: string[]): string =>
   sh("git", ["-c", "user.name=test", "-c", "user.email=test@example.org", ...args], cwd).trim();
 
-const scratch: string[] = [];
-/** A temporary directory removed when the test process ends. */
+/**
+ * A temporary directory inside the test run's scratch directory (tests/provisioner/globalSetup.ts),
+ * which is removed when the run ends: nothing is left in the system's temporary directory.
+ */
 export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratch.push(dir);
-  return dir;
+  return mkdtempSync(join(inject("provisionerScratch"), prefix));
 }
-process.on("exit", () => {
-  for (const d of scratch) rmSync(d, { recursive: true, force: true });
-});
 
 let template: string | undefined;
 
@@ -227,43 +225,23 @@ process.on("exit", () => {
 /** Starts `scripts/provisioner.ts` as its own process (own process group) and waits until it listens. */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const stateDir = options.stateDir ?? join(tempDir("provisioner-state-"), "state");
-  const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", "provisioner.ts")], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      PROVISIONER_TOKEN: TOKEN,
-      PROVISIONER_REPO: options.remote,
-      PROVISIONER_PORT: "0",
-      PROVISIONER_HOST: "127.0.0.1",
-      PROVISIONER_STATE_DIR: stateDir,
-      PROVISIONER_POLL_SECONDS: "0.2",
-      PROVISIONER_PULUMI: "off",
-      PROVISIONER_LOG_LEVEL: "info",
-      ...options.env,
-    },
+  const started = await spawnProvisioner(ROOT, {
+    PROVISIONER_TOKEN: TOKEN,
+    PROVISIONER_REPO: options.remote,
+    PROVISIONER_PORT: "0",
+    PROVISIONER_HOST: "127.0.0.1",
+    PROVISIONER_STATE_DIR: stateDir,
+    PROVISIONER_POLL_SECONDS: "0.2",
+    PROVISIONER_PULUMI: "off",
+    PROVISIONER_LOG_LEVEL: "info",
+    ...options.env,
   });
+  const { child, url, exited } = started;
   running.add(child);
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => {
-      running.delete(child);
-      resolve(code);
-    }),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout.on("data", check);
-    void exited.then((code) => reject(new Error(`the provisioner exited (${code}) before listening:\n${out}`)));
-  });
+  void exited.then(() => running.delete(child));
+  const out = () => started.output();
   const logs = () =>
-    out
+    out()
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -271,7 +249,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     url,
     pid: child.pid!,
     stateDir,
-    output: () => out,
+    output: out,
     logs,
     exited,
     crash: async () => {

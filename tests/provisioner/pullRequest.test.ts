@@ -100,15 +100,15 @@ describe("pull-request mode", { timeout: 120_000 }, () => {
 
   it("a pull request closed without merging: its events are recorded as rejected and leave the picture", async () => {
     const r = await api.createServer(202, "bert@example.org", "basic");
-    expect(r.body).toMatchObject({ success: true, subdomain: "bert" });
+    expect(r.body, JSON.stringify(r.body)).toMatchObject({ success: true, subdomain: "bert" });
     const pr = await eventually(() => openPulls()[0]);
-    expect(pr.number).toBe(2);
+    expect(pr.number, JSON.stringify(github.pulls.map((p) => [p.number, p.state, p.title]))).toBe(2);
     const res = await fetch(`${github.url}/repos/nodepoint/platform/pulls/2`, {
       method: "PATCH",
       headers: { Authorization: `Bearer ${GH_TOKEN}`, "Content-Type": "application/json" },
       body: JSON.stringify({ state: "closed" }),
     });
-    expect(res.status).toBe(200);
+    expect(res.status, await res.clone().text()).toBe(200);
     await eventually(() => settled().some((s) => s.outcome === "rejected"));
     expect(settled().find((s) => s.outcome === "rejected")?.note).toBe("pull request #2 was closed without merging");
     await eventually(async () => (await api.status(202)).status === 404);
