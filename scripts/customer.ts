@@ -7,15 +7,15 @@
  *   npm run customer -- suspend|unsuspend|decommission|remove|set-plan <slug>   (scripts/customerLifecycle.ts)
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { existsSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { formatProblems, InvalidInputError } from "../lib/errors";
 import { planNewCustomer } from "../lib/customers/addCustomer";
 import { CUSTOMER_JSON_SCHEMA_PATH, customerJsonSchema } from "../lib/customers/jsonSchema";
 import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
-import { loadCustomerFiles, parseCustomerText } from "../lib/customers/loadCustomers";
+import { CUSTOMER_FILE, loadCustomerFiles } from "../lib/customers/loadCustomers";
 import { customerFileText } from "../lib/customers/customerChanges";
 import { parseCommandLine, runCli, UsageError } from "./cli";
 import { isLifecycleCommand, LIFECYCLE_COMMANDS, LIFECYCLE_USAGE, runLifecycleCommand } from "./customerLifecycle";
@@ -76,7 +76,7 @@ function main(): number {
   const path = join(dir, `${slug}.yaml`);
   const file = relative(root, path);
 
-  if (command === "show") return show(slug, file, path, values.stack, values["show-secrets"]);
+  if (command === "show") return show(slug, file, dir, root, config.defaultPlan, values.stack, values["show-secrets"]);
 
   if (!values.domain) throw new UsageError("add needs --domain <domain>");
   if (values.plan !== undefined && !(values.plan in config.plans))
@@ -127,14 +127,25 @@ function main(): number {
 }
 
 /** Prints a customer's access details; outputs come from the Pulumi CLI when it is installed. */
-function show(slug: string, file: string, path: string, stack: string, showSecrets: boolean): number {
-  if (!existsSync(path)) {
+function show(
+  slug: string,
+  file: string,
+  dir: string,
+  root: string,
+  defaultPlan: string,
+  stack: string,
+  showSecrets: boolean,
+): number {
+  // Read as the plan reads it: `<slug>.yml` found too, a broken file named with its problems.
+  const loaded = loadCustomerFiles(dir, root);
+  const found = loaded.files.find((f) => f.slug === slug);
+  if (!found) {
+    const own = loaded.problems.filter((p) => CUSTOMER_FILE.exec(basename(p.file))?.[1]?.toLowerCase() === slug);
+    if (own.length > 0) throw new InvalidInputError(own);
     console.error(`${file}: (file name): no customer "${slug}"`);
     return 1;
   }
-  const parsed = parseCustomerText(readFileSync(path, "utf8"), `${slug}.yaml`, file);
-  if (!parsed.file) throw new InvalidInputError(parsed.problems);
-  const c = parsed.file.data;
+  const c = found.data;
   let live: Record<string, unknown> | undefined;
   try {
     const args = [
@@ -157,7 +168,7 @@ function show(slug: string, file: string, path: string, stack: string, showSecre
   }
   const password = live?.["adminPassword"];
   const lines = [
-    `customer:       ${slug} (${c.plan}, ${c.state})`,
+    `customer:       ${slug} (${c.plan ?? defaultPlan}, ${c.state})`,
     `site URL:       https://${c.domain}/`,
     `admin URL:      https://${c.domain}/wp-admin/`,
     `admin user:     ${String(live?.["adminUser"] ?? "admin")}`,

@@ -88,3 +88,16 @@ describe("npm run customer -- add", () => {
     expect(loaded.files.find((f) => f.slug === "kaffeebar")?.data.domain).toBe("kaffeebar.nodepoint.eu");
   });
 });
+
+describe("npm run customer -- show", () => {
+  it("finds a customer as the plan does (a .yml file too), the plan's default filled in", () => {
+    writeFileSync(
+      join(dir, "teestube.yml"),
+      "domain: teestube.nodepoint.eu\nvmid: 1003\nip: 192.168.1.103\nnode: node2\n",
+    );
+    const r = cli("show", "teestube", "--customers", dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("customer:       teestube (basic, active)");
+    expect(r.out).toContain("container:      CT 1003 on node2, 192.168.1.103");
+  });
+});
