@@ -58,7 +58,11 @@ const storage = new StoragePools(
   { pools: config.storage, clusterNodes: cluster.names, connection },
   { dependsOn: infraGrants },
 );
-new BackupJobs("backups", { jobs: config.backupJobs, connection }, { dependsOn: [...infraGrants, storage] });
+const backupJobs = new BackupJobs(
+  "backups",
+  { jobs: config.backupJobs, connection },
+  { dependsOn: [...infraGrants, storage] },
+);
 const templates = new Templates(
   "templates",
   {
@@ -125,6 +129,7 @@ const sites = customers.map((file) => {
     firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
     proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
     installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyOpenssh },
+    backup: { settings: config.customerBackups, connection, dependsOn: backupJobs.settled },
   });
 });
 

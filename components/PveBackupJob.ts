@@ -18,21 +18,27 @@ export interface PveBackupJobArgs {
   storage: string;
   /** Only this node's guests (omit: every node). */
   node?: string;
+  /** Only the members of this pool (omit, with `vmid`: every guest). */
+  pool?: string;
+  /** Only these guests (omit, with `pool`: every guest). */
+  vmid?: readonly number[];
   mode: "snapshot" | "suspend" | "stop";
   compress: "0" | "1" | "gzip" | "lzo" | "zstd";
   /** Retention. */
   keep: Partial<
     Record<"keep-last" | "keep-hourly" | "keep-daily" | "keep-weekly" | "keep-monthly" | "keep-yearly", number>
   >;
-  /** Take over the existing job with this id (nothing written) instead of creating it. */
+  /** Shown in PVE's list of backup jobs. */
+  comment?: string;
+  /** Take over the existing job with this id (writing only its guest selection) instead of creating it. */
   adopt: boolean;
   /** API endpoint and token; the token is kept in the state as a secret (read and delete need it). */
   connection: pulumi.Input<{ endpoint: string; insecure: boolean; apiToken: pulumi.Input<string> }>;
 }
 
 /**
- * A scheduled vzdump job of every guest (of a node) (lib/pve/backupJobProvider.ts): adopted when it
- * exists, never created beside a job that backs up the same guests.
+ * A scheduled vzdump job (lib/pve/backupJobProvider.ts) of every guest, a pool's guests or listed
+ * guests (of a node): adopted when it exists, never created beside a job that backs up the same guests.
  */
 export class PveBackupJob extends pulumi.CustomResource {
   declare readonly schedule: pulumi.Output<string>;
@@ -48,11 +54,13 @@ export class PveBackupJob extends pulumi.CustomResource {
         schedule: args.schedule,
         storage: args.storage,
         ...(args.node ? { node: args.node } : {}),
-        all: true,
+        pool: args.pool,
+        vmid: args.vmid ? [...args.vmid].sort((a, b) => a - b).join(",") : undefined,
         mode: args.mode,
         compress: args.compress,
         "prune-backups": args.keep,
         enabled: true,
+        ...(args.comment ? { comment: args.comment } : {}),
         adopt: args.adopt,
         connection: pulumi.secret(args.connection),
       },

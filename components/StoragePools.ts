@@ -30,6 +30,8 @@ export function storageDefinition(
       return { ...common, type: "zfspool", pool: pool.zfsPool };
     case "lvmthin":
       return { ...common, type: "lvmthin", vgname: pool.volumeGroup, thinpool: pool.thinPool };
+    case "nfs":
+      return { ...common, type: "nfs", server: pool.server, export: pool.export };
   }
 }
 

@@ -8,8 +8,11 @@ import type { Customer } from "../lib/customers/schema";
 import type { SiteReplacement } from "../lib/customers/replacement";
 import { replacementPendingNote } from "../lib/replacementNote";
 import { CUSTOMER_FIELD_INPUTS, createOnlyInputs, replacementOptions } from "../lib/providerFacts";
+import { customerBackupJob } from "../lib/backups/customerBackupJob";
+import type { CustomerBackupsConfig } from "../lib/config/schema";
 import type { HaBinding } from "./HaPlacement";
 import { NpmProxyHost } from "./NpmProxyHost";
+import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
 
 /** The LAN a site's container sits on. */
 export interface SiteNetwork {
@@ -75,6 +78,16 @@ export interface WordPressSiteArgs {
    * (a secret). Password login for root stays off, as the Ubuntu template has it.
    */
   installerKey: { publicKey: pulumi.Output<string>; privateKey: pulumi.Output<string> };
+  /**
+   * The container's scheduled backup (lib/backups/customerBackupJob.ts): the stack's `customerBackups`,
+   * the API connection with the infrastructure token (backup jobs need Sys.Modify on `/`), and what the
+   * job waits for (the infrastructure jobs, narrowed so that none backs up customer containers).
+   */
+  backup: {
+    settings: CustomerBackupsConfig;
+    connection: PveBackupJobArgs["connection"];
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+  };
 }
 
 /**
@@ -87,7 +100,8 @@ export const CREATE_ONLY_CONTAINER_INPUTS: readonly string[] = createOnlyInputs(
 /**
  * One customer's WordPress site: an unprivileged LXC container from the shared template on the
  * DRBD pool, its generated credentials, its firewall (the shared security group), its HA resource
- * (when `ha`), its DNS record, its proxy host on Nginx Proxy Manager and the WordPress installer.
+ * (when `ha`), its DNS record, its proxy host on Nginx Proxy Manager, the WordPress installer and its
+ * scheduled backup.
  *
  * Lifecycle (`customer.state`): `active` runs and installs; `suspended` stops the container (HA
  * resource `stopped` so HA does not restart it) but keeps DNS and the proxy host; `decommissioned`
@@ -143,6 +157,7 @@ export class WordPressSite extends pulumi.ComponentResource {
       this.declareProxyHost(name, args, dns);
     }
     if (c.state === "active") this.declareInstaller(name, args, firewall);
+    if (c.state !== "decommissioned") this.declareBackup(name, args);
 
     this.registerOutputs({
       url: this.url,
@@ -290,6 +305,31 @@ export class WordPressSite extends pulumi.ComponentResource {
         replaceWith: [this.container],
         additionalSecretOutputs: ["stdin"],
       },
+    );
+  }
+
+  /**
+   * The container's scheduled backup to the customer backup target, keeping as many archives as the
+   * plan's `backups` quota. Suspended sites keep theirs; a decommissioned site's job goes (its archives
+   * stay on the storage).
+   */
+  private declareBackup(name: string, args: WordPressSiteArgs): void {
+    const job = customerBackupJob(args.customer, args.backup.settings);
+    new PveBackupJob(
+      `${name}-backup`,
+      {
+        id: job.id,
+        schedule: job.schedule,
+        storage: job.storage,
+        vmid: [job.vmid],
+        mode: job.mode,
+        compress: job.compress,
+        keep: job.keep,
+        comment: job.comment,
+        adopt: false,
+        connection: args.backup.connection,
+      },
+      { parent: this, dependsOn: [this.container, ...args.backup.dependsOn] },
     );
   }
 

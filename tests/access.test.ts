@@ -44,7 +44,7 @@ function refusedCalls(resources: readonly RecordedResource[], state: AccessState
   const run = (r: RecordedResource, phase: Phase) => {
     const token = tokenOf(r);
     if (!token) return;
-    for (const c of checksFor(r, phase))
+    for (const c of checksFor(r, phase, resources))
       if (!passes(state, token, c)) refused.push(`${r.name} ${phase} (${token}): ${describeCheck(c)}`);
   };
   for (const r of resources) {

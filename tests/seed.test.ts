@@ -151,10 +151,21 @@ describe("nodes, storage, backups, HA", () => {
       jobId: "nightly-node3",
       node: "node3",
       storage: "backup",
-      all: true,
+      // Narrowed on adoption to the infrastructure guests: customer containers have jobs of their own.
+      pool: "infrastructure",
       mode: "snapshot",
       adopt: true,
     });
+  });
+
+  it("customer containers are backed up to node3's 4.5 TB pool, reached from node1 and node2 over NFS", () => {
+    expect(inputs("node3-backup", "PveStorage")).toMatchObject({
+      type: "nfs",
+      server: "192.168.1.5",
+      nodes: ["node1", "node2"],
+      content: ["backup"],
+    });
+    expect(inputs("nordlicht-backup", "PveBackupJob")).toMatchObject({ storage: "node3-backup", vmid: "1001" });
   });
 
   it("HA (PVE 9): each HA resource has its own node-affinity rule rule-<vmid> keeping it on node1/node2 (seed platform)", () => {

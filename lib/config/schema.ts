@@ -94,6 +94,15 @@ export const storageSchema = z.discriminatedUnion("type", [
     path: z.string().regex(/^\/[^\s]*$/, "must be an absolute path"),
     shared: z.boolean().default(false),
   }),
+  z.strictObject({
+    ...storageCommon,
+    /** An NFS export mounted by PVE on `nodes` (shared: every node sees the same files). */
+    type: z.literal("nfs"),
+    /** The NFS server's address. */
+    server: ipv4,
+    /** The exported directory on the server. */
+    export: z.string().regex(/^\/[^\s]*$/, "must be an absolute path"),
+  }),
 ]);
 
 /** One layer-2 network of the cluster, by the Linux bridge that carries it. */
@@ -157,8 +166,12 @@ export const planSchema = z.strictObject({
   diskGiB: positiveInt,
   /** HA default for customers on this plan. */
   ha: z.boolean(),
-  /** Backups (restore points) the customer may keep: the retention of the plan's backups. */
-  backups: z.number().int().min(0).max(100),
+  /**
+   * Backups the customer keeps: the retention of the customer's scheduled backup job (the last N
+   * archives), and how many restore points (snapshots) the customer may hold besides `initial`. At
+   * least 1: every customer container is backed up.
+   */
+  backups: z.number().int().min(1, "must be at least 1: every customer container is backed up").max(100),
   /** Custom domains (besides the site's own) the customer may attach. */
   customDomains: z.number().int().min(0).max(1000),
 });
@@ -300,6 +313,12 @@ export const infraGuestSchema = z.discriminatedUnion("kind", [
 
 export const backupJobSchema = z.strictObject({
   id: identifier,
+  /**
+   * Only the guests of this Proxmox pool (of `node`); omitted: every guest (of `node`). Customer
+   * containers have backup jobs of their own (`customerBackups`), so a job covering nodes where
+   * customers live selects the infrastructure pool.
+   */
+  pool: identifier.optional(),
   /** systemd calendar event, e.g. `sun 01:00`. */
   schedule: z.string().min(1),
   /** Target storage (a `backup`-content storage). */
@@ -313,8 +332,28 @@ export const backupJobSchema = z.strictObject({
     z.enum(["keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly", "keep-yearly"]),
     positiveInt,
   ),
-  /** The cluster has this job (with this id): adopt it, writing nothing, instead of creating it. */
+  /**
+   * The cluster has this job (with this id): adopt it instead of creating it. Every field must match
+   * the live job but the guest selection (`pool`), which adopting sets: nothing else is written.
+   */
   adopt: z.boolean().default(false),
+});
+
+/** A time of day, `HH:MM` (24 h). */
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day, HH:MM");
+
+/**
+ * The scheduled backup of every customer container: one vzdump job per customer, keeping the last N
+ * archives where N is its plan's `backups` quota. The jobs start in a nightly window, spread over it
+ * by VMID (vzdump runs one backup at a time per node and gives up waiting after `lockwait` minutes).
+ */
+export const customerBackupsSchema = z.strictObject({
+  /** Target storage (content `backup`, available on every node customers live on). */
+  storage: identifier,
+  /** When the backups of the night start, and over how many minutes they are spread. */
+  window: z.strictObject({ start: timeOfDay, minutes: z.number().int().min(1).max(1440) }),
+  mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
+  compress: z.enum(["0", "gzip", "lzo", "zstd"]).default("zstd"),
 });
 
 export const lxcTemplateSchema = z.strictObject({
@@ -389,6 +428,7 @@ export const stackConfigSchema = z.strictObject({
   lxcTemplate: lxcTemplateSchema,
   guests: z.array(infraGuestSchema),
   backupJobs: z.array(backupJobSchema).default([]),
+  customerBackups: customerBackupsSchema,
   npm: npmSchema,
   customerFirewall: customerFirewallSchema,
   sites: z.strictObject({
@@ -415,5 +455,6 @@ export type HaConfig = z.infer<typeof haSchema>;
 export type PlanConfig = z.infer<typeof planSchema>;
 export type NetworksConfig = z.infer<typeof networksSchema>;
 export type BackupJobConfig = z.infer<typeof backupJobSchema>;
+export type CustomerBackupsConfig = z.infer<typeof customerBackupsSchema>;
 export type LxcTemplateConfig = z.infer<typeof lxcTemplateSchema>;
 export type CustomerFirewallConfig = z.infer<typeof customerFirewallSchema>;

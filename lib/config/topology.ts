@@ -34,7 +34,7 @@ export function topologyOf(config: StackConfig): Topology {
     })),
     pools: config.storage.map((s) => ({
       id: s.id,
-      shared: s.type === "drbd" || (s.type === "dir" && s.shared),
+      shared: s.type === "drbd" || s.type === "nfs" || (s.type === "dir" && s.shared),
       nodes: s.nodes,
       capacityGiB: s.capacityGiB,
       usedGiB: s.usedGiB,

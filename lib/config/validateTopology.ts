@@ -171,11 +171,31 @@ export function validateTopology(config: StackConfig, file: string): InputProble
   });
   if (routers > 1) add("guests", `${routers} containers are marked router; there is one router`);
 
-  // Backups
+  // Backups. Customer containers have a job each (customerBackups): no other job may back them up too.
+  const customerNodes = storageById.get(pools.storage)?.nodes ?? [];
   config.backupJobs.forEach((job, i) => {
     if (job.node) checkNode(`backupJobs[${i}].node`, job.node);
     checkStorage(`backupJobs[${i}].storage`, job.storage, "backup", job.node);
+    if (job.pool === pools.proxmoxPool)
+      add(
+        `backupJobs[${i}].pool`,
+        `"${job.pool}" is the customer pool: customer containers are backed up by their own jobs (customerBackups), so backups would run twice`,
+      );
+    const doubled = job.node ? customerNodes.filter((n) => n === job.node) : customerNodes;
+    if (!job.pool && doubled.length > 0)
+      add(
+        `backupJobs[${i}].pool`,
+        `job ${job.id} backs up every guest of ${doubled.join(" and ")}, where customer containers live and have backup jobs of their own (customerBackups): backups would run twice; select the infrastructure guests (pool: infrastructure)`,
+      );
   });
+  const target = storageById.get(config.customerBackups.storage);
+  checkStorage("customerBackups.storage", config.customerBackups.storage, "backup");
+  const unreachable = customerNodes.filter((n) => target && !target.nodes.includes(n));
+  if (unreachable.length > 0)
+    add(
+      "customerBackups.storage",
+      `storage "${target!.id}" is not available on ${unreachable.join(", ")}, where customer containers live (only on ${target!.nodes.join(", ")})`,
+    );
 
   if (Object.keys(config.cloudflare.zones).length === 0) add("cloudflare.zones", "needs at least one zone");
   return problems;

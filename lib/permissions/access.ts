@@ -86,7 +86,10 @@ const INFRA_CLUSTER: Role = { id: "NodepointInfraCluster", privileges: ["Sys.Aud
  * everything else as Options). VM.PowerMgmt: start/stop/shutdown. VM.Migrate: a node change of a VM
  * created with `migrate`. VM.Audit: every read (config, status, firewall). VM.GuestAgent.Audit: the
  * provider reads a running VM's addresses through the agent (network-get-interfaces; it only warns on
- * 403).
+ * 403). VM.Backup: a backup job selecting this pool (POST/PUT /cluster/backup with `pool` checks
+ * VM.Backup on `/pool/<pool>`; pve-manager PVE/API2/Backup.pm); it also lets the token back up these
+ * guests by hand. Pool.Audit: reading the pool's members (GET /pools?poolid=), to tell which guests a
+ * job selecting the pool backs up, so that no customer job doubles them; read-only.
  */
 const INFRA_GUESTS: Role = {
   id: "NodepointInfraGuests",
@@ -104,6 +107,8 @@ const INFRA_GUESTS: Role = {
     "VM.GuestAgent.Audit",
     "VM.Migrate",
     "VM.PowerMgmt",
+    "VM.Backup",
+    "Pool.Audit",
   ],
 };
 
@@ -182,6 +187,7 @@ function infraStorageUses(config: StackConfig): Map<string, Set<"definition" | "
     if (g.kind === "vm-template") use(g.image.storage, "templates");
   }
   for (const job of config.backupJobs) use(job.storage, "backups");
+  use(config.customerBackups.storage, "backups");
   return uses;
 }
 
@@ -206,7 +212,7 @@ export function automationAccess(config: StackConfig): AutomationAccessPlan {
         path: `/pool/${INFRASTRUCTURE_POOL}`,
         role: INFRA_GUESTS,
         propagate: false,
-        why: "the infrastructure guests: create with pool, configure, power, migrate, delete, read",
+        why: "the infrastructure guests: create with pool, configure, power, migrate, delete, read; backup jobs selecting the pool, and its member list",
       },
       ...[...infraStorageUses(config)].flatMap(([id, uses]): Grant[] => {
         const path = `/storage/${id}`;
@@ -216,7 +222,7 @@ export function automationAccess(config: StackConfig): AutomationAccessPlan {
             path,
             role: INFRA_BACKUP_TARGET,
             propagate: false,
-            why: "backup jobs writing to it; checking its definition",
+            why: "backup jobs writing to it (customer containers' too); checking its definition",
           });
         if (uses.has("templates"))
           grants.push({

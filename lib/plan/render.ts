@@ -52,6 +52,16 @@ export function keyFigures(r: RecordedResource): string {
     case "PveBackupJob":
       push("", `${String(i["schedule"])} -> ${String(i["storage"])}`);
       push("node=", i["node"]);
+      push("pool=", i["pool"]);
+      push("vmid=", i["vmid"]);
+      push(
+        "",
+        i["prune-backups"] && typeof i["prune-backups"] === "object"
+          ? Object.entries(i["prune-backups"] as Record<string, unknown>)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(",")
+          : undefined,
+      );
       break;
     case "File":
       push("", `${String(i["nodeName"])}:${String(i["datastoreId"])}/${String(i["fileName"])}`);
@@ -157,7 +167,7 @@ export function plannedStep(r: RecordedResource): PlannedStep | undefined {
   if (facts?.adoption?.how === "adopt-on-create" && r.inputs["adopt"] === true)
     return {
       step: "adopt",
-      why: "listed in the seed: takes over the existing object after checking it matches, writes nothing (a dynamic resource cannot be imported: pulumi/pulumi#16175)",
+      why: "listed in the seed: takes over the existing object after checking it matches, writing nothing but the declared guest selection (a dynamic resource cannot be imported: pulumi/pulumi#16175)",
     };
   if (facts?.createMeans) return { step: "create", why: facts.createMeans };
   const component = componentOf(r);

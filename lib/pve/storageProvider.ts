@@ -19,13 +19,14 @@ import type * as pulumi from "@pulumi/pulumi";
 import { createPveClient, type PveConnection } from "./client";
 
 /** Storage types the program declares (PVE's plugin type names). */
-export const STORAGE_TYPES = ["dir", "zfspool", "lvmthin"] as const;
+export const STORAGE_TYPES = ["dir", "zfspool", "lvmthin", "nfs"] as const;
 
 /** The fields of a definition the program states, per type (besides id, type, content, nodes). */
 const TYPE_FIELDS: Readonly<Record<(typeof STORAGE_TYPES)[number], readonly string[]>> = {
   dir: ["path", "shared"],
   zfspool: ["pool"],
   lvmthin: ["vgname", "thinpool"],
+  nfs: ["server", "export"],
 };
 
 /** A storage definition as the program states it (PVE's field names). */
@@ -45,6 +46,9 @@ export interface StorageDefinition {
   /** lvmthin: volume group and thin pool. */
   vgname?: string;
   thinpool?: string;
+  /** nfs: the server's address and its exported directory. */
+  server?: string;
+  export?: string;
 }
 
 export interface StorageInputs extends StorageDefinition {

@@ -13,7 +13,14 @@
  *   check failed (<path>, <privilege>)"; `GET /storage` lists only what the token may audit;
  * - the handlers' answers: a job created twice is a 500 "Job 'x' already exists", reading or deleting
  *   a missing job a 400 with `errors.id` "No such job 'x'", updating one a 500 "no such vzdump job";
- *   root-only backup options (tmpdir, dumpdir, script) are a 400 for a token;
+ *   root-only backup options (tmpdir, dumpdir, script) are a 400 for a token; a job's guest selection
+ *   as PVE/VZDump.pm verify_vzdump_parameters and API2/Backup.pm update_job handle it (all, vmid and
+ *   pool exclusive; a new pool or vmid replaces the old selection), and a pool selection needs the
+ *   pool to exist and VM.Backup on it;
+ * - guests (`GET /cluster/resources`, filtered by VM.Audit, the `pool` field only with Pool.Audit on
+ *   it) and pools (`GET /pools?poolid=`: its members; pve-manager API2/Pool.pm drops the result of
+ *   its Pool.Audit check there, this fake enforces it, so a grant the documentation asks for stays
+ *   needed should PVE fix that);
  * - the shapes PVE returns: storage entries with `content` and `nodes` as comma lists (no `nodes` for a
  *   storage on every node), `digest`; jobs with `type: vzdump`, `prune-backups` as an object,
  *   `next-run`.
@@ -39,6 +46,42 @@ import { loadPveContract, type PveContract } from "./pveContract";
 export type StorageEntry = Record<string, string | number>;
 /** A jobs.cfg vzdump entry, as stored (property strings as PVE keeps them). */
 export type JobEntry = Record<string, string | number>;
+
+/** A snapshot in a guest's config. */
+export interface FakeSnapshot {
+  description: string;
+  snaptime: number;
+  parent?: string;
+}
+
+/** A guest of the cluster (the vmlist entry and what its config says). */
+export interface FakeGuest {
+  vmid: number;
+  type: "lxc" | "qemu";
+  node: string;
+  /** Host name (lxc) or VM name. */
+  name: string;
+  status: "running" | "stopped";
+  template?: boolean;
+  /** An HA resource: start and stop only request a state from the HA manager, which acts later. */
+  ha?: boolean;
+  /** Config lock (e.g. `backup`, `snapshot`), refusing most operations. */
+  lock?: string;
+  snapshots: Map<string, FakeSnapshot>;
+  /** The snapshot the current state descends from. */
+  parent?: string;
+}
+
+/** The seed's guests, as vmlist and their configs hold them. */
+export const SEED_GUESTS: ReadonlyArray<Omit<FakeGuest, "snapshots">> = [
+  { vmid: 100, type: "qemu", node: "node2", name: "ispconfig", status: "running" },
+  { vmid: 107, type: "qemu", node: "node3", name: "paymenter", status: "running" },
+  { vmid: 201, type: "qemu", node: "node3", name: "nginx-proxy-manager", status: "running" },
+  { vmid: 8000, type: "qemu", node: "node2", name: "ubuntu-24-cloud", status: "stopped", template: true },
+  { vmid: 9000, type: "qemu", node: "node3", name: "ubuntu-template", status: "stopped", template: true },
+  { vmid: 10001, type: "lxc", node: "node3", name: "openwrt", status: "running" },
+  { vmid: 102, type: "lxc", node: "node3", name: "website", status: "running" },
+];
 
 export interface RecordedPveExchange {
   method: string;
@@ -115,6 +158,9 @@ function pruneObject(text: string): Record<string, number> {
 export class FakePveServer {
   readonly storages = new Map<string, StorageEntry>();
   readonly jobs = new Map<string, JobEntry>();
+  readonly guests = new Map<number, FakeGuest>();
+  /** Pools (user.cfg) when no access data is given; with access data, its pools are the cluster's. */
+  private readonly ownPools = new Map<string, { vms: Set<number>; storage: Set<string> }>();
   readonly exchanges: RecordedPveExchange[] = [];
   private server: Server | undefined;
   private port = 0;
@@ -161,6 +207,20 @@ export class FakePveServer {
       "prune-backups": "keep-all=1",
     });
     this.storages.set("global-lvm", { type: "drbd", content: "images,rootdir", nodes: "node1,node2", shared: 1 });
+    this.storages.set("node3-backup", {
+      type: "nfs",
+      server: "192.168.1.5",
+      export: "/backup/customers",
+      path: "/mnt/pve/node3-backup",
+      content: "backup",
+      nodes: "node1,node2",
+    });
+    for (const g of SEED_GUESTS) this.guests.set(g.vmid, { ...g, snapshots: new Map() });
+    // The infrastructure pool once the access provider has run (its memberships); without access data, here.
+    if (!this.options.access) {
+      this.ownPools.set("infrastructure", { vms: new Set(SEED_GUESTS.map((g) => g.vmid)), storage: new Set() });
+      this.ownPools.set("customers", { vms: new Set(), storage: new Set() });
+    }
     const job = (node: string, schedule: string, prune: string): JobEntry => ({
       schedule,
       storage: "backup",
@@ -190,7 +250,31 @@ export class FakePveServer {
   reset(): void {
     this.storages.clear();
     this.jobs.clear();
+    this.guests.clear();
+    this.ownPools.clear();
     this.exchanges.length = 0;
+  }
+
+  /** The cluster's pools (user.cfg). */
+  get pools(): Map<string, { vms: Set<number>; storage: Set<string> }> {
+    return this.options.access?.pools ?? this.ownPools;
+  }
+
+  /** Adds a guest (in `pool`, as a create with `pool` or a membership leaves it). */
+  addGuest(guest: Omit<FakeGuest, "snapshots"> & { snapshots?: FakeGuest["snapshots"] }, pool?: string): FakeGuest {
+    const g: FakeGuest = { ...guest, snapshots: guest.snapshots ?? new Map() };
+    this.guests.set(g.vmid, g);
+    if (pool) {
+      if (!this.pools.has(pool)) this.pools.set(pool, { vms: new Set(), storage: new Set() });
+      for (const members of this.pools.values()) members.vms.delete(g.vmid);
+      this.pools.get(pool)!.vms.add(g.vmid);
+    }
+    return g;
+  }
+
+  /** The pool a guest is in (user.cfg `vms`). */
+  poolOf(vmid: number): string | undefined {
+    return [...this.pools.entries()].find(([, m]) => m.vms.has(vmid))?.[0];
   }
 
   /** Every schema problem of the recorded exchanges. */
@@ -262,6 +346,8 @@ export class FakePveServer {
       return paramError(invalid);
     }
     if (method === "GET" && path === "/storage") return this.listStorage(token, params["type"]);
+    if (method === "GET" && path === "/pools") return this.listPools(token, params["poolid"]);
+    if (method === "GET" && path === "/cluster/resources") return this.listResources(token, params["type"]);
     if (path === "/cluster/backup" && method === "GET")
       return this.can(token, "/", ["Sys.Audit"]) ? this.listJobs() : permError("/", "Sys.Audit");
     if (path === "/cluster/backup" && method === "POST") return this.createJob(token, params);
@@ -280,6 +366,58 @@ export class FakePveServer {
       .filter(([id]) => this.can(token, `/storage/${id}`, ["Datastore.Audit", "Datastore.AllocateSpace"], true))
       .filter(([, s]) => !type || s["type"] === type)
       .map(([id, s]) => ({ ...s, storage: id, digest }));
+  }
+
+  /** API2/Pool.pm index: with `poolid`, the pool and its members (guests in vmlist); without, the pools the token may audit. */
+  private listPools(token: string, poolid?: string): unknown {
+    if (poolid) {
+      if (!this.can(token, `/pool/${poolid}`, ["Pool.Audit"])) return permError(`/pool/${poolid}`, "Pool.Audit");
+      const pool = this.pools.get(poolid);
+      if (!pool) return new PveAnswer(500, `pool '${poolid}' does not exist`);
+      const members = [...pool.vms]
+        .sort((a, b) => a - b)
+        .flatMap((vmid) => {
+          const g = this.guests.get(vmid);
+          return g ? [this.resourceOf(g)] : [];
+        });
+      return [{ poolid, members }];
+    }
+    return [...this.pools.keys()]
+      .filter((p) => this.can(token, `/pool/${p}`, ["Pool.Audit"]))
+      .map((p) => ({ poolid: p }));
+  }
+
+  /** A guest as /cluster/resources and pool member lists show it (API2Tools extract_vm_stats). */
+  private resourceOf(g: FakeGuest): Record<string, unknown> {
+    return {
+      id: `${g.type}/${g.vmid}`,
+      type: g.type,
+      vmid: g.vmid,
+      node: g.node,
+      name: g.name,
+      status: g.status,
+      template: g.template ? 1 : 0,
+      maxcpu: 2,
+      maxmem: 2147483648,
+      uptime: g.status === "running" ? 3600 : 0,
+    };
+  }
+
+  /** API2/Cluster.pm resources (type vm): guests with VM.Audit; `pool` only with Pool.Audit on it; `hastate`, `lock`. */
+  private listResources(token: string, type?: string): unknown {
+    if (type && type !== "vm") return [];
+    return [...this.guests.values()]
+      .sort((a, b) => a.vmid - b.vmid)
+      .filter((g) => this.can(token, `/vms/${g.vmid}`, ["VM.Audit"]))
+      .map((g) => {
+        const pool = this.poolOf(g.vmid);
+        return {
+          ...this.resourceOf(g),
+          ...(pool && this.can(token, `/pool/${pool}`, ["Pool.Audit"]) ? { pool } : {}),
+          ...(g.ha ? { hastate: g.status === "running" ? "started" : "stopped" } : {}),
+          ...(g.lock ? { lock: g.lock } : {}),
+        };
+      });
   }
 
   private listJobs(): unknown {
@@ -305,6 +443,22 @@ export class FakePveServer {
     const storage = params["storage"];
     if (storage && !this.can(token, `/storage/${storage}`, ["Datastore.Allocate"]))
       return permError(`/storage/${storage}`, "Datastore.Allocate");
+    const pool = params["pool"];
+    if (pool) {
+      if (!this.pools.has(pool)) return new PveAnswer(403, `Permission check failed (pool '${pool}' does not exist)`);
+      if (!this.can(token, `/pool/${pool}`, ["VM.Backup"])) return permError(`/pool/${pool}`, "VM.Backup");
+    }
+    return undefined;
+  }
+
+  /** PVE/VZDump.pm verify_vzdump_parameters: the selection options exclude each other; one is needed. */
+  private static selectionProblem(job: Record<string, string | number>, checkMissing: boolean): PveAnswer | undefined {
+    const on = (k: string) => job[k] !== undefined && job[k] !== "" && !/^(0|false|no|off)$/i.test(String(job[k]));
+    if (on("all") && on("vmid")) return paramError({ all: "option conflicts with option 'vmid'" });
+    if (on("exclude") && on("vmid")) return paramError({ exclude: "option conflicts with option 'vmid'" });
+    if (on("pool") && on("vmid")) return paramError({ pool: "option conflicts with option 'vmid'" });
+    if (checkMissing && !(on("all") || on("stop") || on("pool")) && !on("vmid"))
+      return paramError({ vmid: "property is missing" });
     return undefined;
   }
 
@@ -315,6 +469,8 @@ export class FakePveServer {
     const id = params["id"] ?? `backup-${createHash("sha1").update(String(Date.now())).digest("hex").slice(0, 12)}`;
     if (this.jobs.has(id)) return new PveAnswer(500, `Job '${id}' already exists`);
     const { id: _id, ...rest } = params;
+    const invalid = FakePveServer.selectionProblem(rest, true);
+    if (invalid) return invalid;
     this.jobs.set(id, { enabled: 1, ...rest });
     return null;
   }
@@ -335,8 +491,29 @@ export class FakePveServer {
     if (current && !this.can(token, `/storage/${String(current)}`, ["Datastore.Allocate"]))
       return permError(`/storage/${String(current)}`, "Datastore.Allocate");
     if (Object.keys(update).length === 0 && !del) return new PveAnswer(500, "no options specified");
-    for (const key of (del ?? "").split(",").filter(Boolean)) delete j[key];
-    Object.assign(j, update);
+    const invalid = FakePveServer.selectionProblem(update, false);
+    if (invalid) return invalid;
+    const next: JobEntry = { ...j };
+    for (const key of (del ?? "").split(",").filter(Boolean)) delete next[key];
+    Object.assign(next, update);
+    // API2/Backup.pm update_job: a vmid replaces all and pool; all replaces vmid and pool; a pool replaces vmid and all.
+    if (next["exclude"] !== undefined && next["pool"] === undefined) next["all"] = 1;
+    if (update["vmid"] !== undefined) {
+      delete next["all"];
+      delete next["exclude"];
+      delete next["pool"];
+    } else if (/^(1|true|yes|on)$/i.test(update["all"] ?? "")) {
+      delete next["vmid"];
+      delete next["pool"];
+    } else if (next["pool"] !== undefined) {
+      delete next["vmid"];
+      delete next["all"];
+      delete next["exclude"];
+    }
+    const incomplete = FakePveServer.selectionProblem(next, true);
+    if (incomplete) return incomplete;
+    for (const key of Object.keys(j)) delete j[key];
+    Object.assign(j, next);
     return null;
   }
 

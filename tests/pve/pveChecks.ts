@@ -152,7 +152,7 @@ function vmOptions(r: RecordedResource, pool: string | undefined, call: string):
  * guest is in no pool yet); the other phases act on a guest that exists (and is a pool member if it
  * was created with `pool` or joined by a membership).
  */
-export function checksFor(r: RecordedResource, phase: Phase): Check[] {
+export function checksFor(r: RecordedResource, phase: Phase, plan: readonly RecordedResource[] = []): Check[] {
   const i = r.inputs;
   const vmid = Number(i["vmId"]);
   const node = String(i["nodeName"]);
@@ -284,6 +284,18 @@ export function checksFor(r: RecordedResource, phase: Phase): Check[] {
           ];
     case TYPES.backupJob: {
       const read: Check = { kind: "perm", call: "GET /cluster/backup", path: "/", privs: ["Sys.Audit"] };
+      // Telling which guests the other jobs back up: the members of every pool a job of the plan selects.
+      const pools = [
+        ...new Set(
+          plan.filter((x) => x.type === TYPES.backupJob && x.inputs["pool"]).map((x) => String(x.inputs["pool"])),
+        ),
+      ];
+      const members: Check[] = pools.map((pool) => ({
+        kind: "perm",
+        call: "GET /pools?poolid=",
+        path: `/pool/${pool}`,
+        privs: ["Pool.Audit"],
+      }));
       const write = (call: string): Check[] => [
         { kind: "perm", call, path: "/", privs: ["Sys.Modify"] },
         {
@@ -292,10 +304,17 @@ export function checksFor(r: RecordedResource, phase: Phase): Check[] {
           path: `/storage/${String(i["storage"])}`,
           privs: ["Datastore.Allocate"],
         },
+        ...(typeof i["pool"] === "string"
+          ? [{ kind: "perm", call: `${call} pool`, path: `/pool/${i["pool"]}`, privs: ["VM.Backup"] } as Check]
+          : []),
       ];
       if (phase === "read") return [read];
-      if (phase === "create") return i["adopt"] === true ? [read] : [read, ...write("POST /cluster/backup")];
-      if (phase === "update") return write("PUT /cluster/backup/{id}");
+      // Adopting writes the declared guest selection when the live job's differs (the seed's jobs back up every guest).
+      if (phase === "create")
+        return i["adopt"] === true
+          ? [read, ...members, ...write("PUT /cluster/backup/{id}")]
+          : [read, ...members, ...write("POST /cluster/backup")];
+      if (phase === "update") return [read, ...members, ...write("PUT /cluster/backup/{id}")];
       return [{ kind: "perm", call: "DELETE /cluster/backup/{id}", path: "/", privs: ["Sys.Modify"] }];
     }
     default:

@@ -78,15 +78,16 @@ describe("no resource type that crashes the plugin", () => {
         .filter((r) => r.type === TYPES.storage)
         .map((r) => r.name)
         .sort(),
-    ).toEqual(["backup", "local", "local-lvm", "local-zfs"]);
-    expect(plan.filter((r) => r.type === TYPES.backupJob)).toHaveLength(3);
+    ).toEqual(["backup", "local", "local-lvm", "local-zfs", "node3-backup"]);
+    // The three per-node jobs the seed runs, and one per customer container.
+    expect(plan.filter((r) => r.type === TYPES.backupJob)).toHaveLength(3 + 3);
   });
 });
 
 describe("storage definitions: checked, never written", () => {
   test("the seed's storages are adopted as PVE stores them (no nodes line for one on every node), with GETs only", async () => {
     seedStorages();
-    for (const name of ["local", "local-zfs", "local-lvm", "backup"]) {
+    for (const name of ["local", "local-zfs", "local-lvm", "backup", "node3-backup"]) {
       const { id, properties } = await create(TYPES.storage, name);
       expect(id).toBe(name);
       const read = await host.read(id, urn(TYPES.storage, name), properties);
@@ -145,16 +146,25 @@ describe("backup jobs: adopted, never doubled", () => {
     fake.jobs.set("nightly-node3", job);
   };
 
-  test("an existing job is adopted as it is: nothing written, and it reads back without a diff", async () => {
+  test("an existing job is adopted: only its guest selection is written (narrowed to the infrastructure pool), and it reads back without a diff", async () => {
     liveNode3();
     const { id, properties } = await create(TYPES.backupJob, "nightly-node3");
     expect(id).toBe("nightly-node3");
-    expect(writes()).toEqual([]);
+    // The seed's job backs up every guest of node3: adopting narrows it, writing nothing else.
+    expect(writes().map((e) => [e.method, e.path, e.params])).toEqual([
+      ["PUT", "/cluster/backup/nightly-node3", { pool: "infrastructure" }],
+    ]);
+    expect(fake.jobs.get("nightly-node3")).toMatchObject({ pool: "infrastructure", schedule: "02:30", node: "node3" });
+    expect(fake.jobs.get("nightly-node3")!["all"]).toBeUndefined();
     const read = await host.read(id, urn(TYPES.backupJob, "nightly-node3"), properties);
     const checked = (
       await host.check(urn(TYPES.backupJob, "nightly-node3"), {}, inputsOf("nightly-node3", TYPES.backupJob))
     ).inputs;
     expect((await host.diff(id, urn(TYPES.backupJob, "nightly-node3"), read.properties, checked)).changes).toBe("none");
+    // Adopted again (a state lost): the job already is what is declared, nothing is written.
+    fake.exchanges.length = 0;
+    await create(TYPES.backupJob, "nightly-node3");
+    expect(writes()).toEqual([]);
     expect(fake.contractProblems()).toEqual([]);
   });
 
@@ -167,6 +177,7 @@ describe("backup jobs: adopted, never doubled", () => {
     const message = await failure(create(TYPES.backupJob, "nightly-node1"));
     expect(message).toContain("backup job nightly-node1 is marked adopt but the cluster has no job with that id");
     expect(message).toContain("nightly-node3 (all guests of node3 -> backup at 03:00)");
+    // The selection is the one thing adopting may change: the schedule's difference above wrote nothing.
     expect(writes()).toEqual([]);
   });
 
@@ -183,7 +194,7 @@ describe("backup jobs: adopted, never doubled", () => {
           schedule: "01:30",
           storage: "backup",
           node: "node1",
-          all: "1",
+          pool: "infrastructure",
           mode: "snapshot",
           compress: "zstd",
           "prune-backups": "keep-daily=7,keep-weekly=4",
@@ -195,6 +206,8 @@ describe("backup jobs: adopted, never doubled", () => {
   });
 
   test("a new job beside one that backs up the same guests is refused (backups would run twice), as is an id in use", async () => {
+    fake.liveCluster();
+    fake.jobs.clear();
     fake.jobs.set("backup-5a1b2c3d-e4f5", {
       schedule: "sun 01:00",
       storage: "backup",
@@ -202,8 +215,9 @@ describe("backup jobs: adopted, never doubled", () => {
       mode: "snapshot",
       enabled: 1,
     });
-    expect(await failure(create(TYPES.backupJob, "nightly-node1", { adopt: false }))).toContain(
-      "backup job nightly-node1 would back up guests that backup-5a1b2c3d-e4f5 (all guests -> backup at sun 01:00) already back up, so backups would run twice",
+    // node2 holds two infrastructure guests (VM 100, template 8000) the hand-made job backs up already.
+    expect(await failure(create(TYPES.backupJob, "nightly-node2", { adopt: false }))).toContain(
+      "backup job nightly-node2 (pool infrastructure of node2) would back up guests that backup-5a1b2c3d-e4f5 (all guests -> backup at sun 01:00) (guests 100,8000) already back up, so backups would run twice",
     );
     fake.jobs.clear();
     liveNode3();
@@ -215,7 +229,9 @@ describe("backup jobs: adopted, never doubled", () => {
 
   test("update sends what changed (delete for what is gone); delete removes the job, and a job already gone is fine", async () => {
     liveNode3();
-    fake.jobs.get("nightly-node3")!["comment"] = "made by hand";
+    const live = fake.jobs.get("nightly-node3")!;
+    delete live["all"];
+    Object.assign(live, { pool: "infrastructure", comment: "made by hand" });
     const base = inputsOf("nightly-node3", TYPES.backupJob, { comment: "made by hand" });
     const { id, properties } = await create(TYPES.backupJob, "nightly-node3", { comment: "made by hand" });
     const next = (
@@ -250,5 +266,96 @@ describe("backup jobs: adopted, never doubled", () => {
     );
     const wrongSecret = { connection: { endpoint: fake.endpoint, insecure: true, apiToken: `${INFRA}=wrong` } };
     expect(await failure(create(TYPES.backupJob, "nightly-node3", wrongSecret))).toContain("401 invalid token value!");
+  });
+});
+
+describe("customer backups: one job per container, never beside a job that backs it up already", () => {
+  /** The seed's three per-node jobs, as jobs.cfg holds them before the first `pulumi up`. */
+  const seedJobs = () => fake.liveCluster();
+
+  test("on the seed's cluster, a customer's job waits for the per-node jobs to be narrowed; then it is created as PVE takes it", async () => {
+    seedJobs();
+    // Before adoption the seed's jobs back up every guest of their node: nordlicht's job would double them.
+    const before = await failure(create(TYPES.backupJob, "nordlicht-backup"));
+    expect(before).toContain(
+      "backup job customer-1001 (guests 1001) would back up guests that nightly-node3 (all guests of node3 -> backup at 02:30) (guests 1001) and nightly-node1 (all guests of node1 -> backup at 01:30) (guests 1001) and nightly-node2 (all guests of node2 -> backup at 03:30) (guests 1001) already back up",
+    );
+    expect(writes()).toEqual([]);
+    // What `pulumi up` does in order: the per-node jobs first (adopted, narrowed), then the customers'.
+    for (const job of ["nightly-node1", "nightly-node2", "nightly-node3"]) await create(TYPES.backupJob, job);
+    fake.exchanges.length = 0;
+    for (const site of ["acme-bakery", "nordlicht", "studio-kern"]) await create(TYPES.backupJob, `${site}-backup`);
+    expect(writes().map((e) => [e.method, e.path, e.params])).toEqual(
+      [
+        ["customer-1000", "1000", "keep-last=2", "acme-bakery (basic plan): keeps the last 2"],
+        ["customer-1001", "1001", "keep-last=5", "nordlicht (premium plan): keeps the last 5"],
+        ["customer-1002", "1002", "keep-last=2", "studio-kern (basic plan): keeps the last 2"],
+      ].map(([id, vmid, prune, comment]) => [
+        "POST",
+        "/cluster/backup",
+        {
+          id,
+          schedule: String(plan.find((r) => r.inputs["jobId"] === id)!.inputs["schedule"]),
+          storage: "node3-backup",
+          vmid,
+          mode: "snapshot",
+          compress: "zstd",
+          "prune-backups": prune,
+          enabled: "1",
+          comment: `customer ${comment}`,
+        },
+      ]),
+    );
+    expect(fake.jobs.get("customer-1001")).toMatchObject({ vmid: "1001", "prune-backups": "keep-last=5" });
+    expect(fake.contractProblems()).toEqual([]);
+  });
+
+  test("a plan change updates only the retention; a container put into the infrastructure pool would be doubled: refused", async () => {
+    seedJobs();
+    for (const job of ["nightly-node1", "nightly-node2", "nightly-node3"]) await create(TYPES.backupJob, job);
+    const { id, properties } = await create(TYPES.backupJob, "acme-bakery-backup");
+    fake.exchanges.length = 0;
+    const standard = (
+      await host.check(
+        urn(TYPES.backupJob, "acme-bakery-backup"),
+        properties,
+        inputsOf("acme-bakery-backup", TYPES.backupJob, {
+          "prune-backups": { "keep-last": 3 },
+          comment: "customer acme-bakery (standard plan): keeps the last 3",
+        }),
+      )
+    ).inputs;
+    expect(await host.diff(id, urn(TYPES.backupJob, "acme-bakery-backup"), properties, standard)).toMatchObject({
+      changes: "some",
+      replaces: [],
+    });
+    await host.update(id, urn(TYPES.backupJob, "acme-bakery-backup"), properties, standard);
+    expect(writes().map((e) => e.params)).toEqual([
+      { "prune-backups": "keep-last=3", comment: "customer acme-bakery (standard plan): keeps the last 3" },
+    ]);
+
+    // Someone adds CT 1001 to the infrastructure pool by hand: nightly-node1 now backs it up.
+    fake.addGuest({ vmid: 1001, type: "lxc", node: "node1", name: "nordlicht", status: "running" }, "infrastructure");
+    expect(await failure(create(TYPES.backupJob, "nordlicht-backup"))).toContain(
+      "would back up guests that nightly-node1 (pool infrastructure of node1 -> backup at 01:30) (guests 1001) already back up",
+    );
+    expect(fake.contractProblems()).toEqual([]);
+  });
+
+  test("PVE refuses a pool selection without VM.Backup on the pool, and a pool that does not exist", async () => {
+    seedJobs();
+    fake.jobs.clear();
+    fake.pools.set("lab", { vms: new Set(), storage: new Set() });
+    try {
+      expect(await failure(create(TYPES.backupJob, "nightly-node1", { adopt: false, pool: "lab" }))).toContain(
+        "PVE POST /cluster/backup: 403 Permission check failed (/pool/lab, VM.Backup)",
+      );
+    } finally {
+      fake.pools.delete("lab");
+    }
+    expect(await failure(create(TYPES.backupJob, "nightly-node1", { adopt: false, pool: "nowhere" }))).toContain(
+      "PVE POST /cluster/backup: 403 Permission check failed (pool 'nowhere' does not exist)",
+    );
+    expect(writes().filter((e) => e.status === 200)).toEqual([]);
   });
 });
