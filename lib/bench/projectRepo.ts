@@ -37,7 +37,12 @@ export function copyProjectRepo(root: string, dest: string, options: ProjectRepo
   for (const [name, path] of Object.entries(options.prodCustomers ?? {})) cpSync(path, join(dest, "customers", name));
   options.fill?.(dest);
   symlinkSync(join(root, "node_modules"), join(dest, "node_modules"), "dir");
-  if (options.regenerate) run("npm", ["run", "--silent", "plan", "--", "--json", "desired-state/prod.json"], dest);
+  // The committed desired state records the real customers, not the ones put in their place: it
+  // is regenerated from them without it as baseline (a real customer missing is no removal here).
+  if (options.regenerate) {
+    if (options.prodCustomers) rmSync(join(dest, "desired-state", "prod.json"), { force: true });
+    run("npm", ["run", "--silent", "plan", "--", "--json", "desired-state/prod.json"], dest);
+  }
   const git = (...args: string[]) =>
     run("git", ["-c", "user.name=nodepoint", "-c", "user.email=nodepoint@example.org", ...args], dest);
   git("init", "--quiet", "-b", "main");

@@ -9,7 +9,10 @@ export interface PlanOptions {
   stack: string;
   /** Project root (where Pulumi.yaml and index.ts are). */
   root: string;
-  /** Customer directory overriding the stack's `customersDir`. */
+  /**
+   * Customer directory overriding the stack's `customersDir`. Another directory than the stack's
+   * is planned without the committed desired state as baseline (it describes the stack's own).
+   */
   customersDir?: string;
   /** Extra config entries (tests use it to vary one value). */
   configOverrides?: Record<string, string>;
@@ -22,8 +25,12 @@ export async function runPlan(options: PlanOptions): Promise<OfflineRunResult> {
   const project = (parse(readFileSync(resolve(options.root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
   const stackFile = `Pulumi.${options.stack}.yaml`;
   const flat = readStackFile(resolve(options.root, stackFile), stackFile);
+  const stackDir = resolve(options.root, flat.config[`${project}:customersDir`] ?? "customers");
   if (options.customersDir) flat.config[`${project}:customersDir`] = options.customersDir;
   Object.assign(flat.config, options.configOverrides ?? {});
+  // The committed desired state records the stack's own customers: customers read from another
+  // directory (a what-if, test fixtures, generated ones) are not judged against it.
+  const elsewhere = options.customersDir !== undefined && resolve(options.root, options.customersDir) !== stackDir;
   return runOffline({
     project,
     stack: options.stack,
@@ -31,5 +38,6 @@ export async function runPlan(options: PlanOptions): Promise<OfflineRunResult> {
     secretKeys: flat.secretKeys,
     loadProgram: () => import(resolve(options.root, "index.ts")),
     debugStacks: options.debugStacks ?? false,
+    ...(elsewhere ? { offline: { desiredState: false } } : {}),
   });
 }

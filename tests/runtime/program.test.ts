@@ -7,13 +7,14 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { sanitizeWireValue, type OfflineRunResult } from "../../lib/plan/offlineRuntime";
 import { planDocument, type PlanDocument } from "../../lib/plan/planJson";
 import { plainWireValue } from "../../lib/runtimePath/dynamicProviderHost";
 import { engineUrnOf } from "../../lib/runtimePath/fakeEngine";
 import { pulumiConfigEnv, runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
-import { FIXTURE_CUSTOMERS, offlinePlan, REAL_RUN_CONFIG, REAL_RUN_VALUES, ROOT } from "../helpers/offlinePlan";
+import { fixtureProject } from "../helpers/fixtureProject";
+import { FIXTURE_CUSTOMERS, offlinePlan, REAL_RUN_CONFIG, REAL_RUN_VALUES } from "../helpers/offlinePlan";
 
 /** No time limit: the run type-checks the whole program, and the machine is shared. */
 const NO_LIMIT = 0;
@@ -47,14 +48,18 @@ function planDifferences(runtime: PlanDocument, offline: PlanDocument): string[]
 let offline: OfflineRunResult;
 let preview: StackRunResult;
 let update: StackRunResult;
+let project: ReturnType<typeof fixtureProject> | undefined;
 beforeAll(async () => {
   offline = await offlinePlan({ set: REAL_RUN_VALUES });
-  // The test fixtures, as the offline plan uses them: never the project's own customers/.
+  // The test fixtures, as the offline plan uses them, in a copy of the project whose desired state
+  // is theirs: never the project's own customers/ (the program reads desired-state/ where it runs).
   // A run under the engine refuses the stack file's stand-in IP and zone ID: real-looking ones, on both sides.
-  const fixtures = { "nodepoint:customersDir": FIXTURE_CUSTOMERS, ...REAL_RUN_CONFIG };
-  preview = await runStack({ root: ROOT, stack: "prod", dryRun: true, configOverrides: fixtures });
-  update = await runStack({ root: ROOT, stack: "prod", dryRun: false, configOverrides: fixtures });
+  project = fixtureProject();
+  const fixtures = { "nodepoint:customersDir": "tests/fixtures/customers", ...REAL_RUN_CONFIG };
+  preview = await runStack({ root: project.root, stack: "prod", dryRun: true, configOverrides: fixtures });
+  update = await runStack({ root: project.root, stack: "prod", dryRun: false, configOverrides: fixtures });
 }, NO_LIMIT);
+afterAll(() => project?.cleanup());
 
 describe("index.ts through cmd/run against a gRPC engine", () => {
   test("both runs exit 0 and log no warning or error", () => {
@@ -129,7 +134,7 @@ describe("input errors under the CLI", () => {
         writeFileSync(file, readFileSync(file, "utf8").replace(/^plan: .*$/m, "plan: platinum"));
 
         const run = await runStack({
-          root: ROOT,
+          root: project!.root,
           stack: "prod",
           dryRun: true,
           configOverrides: { "nodepoint:customersDir": dir, ...REAL_RUN_CONFIG },

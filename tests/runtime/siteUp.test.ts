@@ -9,7 +9,8 @@ import { PROVIDER_LOADER } from "../../lib/npm/providerLoader";
 import { echoInputs } from "../../lib/runtimePath/fakeEngine";
 import { dynamicResourcesThrough, startDynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
 import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
-import { FIXTURE_CUSTOMERS, ROOT, stackValue, REAL_RUN_CONFIG } from "../helpers/offlinePlan";
+import { fixtureProject } from "../helpers/fixtureProject";
+import { ROOT, stackValue, REAL_RUN_CONFIG } from "../helpers/offlinePlan";
 import { FakeNpmServer, IDENTITY, SECRET } from "../npm/fakeNpmServer";
 import { FakePveServer } from "../pve/fakePveServer";
 
@@ -21,6 +22,7 @@ let pve: FakePveServer;
 /** When each DNS record appeared (ms since the epoch). */
 const dnsCreated = new Map<string, number>();
 let run: StackRunResult;
+let project: ReturnType<typeof fixtureProject> | undefined;
 
 beforeAll(async () => {
   fake = await FakeNpmServer.start({ identity: IDENTITY, secret: SECRET });
@@ -31,13 +33,14 @@ beforeAll(async () => {
   ).liveCluster();
   const plugin = await startDynamicProviderHost({ root: ROOT });
   try {
+    project = fixtureProject(); // the fixtures and their desired state: never the project's own customers/
     run = await runStack({
-      root: ROOT,
+      root: project.root,
       stack: "prod",
       dryRun: false,
       configOverrides: {
         ...REAL_RUN_CONFIG, // a run under the engine refuses the stack file's stand-in IP and zone ID
-        "nodepoint:customersDir": FIXTURE_CUSTOMERS,
+        "nodepoint:customersDir": "tests/fixtures/customers",
         "nodepoint:npm": JSON.stringify({ ...stackValue<object>("npm"), apiUrl: fake.apiUrl, identity: IDENTITY }),
         "nodepoint:npmPassword": SECRET,
         "nodepoint:proxmox": JSON.stringify({ ...stackValue<object>("proxmox"), endpoint: pve.endpoint }),
@@ -58,6 +61,7 @@ beforeAll(async () => {
   }
 }, NO_LIMIT);
 afterAll(async () => {
+  project?.cleanup();
   await fake.close();
   await pve.close();
 });
