@@ -105,7 +105,7 @@ const sites = customers.map((file) => {
   const customer = declaredPlacement(file, replacement);
   return new WordPressSite(customer.slug, {
     customer,
-    replacement,
+    ...(replacement ? { replacement } : {}),
     network: {
       bridge: config.networks.lan.bridge,
       prefixLength: prefixLength(config.networks.lan.cidr),

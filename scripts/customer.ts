@@ -66,8 +66,8 @@ function main(): number {
       config,
       stack: values.stack,
       root,
-      customersDir: values.customers,
-      plan: values.plan,
+      ...(values.customers !== undefined ? { customersDir: values.customers } : {}),
+      ...(values.plan !== undefined ? { plan: values.plan } : {}),
     });
   }
   if ((command !== "add" && command !== "show") || !slug) throw new UsageError(`unknown command "${command}"`);
@@ -108,7 +108,7 @@ function main(): number {
     {
       slug,
       domain: values.domain,
-      plan: values.plan,
+      ...(values.plan !== undefined ? { plan: values.plan } : {}),
       ...(values.node ? { node: values.node } : {}),
       ...(values.ha !== undefined ? { ha: values.ha } : {}),
     },

@@ -115,7 +115,13 @@ export function createFromOrder(set: CustomerSet, order: Order, options: CreateO
     const domain = `${slug}.${zone}`;
     if (slugs.has(slug) || domains.has(domain) || options.takenElsewhere?.has(domain)) continue;
     const file = customerFilePath(config, slug);
-    const planned = planNewCustomer(config, topology, files, { slug, domain, plan: order.plan }, file);
+    const planned = planNewCustomer(
+      config,
+      topology,
+      files,
+      { slug, domain, ...(order.plan !== undefined ? { plan: order.plan } : {}) },
+      file,
+    );
     if (planned.ok) {
       const data: CustomerFile = { ...planned.file, serviceId: order.serviceId, email: order.email };
       return { ok: true, slug, file, data };

@@ -161,5 +161,5 @@ export function parseCustomerText(
     problems.push(...zodProblems(file, result.error));
     return { problems };
   }
-  return { file: problems.length === 0 ? { slug, file, data: result.data } : undefined, problems };
+  return problems.length === 0 ? { file: { slug, file, data: result.data }, problems } : { problems };
 }

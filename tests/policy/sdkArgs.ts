@@ -63,9 +63,9 @@ export interface FakeResource {
   name?: string;
   urn?: string;
   props: Record<string, unknown>;
-  opts?: Partial<PolicyResourceOptions>;
+  opts?: Partial<PolicyResourceOptions> | undefined;
   /** What `args.getConfig()` returns (the pack's policy config for this policy). */
-  config?: Record<string, unknown>;
+  config?: Record<string, unknown> | undefined;
 }
 
 const DEFAULT_OPTS: PolicyResourceOptions = {
