@@ -196,7 +196,10 @@ export async function sharedGuests(
   const inB = new Map(cb.guests.map((g) => [g.vmid, g]));
   return ca.guests
     .filter((g) => inB.has(g.vmid))
-    .map((g) => ({ vmid: g.vmid, node: g.node ?? inB.get(g.vmid)!.node }))
+    .map((g): SelectedGuest => {
+      const node = g.node ?? inB.get(g.vmid)!.node;
+      return node === undefined ? { vmid: g.vmid } : { vmid: g.vmid, node };
+    })
     .filter(both)
     .map((g) => g.vmid);
 }
