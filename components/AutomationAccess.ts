@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { AutomationAccessPlan, Role, TokenAccess } from "../lib/permissions/access";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface AutomationAccessArgs {
   /**
@@ -47,7 +48,7 @@ export class AutomationAccess extends pulumi.ComponentResource {
   private readonly poolResources = new Map<string, { pool: proxmoxve.PoolLegacy; members: pulumi.Resource[] }>();
 
   constructor(name: string, args: AutomationAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:access:AutomationAccess", name, {}, opts);
+    super(COMPONENT_TYPES.automationAccess, name, {}, opts);
     const base = { parent: this };
     for (const p of args.access.pools) {
       const pool = new proxmoxve.PoolLegacy(

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupJobConfig } from "../lib/config/schema";
 import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface BackupJobsArgs {
   /** The vzdump jobs, each to a `backup`-content storage; `adopt` for the ones the cluster has. */
@@ -29,7 +30,7 @@ export class BackupJobs extends pulumi.ComponentResource {
   readonly settled: pulumi.Input<pulumi.Resource>[];
 
   constructor(name: string, args: BackupJobsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:backup:BackupJobs", name, {}, opts);
+    super(COMPONENT_TYPES.backupJobs, name, {}, opts);
     for (const job of args.jobs) {
       const resource = new PveBackupJob(
         job.id,

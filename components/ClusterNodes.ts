@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { NodeConfig } from "../lib/config/schema";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface ClusterNodesArgs {
   /** Name of the corosync cluster (e.g. `cluster0`); informational, the provider cannot manage it. */
@@ -24,7 +25,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
   readonly quorum: number;
 
   constructor(name: string, args: ClusterNodesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:cluster:ClusterNodes", name, {}, opts);
+    super(COMPONENT_TYPES.clusterNodes, name, {}, opts);
     this.names = args.nodes.map((n) => n.name);
     this.quorum = quorumOf(args.nodes.length);
     for (const node of args.nodes) {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { CustomerFirewallConfig } from "../lib/config/schema";
 import { replacementOptions } from "../lib/providerFacts";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface CustomerIsolationArgs {
   /** The security group's name and the outbound policy. */
@@ -75,7 +76,7 @@ export class CustomerIsolation extends pulumi.ComponentResource {
   readonly securityGroup: string;
 
   constructor(name: string, args: CustomerIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:customers:CustomerIsolation", name, {}, opts);
+    super(COMPONENT_TYPES.customerIsolation, name, {}, opts);
     const child = { parent: this, provider: args.provider };
     const datacenter = new proxmoxve.cluster.FirewallLegacy("datacenter-firewall", DATACENTER_FIREWALL, child);
     const proxy = new proxmoxve.firewall.IpsetLegacy(

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { HaConfig } from "../lib/config/schema";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface HaPlacementArgs {
   /** Where HA resources may run (node1/node2, the nodes with the DRBD pool) and their limits. */
@@ -34,7 +35,7 @@ export class HaPlacement extends pulumi.ComponentResource {
   readonly binding: HaBinding;
 
   constructor(name: string, args: HaPlacementArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:ha:HaPlacement", name, {}, opts);
+    super(COMPONENT_TYPES.haPlacement, name, {}, opts);
     const { ha } = args;
     if (ha.mode === "group") {
       const group = new proxmoxve.Hagroup(

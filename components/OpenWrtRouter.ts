@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { declareInfraContainer } from "./ServiceContainer";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface OpenWrtRouterArgs {
   /** The router container (CT 10001): privileged, tag `router`, on wan + lan + dmz. */
@@ -29,7 +30,7 @@ export class OpenWrtRouter extends pulumi.ComponentResource {
   readonly container: proxmoxve.ContainerLegacy;
 
   constructor(name: string, args: OpenWrtRouterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:network:OpenWrtRouter", name, {}, opts);
+    super(COMPONENT_TYPES.openWrtRouter, name, {}, opts);
     const { guest } = args;
     if (!guest.router || !guest.privileged)
       throw new pulumi.ResourceError(`${name}: the router container must be privileged and marked router`, this);

@@ -3,6 +3,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema";
 import { statefulOptions } from "./adoption";
 import { containerInterfaces } from "./guestNetworks";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface ServiceContainerArgs {
   /** The container as the stack config describes it (VMID, node, cores, memory, networks). */
@@ -23,7 +24,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
   readonly container: proxmoxve.ContainerLegacy;
 
   constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:guests:ServiceContainer", name, {}, opts);
+    super(COMPONENT_TYPES.serviceContainer, name, {}, opts);
     this.container = declareInfraContainer(args, this);
     this.registerOutputs({ vmId: args.guest.vmid, node: args.guest.node });
   }

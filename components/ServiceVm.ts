@@ -3,6 +3,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { NetworksConfig, VmGuestConfig } from "../lib/config/schema";
 import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface ServiceVmArgs {
   /** The VM as the stack config describes it (VMID, node, vCPU, memory, networks). */
@@ -23,7 +24,7 @@ export class ServiceVm extends pulumi.ComponentResource {
   readonly vm: proxmoxve.VmLegacy;
 
   constructor(name: string, args: ServiceVmArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:guests:ServiceVm", name, {}, opts);
+    super(COMPONENT_TYPES.serviceVm, name, {}, opts);
     const { guest } = args;
     const inputs = serviceVmArgs(guest, args.networks, args.pool);
     this.vm = new proxmoxve.VmLegacy(

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StorageConfig } from "../lib/config/schema";
 import { PveStorage, type PveStorageArgs } from "./PveStorage";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface StoragePoolsArgs {
   /** Every storage of the cluster, as in /etc/pve/storage.cfg. */
@@ -53,7 +54,7 @@ export class StoragePools extends pulumi.ComponentResource {
   readonly referenced: string[] = [];
 
   constructor(name: string, args: StoragePoolsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:storage:StoragePools", name, {}, opts);
+    super(COMPONENT_TYPES.storagePools, name, {}, opts);
     for (const pool of args.pools) {
       if (pool.type === "drbd") {
         this.referenced.push(pool.id);

@@ -4,6 +4,7 @@ import type { LxcTemplateConfig, NetworksConfig, VmTemplateConfig } from "../lib
 import { adoptionIgnores, replacementOptions } from "../lib/providerFacts";
 import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 export interface TemplatesArgs {
   /** The LXC template customer containers are created from, downloaded on each node that creates them. */
@@ -49,7 +50,7 @@ export class Templates extends pulumi.ComponentResource {
   readonly lxcTemplateFiles: Record<string, proxmoxve.download.File> = {};
 
   constructor(name: string, args: TemplatesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:templates:Templates", name, {}, opts);
+    super(COMPONENT_TYPES.templates, name, {}, opts);
     const tpl = args.lxcTemplate;
     this.lxcTemplateVolumeId = volumeId(tpl.storage, "vztmpl", tpl.fileName);
     for (const node of tpl.nodes) {

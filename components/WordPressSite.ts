@@ -13,6 +13,7 @@ import type { CustomerBackupsConfig } from "../lib/config/schema";
 import type { HaBinding } from "./HaPlacement";
 import { NpmProxyHost } from "./NpmProxyHost";
 import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 
 /** The LAN a site's container sits on. */
 export interface SiteNetwork {
@@ -126,7 +127,7 @@ export class WordPressSite extends pulumi.ComponentResource {
   readonly haResource?: { sid: string; resource: proxmoxve.Haresource };
 
   constructor(name: string, args: WordPressSiteArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("nodepoint:customers:WordPressSite", name, {}, opts);
+    super(COMPONENT_TYPES.wordPressSite, name, {}, opts);
     const c = args.customer;
     this.url = `https://${c.domain}/`;
     this.ip = c.ip;

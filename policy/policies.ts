@@ -13,6 +13,7 @@
  */
 import { Secret } from "@pulumi/policy/policy";
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy/policy";
+import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { FACTS, TYPES as ALL_TYPES } from "../lib/providerFacts";
 import { REPLACEMENT_PENDING } from "../lib/replacementNote";
 
@@ -22,11 +23,6 @@ export const TYPES = {
   vm: ALL_TYPES.vm,
   haResource: ALL_TYPES.haResource,
 } as const;
-
-/** Component that owns a customer's container (components/WordPressSite.ts). */
-export const CUSTOMER_COMPONENT_TYPE = "nodepoint:customers:WordPressSite";
-/** Component that owns the router container (components/OpenWrtRouter.ts). */
-export const ROUTER_COMPONENT_TYPE = "nodepoint:network:OpenWrtRouter";
 
 /**
  * Policy configuration defaults, equal to Pulumi.prod.yaml (customerPools.storage,
@@ -79,7 +75,7 @@ export function urnType(urn: string | undefined): string | undefined {
  * containers carry no tags: PVE checks tags where the customer token's grant does not reach.)
  */
 export function isCustomerContainer(r: ResourceView): boolean {
-  return r.type === TYPES.container && urnType(r.opts?.parent) === CUSTOMER_COMPONENT_TYPE;
+  return r.type === TYPES.container && urnType(r.opts?.parent) === COMPONENT_TYPES.wordPressSite;
 }
 
 /**
@@ -299,7 +295,7 @@ export function checkOnlyRouterPrivileged(r: ResourceView, config: RouterConfig)
   if (r.type !== TYPES.container) return [];
   const unprivileged: unknown = r.props["unprivileged"];
   if (unprivileged === true || tagsOf(r.props).includes(config.routerTag)) return [];
-  if (urnType(r.opts?.parent) === ROUTER_COMPONENT_TYPE) return [];
+  if (urnType(r.opts?.parent) === COMPONENT_TYPES.openWrtRouter) return [];
   // An adopted container whose privilege the program leaves as it is (not declared, ignored): the
   // program neither makes nor changes it, so there is nothing of the program's to judge.
   if (unprivileged === undefined && (r.opts?.ignoreChanges ?? []).includes("unprivileged")) return [];

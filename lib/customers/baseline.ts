@@ -7,6 +7,7 @@
  * baseline" (which would let any replacing change pass unconfirmed).
  */
 import { z } from "zod";
+import { COMPONENT_TYPES } from "../componentTypes";
 import type { InputProblem } from "../errors";
 import { zodProblems } from "../config/zodProblems";
 import { CUSTOMER_FIELD_INPUTS, CUSTOMER_REPLACING_FIELDS, inputAt, pathMatches, TYPES } from "../providerFacts";
@@ -15,8 +16,7 @@ import type { ReplacingField } from "./schema";
 /** The values of the fields whose change replaces a container. */
 export type Placement = Record<ReplacingField, string | number>;
 
-/** The component that owns a customer's resources (components/WordPressSite.ts). */
-export const SITE_TYPE = "nodepoint:customers:WordPressSite";
+const SITE_TYPE = COMPONENT_TYPES.wordPressSite;
 
 /** One customer's site as the committed desired state declares it. */
 export interface DeployedSite {

@@ -5,7 +5,7 @@
  * changed input and option with its value before and after. And the CI gate: which kinds of change
  * (`--fail-on`) make the check fail.
  */
-import { SITE_TYPE } from "../customers/baseline";
+import { COMPONENT_TYPES } from "../componentTypes";
 import { TYPES } from "../providerFacts";
 import { shortType, type FieldChange, type PlanDiff, type ResourceChange } from "./diff";
 import type { RecordedResource } from "./offlineRuntime";
@@ -63,12 +63,12 @@ interface CustomerFacts {
   domain?: unknown;
 }
 
-const SITE_URN = `::${SITE_TYPE}::`;
+const SITE_URN = `::${COMPONENT_TYPES.wordPressSite}::`;
 
 /** The customer (slug) a resource belongs to: the WordPressSite it is, or that is among its ancestors. */
 function customerOf(r: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>): string | undefined {
   for (let at: RecordedResource | undefined = r, depth = 0; at && depth < 20; depth++) {
-    if (at.type === SITE_TYPE) return at.name;
+    if (at.type === COMPONENT_TYPES.wordPressSite) return at.name;
     const parent = at.parent;
     if (parent.includes(SITE_URN) && !parent.slice(parent.indexOf(SITE_URN) + SITE_URN.length).includes("::"))
       return parent.slice(parent.lastIndexOf("::") + 2);
@@ -161,12 +161,12 @@ export function renderDiff(diff: PlanDiff, title: string, docs: { before: PlanDo
   const changedByUrn = new Map(changed.map((c) => [c.urn, c]));
   for (const r of added) {
     const slug = customerOf(r, byUrn) ?? "";
-    if (r.type === SITE_TYPE) status.set(slug, "new customer");
+    if (r.type === COMPONENT_TYPES.wordPressSite) status.set(slug, "new customer");
     line(slug, [resourceLine("add", r)]);
   }
   for (const r of removed) {
     const slug = customerOf(r, byUrn) ?? "";
-    if (r.type === SITE_TYPE) status.set(slug, "customer removed");
+    if (r.type === COMPONENT_TYPES.wordPressSite) status.set(slug, "customer removed");
     line(slug, [resourceLine("remove", r)]);
   }
   for (const r of afterRes.filter((x) => changedByUrn.has(x.urn)))

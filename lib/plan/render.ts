@@ -1,6 +1,7 @@
 import type { CapacityReport } from "../planning/capacity";
 import { ENGINE_FACTS, factsOf } from "../providerFacts";
 import type { RecordedResource } from "./offlineRuntime";
+import { COMPONENT_TYPES } from "../componentTypes";
 
 type Inputs = Record<string, unknown>;
 const get = (o: unknown, ...path: string[]): unknown =>
@@ -136,13 +137,12 @@ function componentOf(r: RecordedResource): { type: string; name: string } | unde
 
 /** Why a new resource is created, by the component that declares it. */
 const CREATED_FOR: Readonly<Record<string, (name: string) => string>> = {
-  "nodepoint:customers:WordPressSite": (slug) => `customer ${slug} (customers/${slug}.yaml): a new site`,
-  "nodepoint:access:AutomationAccess": () =>
+  [COMPONENT_TYPES.wordPressSite]: (slug) => `customer ${slug} (customers/${slug}.yaml): a new site`,
+  [COMPONENT_TYPES.automationAccess]: () =>
     "automation access: users, tokens, roles, ACL entries, pools and pool memberships the live cluster does not have",
-  "nodepoint:customers:CustomerIsolation": () =>
-    "customer isolation: IP sets and security group not on the live cluster",
-  "nodepoint:ha:HaPlacement": () => "HA placement of the customers' HA resources",
-  "nodepoint:templates:Templates": () => "a template file not on the node's storage yet (downloaded)",
+  [COMPONENT_TYPES.customerIsolation]: () => "customer isolation: IP sets and security group not on the live cluster",
+  [COMPONENT_TYPES.haPlacement]: () => "HA placement of the customers' HA resources",
+  [COMPONENT_TYPES.templates]: () => "a template file not on the node's storage yet (downloaded)",
 };
 
 /**
@@ -158,7 +158,7 @@ export function plannedStep(r: RecordedResource): PlannedStep | undefined {
     return {
       step: "import",
       why:
-        componentOf(r)?.type === "nodepoint:access:AutomationAccess"
+        componentOf(r)?.type === COMPONENT_TYPES.automationAccess
           ? "made by hand to bootstrap the first `pulumi up` (README), read back by the provider's importer"
           : "listed in the seed, read back by the provider's importer",
     };

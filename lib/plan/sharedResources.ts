@@ -4,10 +4,10 @@
  * names it. Customers otherwise share no mutable resource (each site has its own container, firewall,
  * HA resource and HA rule).
  */
+import { COMPONENT_TYPES } from "../componentTypes";
 import type { RecordedResource } from "./offlineRuntime";
 
-/** The component that owns a customer's resources (components/WordPressSite.ts). */
-const SITE_TYPE = "nodepoint:customers:WordPressSite";
+const SITE_TYPE = COMPONENT_TYPES.wordPressSite;
 
 /** The site (component URN) a resource belongs to, walking up its parents; undefined outside sites. */
 function siteOf(r: RecordedResource, byUrn: ReadonlyMap<string, RecordedResource>): string | undefined {
