@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { quorumOf } from "../lib/config/clusterRules";
 import type { NodeConfig } from "../lib/config/schema";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 
@@ -38,9 +39,4 @@ export class ClusterNodes extends pulumi.ComponentResource {
     }
     this.registerOutputs({ names: this.names, quorum: this.quorum });
   }
-}
-
-/** Votes a corosync cluster of `nodes` one-vote members needs to stay quorate. */
-export function quorumOf(nodes: number): number {
-  return Math.floor(nodes / 2) + 1;
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { routerRuleProblems } from "../lib/config/clusterRules";
 import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { declareInfraContainer } from "./ServiceContainer";
@@ -32,8 +33,12 @@ export class OpenWrtRouter extends pulumi.ComponentResource {
   constructor(name: string, args: OpenWrtRouterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.openWrtRouter, name, {}, opts);
     const { guest } = args;
-    if (!guest.router || !guest.privileged)
-      throw new pulumi.ResourceError(`${name}: the router container must be privileged and marked router`, this);
+    const broken = [
+      ...(guest.router ? [] : [{ field: "router", message: "the router container must be marked router" }]),
+      ...routerRuleProblems(guest),
+    ];
+    if (broken.length > 0)
+      throw new pulumi.ResourceError(`${name}: ${broken.map((p) => `${p.field}: ${p.message}`).join("; ")}`, this);
     this.lanAddress = args.networks.lan.gateway;
     this.wanVlan = args.networks.wan.vlanId;
     this.container = declareInfraContainer(args, this);

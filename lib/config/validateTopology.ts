@@ -1,5 +1,6 @@
 import type { InputProblem } from "../errors";
 import { cidrContains, ipToInt } from "../net/ipv4";
+import { quorumOf, routerRuleProblems } from "./clusterRules";
 import type { StackConfig } from "./schema";
 
 /**
@@ -21,7 +22,7 @@ export function validateTopology(config: StackConfig, file: string): InputProble
     if (!cidrContains(config.networks.lan.cidr, node.ip))
       add(`nodes[${i}].ip`, `${node.ip} is outside the LAN ${config.networks.lan.cidr}`);
   });
-  const quorum = Math.floor(config.nodes.length / 2) + 1;
+  const quorum = quorumOf(config.nodes.length);
   if (config.nodes.length < 3)
     add(
       "nodes",
@@ -158,15 +159,8 @@ export function validateTopology(config: StackConfig, file: string): InputProble
     if (g.disk)
       checkStorage(`guests[${i}].disk.storage`, g.disk.storage, g.kind === "vm" ? "images" : "rootdir", g.node);
     if (g.kind === "container") {
-      if (g.router) {
-        routers++;
-        if (!g.privileged)
-          add(`guests[${i}].privileged`, "the router container must be privileged (it owns the network interfaces)");
-        if (!g.networks.includes("wan")) add(`guests[${i}].networks`, "the router container needs the wan network");
-      } else {
-        if (g.networks.includes("wan")) add(`guests[${i}].networks`, "only the router container may sit on the WAN");
-        if (g.privileged) add(`guests[${i}].privileged`, "only the router container may be privileged");
-      }
+      if (g.router) routers++;
+      for (const p of routerRuleProblems(g)) add(`guests[${i}].${p.field}`, p.message);
     }
   });
   if (routers > 1) add("guests", `${routers} containers are marked router; there is one router`);
