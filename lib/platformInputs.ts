@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, stackFileName } from "./config/loadStackConfig";
+import { loadStackConfig } from "./config/loadStackConfig";
+import { desiredStateFile, stackFileName } from "./config/stackFile";
 import type { StackConfig } from "./config/schema";
 import { loadSecrets, type Secrets } from "./config/secrets";
 import { topologyOf, type Topology } from "./config/topology";
@@ -27,11 +28,6 @@ export interface PlatformInputs {
   replacements: Map<string, SiteReplacement>;
 }
 
-/** Where the committed desired state of a stack lives (written by `npm run plan -- --json`). */
-export function desiredStatePath(stack: string, root: string = process.cwd()): string {
-  return resolve(root, "desired-state", `${stack}.json`);
-}
-
 /**
  * Loads and validates the stack config, the credentials and every customer file. Nothing is
  * declared before this returns; any problem anywhere throws one `InvalidInputError` listing all.
@@ -52,7 +48,7 @@ export function loadPlatformInputs(root: string = process.cwd()): PlatformInputs
   const topology = topologyOf(config);
   const loaded = loadCustomerFiles(resolve(root, config.customersDir), root);
   problems.push(...loaded.problems);
-  const committed = offlineRun()?.desiredState ?? desiredStatePath(stack, root);
+  const committed = offlineRun()?.desiredState ?? resolve(root, desiredStateFile(stack));
   const read = committed === false ? { problems: [] } : readBaseline(committed, root);
   problems.push(...read.problems);
   const validated = validateCustomers(config, topology, loaded.files, read.baseline, stackFileName(stack));

@@ -18,7 +18,7 @@ import {
 } from "../lib/customers/customerChanges";
 import { loadCustomerFiles } from "../lib/customers/loadCustomers";
 import { retireInStackText } from "../lib/customers/retired";
-import { stackFileName } from "../lib/config/loadStackConfig";
+import { stackFileName } from "../lib/config/stackFile";
 import { formatProblems } from "../lib/errors";
 
 export const LIFECYCLE_COMMANDS = ["suspend", "unsuspend", "decommission", "remove", "set-plan"] as const;

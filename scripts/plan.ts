@@ -16,6 +16,7 @@ import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/plan
 import { renderCapacity, renderSteps, renderTree } from "../lib/plan/render";
 import type { CapacityReport } from "../lib/planning/capacity";
 import { parsePlanDocument } from "../lib/customers/baseline";
+import { desiredStateFile } from "../lib/config/stackFile";
 import { InvalidInputError } from "../lib/errors";
 import { EXIT, parseCommandLine, runCli, UsageError } from "./cli";
 
@@ -41,7 +42,7 @@ function planText(text: string, file: string): PlanDocument {
 
 /** The desired state to compare with: the committed file, that file at a git ref, or a saved plan JSON file. */
 function committedPlan(root: string, stack: string, ref: string | undefined): PlanDocument {
-  const path = `desired-state/${stack}.json`;
+  const path = desiredStateFile(stack);
   if (ref?.endsWith(".json") && existsSync(resolve(root, ref)))
     return planText(readFileSync(resolve(root, ref), "utf8"), ref);
   if (ref) {

@@ -3,22 +3,18 @@ import { InvalidInputError, ProblemList } from "../errors";
 import { stackConfigSchema, type StackConfig } from "./schema";
 import { validateTopology } from "./validateTopology";
 import { REQUIRED_SECRETS } from "./secrets";
+import { stackFileName } from "./stackFile";
 import { zodProblems } from "./zodProblems";
 
 /** The config namespace of this project (the `name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = "nodepoint";
-
-/** The stack file a user edits for the current stack, for error messages. */
-export function stackFileName(stack: string = pulumi.getStack()): string {
-  return `Pulumi.${stack}.yaml`;
-}
 
 /**
  * Reads every `nodepoint:*` key of the current stack, parses it with the one schema and checks the
  * cross-field rules. Throws `InvalidInputError` listing every problem, each with the file and key.
  */
 export function loadStackConfig(): StackConfig {
-  return parseStackConfig(pulumi.runtime.allConfig(), stackFileName());
+  return parseStackConfig(pulumi.runtime.allConfig(), stackFileName(pulumi.getStack()));
 }
 
 /** Parses a flat config map (`ns:key` to text, as Pulumi passes it); pure, for tools and tests. */

@@ -3,6 +3,24 @@ import { parse } from "yaml";
 import { InvalidInputError } from "../errors";
 import { REQUIRED_SECRETS } from "./secrets";
 
+/** The file a stack's config lives in (`Pulumi.<stack>.yaml`), relative to the project root. */
+export function stackFileName(stack: string): string {
+  return `Pulumi.${stack}.yaml`;
+}
+
+/** The stack a file name is the stack file of (`Pulumi.prod.yaml` → `prod`), or undefined. */
+export function stackOfFileName(fileName: string): string | undefined {
+  return /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(fileName)?.[1];
+}
+
+/**
+ * Where a stack's committed desired state lives (the plan JSON `npm run generate` writes), relative
+ * to the project root: the baseline customer changes are checked against, and what reviewers read.
+ */
+export function desiredStateFile(stack: string): string {
+  return `desired-state/${stack}.json`;
+}
+
 /** Config as the Pulumi CLI hands it to a program: flat `ns:key` strings, plus which are secret. */
 export interface FlatConfig {
   config: Record<string, string>;

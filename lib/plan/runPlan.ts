@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "yaml";
 import { runOffline, type OfflineRunResult } from "./offlineRuntime";
-import { readStackFile } from "../config/stackFile";
+import { readStackFile, stackFileName } from "../config/stackFile";
 
 export interface PlanOptions {
   /** Stack name; its config is read from `Pulumi.<stack>.yaml`. */
@@ -23,7 +23,7 @@ export interface PlanOptions {
 /** Runs the project's real program (`index.ts`) offline with a stack's config. */
 export async function runPlan(options: PlanOptions): Promise<OfflineRunResult> {
   const project = (parse(readFileSync(resolve(options.root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-  const stackFile = `Pulumi.${options.stack}.yaml`;
+  const stackFile = stackFileName(options.stack);
   const flat = readStackFile(resolve(options.root, stackFile), stackFile);
   const stackDir = resolve(options.root, flat.config[`${project}:customersDir`] ?? "customers");
   if (options.customersDir) flat.config[`${project}:customersDir`] = options.customersDir;

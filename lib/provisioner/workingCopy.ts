@@ -18,6 +18,7 @@ import {
   appendFileSync,
 } from "node:fs";
 import { dirname, join, posix, relative } from "node:path";
+import { desiredStateFile, stackFileName } from "../config/stackFile";
 import { stackConfigOf, projectStacks } from "../config/stacks";
 import { topologyOf } from "../config/topology";
 import { customerFileText, editCustomerText } from "../customers/customerChanges";
@@ -66,7 +67,7 @@ export class WorkingCopy {
 
   /** The stack file, relative to the project (removals retire IDs in it). */
   get stackFile(): string {
-    return `Pulumi.${this.options.stack}.yaml`;
+    return stackFileName(this.options.stack);
   }
 
   /** Clones the remote when there is no clone yet; keeps the clone's origin pointing at the remote. */
@@ -121,10 +122,10 @@ export class WorkingCopy {
     const topology = topologyOf(config);
     const { files, problems } = await this.customerFilesAt(commit, config.customersDir);
     // The committed desired state is the baseline the replacement guard compares with, as in the program.
-    const desiredFile = `desired-state/${this.options.stack}.json`;
+    const desiredFile = desiredStateFile(this.options.stack);
     const desired = join(root, desiredFile);
     const read = existsSync(desired) ? baselineOf(readFileSync(desired, "utf8"), desiredFile) : { problems: [] };
-    const checked = validateCustomers(config, topology, files, read.baseline, `Pulumi.${this.options.stack}.yaml`);
+    const checked = validateCustomers(config, topology, files, read.baseline, stackFileName(this.options.stack));
     const takenElsewhere = new Set<string>();
     for (const stack of projectStacks(root)) {
       if (stack === this.options.stack) continue;
@@ -152,7 +153,7 @@ export class WorkingCopy {
     if (!zone)
       throw new InvalidInputError([
         {
-          file: `Pulumi.${this.options.stack}.yaml`,
+          file: stackFileName(this.options.stack),
           field: "nodepoint:cloudflare.zones",
           message: `the stack has several zones (${zones.join(", ")}): set PROVISIONER_ZONE to the one new sites get their domain in`,
         },
@@ -221,7 +222,7 @@ export class WorkingCopy {
 
   /** `desired-state/<stack>.json` when the project commits it (prod does), else undefined. */
   async desiredStateFile(): Promise<string | undefined> {
-    const file = `desired-state/${this.options.stack}.json`;
+    const file = desiredStateFile(this.options.stack);
     const r = await this.git.run(["ls-files", "--error-unmatch", "--", file], { allowFailure: true });
     return r.code === 0 ? file : undefined;
   }

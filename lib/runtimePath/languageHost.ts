@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
-import { readStackFile } from "../config/stackFile";
+import { readStackFile, stackFileName } from "../config/stackFile";
 import { startFakeEngine, type FakeEngine, type ResourceHandler } from "./fakeEngine";
 
 export interface ProgramRunOptions {
@@ -144,7 +144,7 @@ export interface StackRunResult extends ProgramRunResult {
 export async function runStack(options: StackRunOptions): Promise<StackRunResult> {
   const root = resolve(options.root);
   const project = (parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-  const stackFile = `Pulumi.${options.stack}.yaml`;
+  const stackFile = stackFileName(options.stack);
   const flat = readStackFile(join(root, stackFile), stackFile);
   Object.assign(flat.config, options.configOverrides ?? {});
   const engine = await startFakeEngine({

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { vi } from "vitest";
 import { runOffline, type OfflineRunResult, type RecordedResource } from "../../lib/plan/offlineRuntime";
-import { readStackFile } from "../../lib/config/stackFile";
+import { readStackFile, stackFileName } from "../../lib/config/stackFile";
 
 export const ROOT = resolve(__dirname, "../..");
 /**
@@ -47,7 +47,7 @@ export interface TestPlanOptions {
 /** Runs the real index.ts under mocks, freshly evaluated, with a stack's config varied as asked. */
 export async function offlinePlan(options: TestPlanOptions = {}): Promise<OfflineRunResult> {
   const stack = options.stack ?? "prod";
-  const flat = readStackFile(join(ROOT, `Pulumi.${stack}.yaml`), `Pulumi.${stack}.yaml`);
+  const flat = readStackFile(join(ROOT, stackFileName(stack)), stackFileName(stack));
   for (const [key, value] of Object.entries(options.set ?? {})) {
     flat.config[key.includes(":") ? key : `nodepoint:${key}`] =
       typeof value === "string" ? value : JSON.stringify(value);
@@ -78,7 +78,7 @@ export async function offlinePlan(options: TestPlanOptions = {}): Promise<Offlin
 
 /** The stack's config value under `nodepoint:<key>`, parsed. */
 export function stackValue<T = unknown>(key: string, stack = "prod"): T {
-  const flat = readStackFile(join(ROOT, `Pulumi.${stack}.yaml`));
+  const flat = readStackFile(join(ROOT, stackFileName(stack)));
   return JSON.parse(flat.config[`nodepoint:${key}`] ?? "null") as T;
 }
 

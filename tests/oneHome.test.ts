@@ -1,0 +1,37 @@
+/**
+ * Facts stated once (issue 16): each of these is spelled in its home module only; everywhere else
+ * imports it. A second spelling would drift from the first unnoticed.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "./helpers/offlinePlan";
+
+/** The program's, the tools' and the policy pack's TypeScript sources (not tests, not dependencies). */
+function sources(dir: string = ROOT): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (["node_modules", "tests", ".git", "contracts"].includes(entry) || entry.startsWith(".")) return [];
+    if (statSync(path).isDirectory()) return sources(path);
+    return entry.endsWith(".ts") ? [relative(ROOT, path)] : [];
+  });
+}
+
+const FACTS: Array<{ fact: string; pattern: RegExp; home: string }> = [
+  { fact: "component type tokens", pattern: /["'`]nodepoint:[a-z]+:[A-Z]\w*["'`]/, home: "lib/componentTypes.ts" },
+  { fact: "the stack file name", pattern: /Pulumi\.\$\{/, home: "lib/config/stackFile.ts" },
+  { fact: "the desired-state path", pattern: /desired-state\/\$\{/, home: "lib/config/stackFile.ts" },
+];
+
+describe("one home per fact", () => {
+  const files = sources();
+  it("finds the sources", () => {
+    expect(files).toContain("index.ts");
+    expect(files).toContain("policy/policies.ts");
+  });
+
+  it.each(FACTS)("$fact: spelled in $home only", ({ pattern, home }) => {
+    const spelled = files.filter((f) => pattern.test(readFileSync(join(ROOT, f), "utf8")));
+    expect(spelled).toEqual([home]);
+  });
+});
