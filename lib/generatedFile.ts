@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 
+/** The command that (re)writes every generated file of the project (lib/generate.ts lists them). */
+export const GENERATE_COMMAND = "npm run generate";
+
 /**
  * Reads a build-time artefact (a generated JSON file) and validates it; a missing or malformed
  * file is an error naming the file and the command that regenerates it.

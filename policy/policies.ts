@@ -16,6 +16,7 @@ import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy 
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { FACTS, TYPES as ALL_TYPES } from "../lib/providerFacts";
 import { REPLACEMENT_PENDING } from "../lib/replacementNote";
+import { defaultPolicyConfig, POLICY_NAMES } from "./config";
 
 /** Resource types the policies look at (their tokens: lib/providerFacts.ts). */
 export const TYPES = {
@@ -24,15 +25,18 @@ export const TYPES = {
   haResource: ALL_TYPES.haResource,
 } as const;
 
+const defaultConfig = defaultPolicyConfig();
+
 /**
- * Policy configuration defaults, equal to Pulumi.prod.yaml (customerPools.storage,
- * customerPools.bounds, ha.maxRestart/maxRelocate); tests/policy pins them to that file.
+ * Policy configuration defaults: the prod stack's policy config (policy/config.prod.json, derived
+ * from Pulumi.prod.yaml by `npm run generate`, see ./config.ts). Each stack's own file is passed with
+ * `--policy-pack-config policy/config.<stack>.json`.
  */
 export const DEFAULTS = {
-  storage: "global-lvm",
-  bounds: { minCores: 1, maxCores: 8, minMemoryMiB: 512, maxMemoryMiB: 16384, minDiskGiB: 8, maxDiskGiB: 200 },
-  ha: { maxRestart: 3, maxRelocate: 2 },
-  routerTag: "router",
+  storage: defaultConfig[POLICY_NAMES.isolation].storage,
+  bounds: defaultConfig[POLICY_NAMES.planBounds],
+  ha: defaultConfig[POLICY_NAMES.haLimits],
+  routerTag: defaultConfig[POLICY_NAMES.onlyRouterPrivileged].routerTag,
 } as const;
 
 const containerDefault = (path: string): unknown => FACTS.container.defaults?.[path]?.value;
@@ -143,7 +147,7 @@ export function checkCustomerIsolation(r: ResourceView, config: IsolationConfig)
 }
 
 export const customerContainerIsolation: ResourceValidationPolicy = {
-  name: "customer-container-isolation",
+  name: POLICY_NAMES.isolation,
   description: "Customer containers are unprivileged and their root disk is on the DRBD pool.",
   enforcementLevel: "mandatory",
   configSchema: {
@@ -205,7 +209,7 @@ const integer = (value: number, description: string) => ({
 });
 
 export const customerContainerPlanBounds: ResourceValidationPolicy = {
-  name: "customer-container-plan-bounds",
+  name: POLICY_NAMES.planBounds,
   description:
     "Customer containers' cores, memory and disk stay within the plan bounds (Pulumi.prod.yaml customerPools.bounds).",
   enforcementLevel: "mandatory",
@@ -246,7 +250,7 @@ export function checkHaLimits(r: ResourceView, config: HaLimitsConfig): string[]
 }
 
 export const haResourceLimits: ResourceValidationPolicy = {
-  name: "ha-resource-limits",
+  name: POLICY_NAMES.haLimits,
   description:
     "HA resources restart a failed guest maxRestart times on its node, then relocate it at most maxRelocate times.",
   enforcementLevel: "mandatory",
@@ -307,7 +311,7 @@ export function checkOnlyRouterPrivileged(r: ResourceView, config: RouterConfig)
 }
 
 export const onlyRouterPrivileged: ResourceValidationPolicy = {
-  name: "only-router-privileged",
+  name: POLICY_NAMES.onlyRouterPrivileged,
   description:
     "Only the router container (tagged `router`, or declared by the OpenWrtRouter component) may be a privileged container; an adopted container whose privilege is left as it is is not judged.",
   enforcementLevel: "mandatory",

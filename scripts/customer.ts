@@ -3,7 +3,6 @@
  *
  *   npm run customer -- add <slug> --domain <domain> [--plan PLAN] [--node nodeX] [--ha] [--stack prod] [--customers DIR]
  *   npm run customer -- show <slug> [--show-secrets] [--stack prod]
- *   npm run customer -- schema        (regenerates schemas/customer.schema.json)
  *   npm run customer -- suspend|unsuspend|decommission|remove|set-plan <slug>   (scripts/customerLifecycle.ts)
  */
 import { execFileSync } from "node:child_process";
@@ -13,7 +12,7 @@ import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { formatProblems, InvalidInputError } from "../lib/errors";
 import { planNewCustomer } from "../lib/customers/addCustomer";
-import { CUSTOMER_JSON_SCHEMA_PATH, customerJsonSchema } from "../lib/customers/jsonSchema";
+import { CUSTOMER_JSON_SCHEMA_PATH } from "../lib/customers/jsonSchema";
 import { customerDomainsOfAllStacks } from "../lib/customers/crossStack";
 import { CUSTOMER_FILE, loadCustomerFiles } from "../lib/customers/loadCustomers";
 import { customerFileText } from "../lib/customers/customerChanges";
@@ -23,14 +22,13 @@ import { isLifecycleCommand, LIFECYCLE_COMMANDS, LIFECYCLE_USAGE, runLifecycleCo
 const USAGE = `usage:
   npm run customer -- add <slug> --domain <domain> [--plan PLAN] [--node NODE] [--ha] [--stack NAME] [--customers DIR]
   npm run customer -- show <slug> [--show-secrets] [--stack NAME] [--customers DIR]
-  npm run customer -- schema
 ${LIFECYCLE_USAGE}
   npm run customer -- --help
 add writes customers/<slug>.yaml (lowest free VMID and IP, the node with most room) after checking it
-as the plan will; then run: npm run plan -- --json desired-state/<stack>.json, and npm test.
+as the plan will; then run: npm run generate (the desired state), and npm test.
 exit: 0 done, 1 refused (nothing written), 2 usage error`;
 
-const COMMANDS = ["add", "show", "schema", ...LIFECYCLE_COMMANDS];
+const COMMANDS = ["add", "show", ...LIFECYCLE_COMMANDS];
 
 function main(): number {
   const { values, positionals } = parseCommandLine({
@@ -47,19 +45,11 @@ function main(): number {
     },
   });
   const [command, slug, ...extra] = positionals;
-  if (!command) throw new UsageError("which command? (add, show, schema, suspend, ...)");
+  if (!command) throw new UsageError("which command? (add, show, suspend, ...)");
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
-  if (command !== "schema" && !slug) throw new UsageError(`${command} needs the customer's slug`);
-  if (extra.length > 0 || (command === "schema" && slug))
-    throw new UsageError(
-      `unexpected argument ${[...(command === "schema" && slug ? [slug] : []), ...extra].join(" ")}`,
-    );
+  if (!slug) throw new UsageError(`${command} needs the customer's slug`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra.join(" ")}`);
   const root = process.cwd();
-  if (command === "schema") {
-    writeFileSync(resolve(root, CUSTOMER_JSON_SCHEMA_PATH), customerJsonSchema());
-    console.log(`wrote ${CUSTOMER_JSON_SCHEMA_PATH}`);
-    return 0;
-  }
   if (isLifecycleCommand(command) && slug) {
     const config = stackConfigOf(values.stack, root);
     return runLifecycleCommand(command, slug, {

@@ -15,7 +15,7 @@ function files(dir: string): string[] {
 }
 
 describe("vendored contracts", () => {
-  it.skipIf(!existsSync(SHARED))("equal ../shared/contracts file for file (re-copy, then npm run pve-bounds)", () => {
+  it.skipIf(!existsSync(SHARED))("equal ../shared/contracts file for file (re-copy, then npm run generate)", () => {
     const shared = files(SHARED)
       .map((f) => relative(SHARED, f))
       .sort();

@@ -1,15 +1,12 @@
 /** Review tooling: the committed desired state is current, diffs explain changes, the import file matches the plan. */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans, pathMatches } from "../lib/plan/diff";
 import { gateFindings, parseGateKinds, renderDiff } from "../lib/plan/diffReport";
 import { FACTS, type TypeName } from "../lib/providerFacts";
 import { importFile } from "../lib/plan/importFile";
 import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRuntime";
-import { planDocument, serializePlan, type PlanDocument } from "../lib/plan/planJson";
-import { projectStacks, stackConfigOf } from "../lib/config/stacks";
-import { byName, offlinePlan, ROOT } from "./helpers/offlinePlan";
+import { planDocument, type PlanDocument } from "../lib/plan/planJson";
+import { byName, offlinePlan } from "./helpers/offlinePlan";
 
 let plan: OfflineRunResult;
 let doc: PlanDocument;
@@ -25,21 +22,6 @@ const edit = (d: PlanDocument, name: string, change: (r: RecordedResource) => vo
   change(r);
   return copy;
 };
-
-describe("committed desired state", () => {
-  // Every stack CI deploys (the matrix of npm run stacks) has one; the bench stack (fictional) none.
-  const deployed = projectStacks(ROOT).filter((stack) => stackConfigOf(stack, ROOT).deploy);
-  it.each(deployed)(
-    "desired-state/%s.json is current (regenerate: npm run plan -- --stack <stack> --json desired-state/<stack>.json)",
-    async (stack) => {
-      // The one test that reads the project's own customer files: whatever they are, the committed file must match.
-      const real = await offlinePlan({ stack, customersDir: join(ROOT, stackConfigOf(stack, ROOT).customersDir) });
-      expect(readFileSync(join(ROOT, `desired-state/${stack}.json`), "utf8")).toBe(
-        serializePlan(planDocument(stack, real.resources)),
-      );
-    },
-  );
-});
 
 describe("plan diff", () => {
   it("a refactor that changes nothing shows no changes", () => {

@@ -6,20 +6,17 @@
  *
  * The limits come from the PVE API schema (`../shared/contracts/proxmox-ve/api-schema.json`, read by
  * lib/permissions/pveBounds.ts), which lives outside this project and may be absent where
- * `pulumi up` runs. So the program never reads the schema: `scripts/generate-pve-bounds.ts` writes
- * the limits validation needs to the JSON file, which is committed, and a test
- * (tests/config/pveBoundsFile.test.ts) fails when the file differs from a fresh derivation. This
+ * `pulumi up` runs. So the program never reads the schema: `npm run generate` (lib/generate.ts) writes
+ * the limits validation needs to the JSON file, which is committed, and `npm run generate -- --check`
+ * (tests/generated.test.ts) fails when the file differs from a fresh derivation. This
  * module imports nothing that reads the schema; the derivation is lib/permissions/pveBoundsDerivation.ts.
  */
 import * as path from "node:path";
 import { z } from "zod";
-import { readGeneratedJson } from "../generatedFile";
+import { GENERATE_COMMAND, readGeneratedJson } from "../generatedFile";
 
 /** The generated file, next to this module. */
 export const PVE_BOUNDS_FILE = path.join(__dirname, "pveBounds.generated.json");
-
-/** The command that regenerates the file (package.json: `"pve-bounds": "tsx scripts/generate-pve-bounds.ts"`). */
-export const GENERATE_COMMAND = "npm run pve-bounds";
 
 const source = z.string().min(1);
 

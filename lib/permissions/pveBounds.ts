@@ -10,7 +10,7 @@
  * named formats the parameters here use, looked up by the format name the schema gives).
  *
  * The program never imports this module (it reads the schema, which may be absent where `pulumi up`
- * runs): `scripts/generate-pve-bounds.ts` writes what validation needs to
+ * runs): `npm run generate` writes what validation needs to
  * `lib/config/pveBounds.generated.json`, which `lib/config/pveBounds.ts` loads.
  */
 import { loadPveApiSchema, PveSchemaError, type ApiParameter, type HttpMethod } from "./pveApiSchema";

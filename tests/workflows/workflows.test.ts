@@ -348,7 +348,7 @@ describe("pull-request.yml", () => {
       expect.stringMatching(/^git clone /),
       "npm ci --no-audit --no-fund",
       expect.stringMatching(/^npm run customer -- add \S+ --domain \S+/),
-      "npm run plan -- --json desired-state/prod.json",
+      "npm run generate",
       "npm run lint",
       "npm test",
     ]);
@@ -386,6 +386,7 @@ describe("pull-request.yml", () => {
       "stack-name": "${{ matrix.stack }}",
       diff: true,
       policyPacks: "policy",
+      policyPackConfigs: "policy/config.${{ matrix.stack }}.json",
       "comment-on-pr": true,
       "github-token": "${{ secrets.GITHUB_TOKEN }}",
     });
@@ -437,7 +438,13 @@ describe("deploy.yml", () => {
     );
     expect(order).toEqual(["npm ci", "npm test", "npm ci", "pulumi up", "pulumi preview"]);
     const [up, verify] = pulumiSteps(job("deploy.yml", "deploy"));
-    expect(up?.with).toMatchObject({ command: "up", "stack-name": "${{ matrix.stack }}", policyPacks: "policy" });
+    expect(up?.with).toMatchObject({
+      command: "up",
+      "stack-name": "${{ matrix.stack }}",
+      policyPacks: "policy",
+      // Each stack's own policy config (npm run generate derives it from Pulumi.<stack>.yaml).
+      policyPackConfigs: "policy/config.${{ matrix.stack }}.json",
+    });
     expect(up?.with?.["expect-no-changes"]).toBeUndefined();
     expect(verify?.with).toMatchObject({
       command: "preview",
