@@ -15,6 +15,7 @@ import { Secret } from "@pulumi/policy/policy";
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy/policy";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { FACTS, TYPES as ALL_TYPES } from "../lib/providerFacts";
+import { UNKNOWN_VALUE } from "../lib/pulumiWire";
 import { REPLACEMENT_PENDING } from "../lib/replacementNote";
 import { defaultPolicyConfig, POLICY_NAMES } from "./config";
 
@@ -442,7 +443,7 @@ export function isCredentialName(name: string, extraNames: readonly string[] = [
 const UNKNOWN_SENTINELS = new Set([
   "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
   "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-  "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+  UNKNOWN_VALUE, // unknownStringValue
   "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
   "030794c1-ac77-496b-92df-f27374a8bd58",
   "e48ece36-62e2-4504-bad9-02848725956a",

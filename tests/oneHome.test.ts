@@ -5,6 +5,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import * as wire from "../lib/pulumiWire";
 import { ROOT } from "./helpers/offlinePlan";
 
 /** The program's, the tools' and the policy pack's TypeScript sources (not tests, not dependencies). */
@@ -21,6 +23,9 @@ const FACTS: Array<{ fact: string; pattern: RegExp; home: string }> = [
   { fact: "component type tokens", pattern: /["'`]nodepoint:[a-z]+:[A-Z]\w*["'`]/, home: "lib/componentTypes.ts" },
   { fact: "the stack file name", pattern: /Pulumi\.\$\{/, home: "lib/config/stackFile.ts" },
   { fact: "the desired-state path", pattern: /desired-state\/\$\{/, home: "lib/config/stackFile.ts" },
+  { fact: "the unknown-value sentinel", pattern: /04da6b54-80e4-46f7-96ec-b56ff0331ba9/, home: "lib/pulumiWire.ts" },
+  { fact: "the secret signature", pattern: /1b47061264138c4ac30d75fd1eb44270/, home: "lib/pulumiWire.ts" },
+  { fact: "the quorum formula", pattern: /Math\.floor\([^)]*\/ 2\) \+ 1/, home: "lib/config/clusterRules.ts" },
 ];
 
 describe("one home per fact", () => {
@@ -33,5 +38,17 @@ describe("one home per fact", () => {
   it.each(FACTS)("$fact: spelled in $home only", ({ pattern, home }) => {
     const spelled = files.filter((f) => pattern.test(readFileSync(join(ROOT, f), "utf8")));
     expect(spelled).toEqual([home]);
+  });
+});
+
+describe("lib/pulumiWire.ts", () => {
+  it("states the SDK's own wire constants", () => {
+    expect({ ...wire }).toEqual({
+      UNKNOWN_VALUE: pulumi.runtime.unknownValue,
+      SIG_KEY: pulumi.runtime.specialSigKey,
+      SECRET_SIG: pulumi.runtime.specialSecretSig,
+      OUTPUT_VALUE_SIG: pulumi.runtime.specialOutputValueSig,
+      RESOURCE_REF_SIG: pulumi.runtime.specialResourceSig,
+    });
   });
 });

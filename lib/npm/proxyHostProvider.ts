@@ -42,6 +42,7 @@ import {
   type ProxyHost,
   type ProxyHostWrite,
 } from "./client";
+import { UNKNOWN_VALUE } from "../pulumiWire";
 
 /** Inputs after `check`: every default applied, the domain lower-cased. */
 export interface ProxyHostInputs {
@@ -88,9 +89,6 @@ export interface ProxyHostProviderOptions {
   abandonIssuanceAfterMs?: number;
 }
 
-/** The value Pulumi passes for an input that is not known yet (preview). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 /** `domain_names` items as the NPM schema allows them, additionally restricted to a hostname shape. */
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** The email pattern of NPM's `common.json`. */
@@ -131,7 +129,7 @@ export function createProxyHostProvider(
 
     // `news` come from `check`: defaults applied, domain and apiUrl normalized.
     async diff(_id, olds, news) {
-      const unknown = (v: unknown): boolean => v === UNKNOWN;
+      const unknown = (v: unknown): boolean => v === UNKNOWN_VALUE;
       // Another domain is another host; another apiUrl is another NPM (or an unknown one).
       const replaces = (["apiUrl", "domain"] as const).filter((key) => unknown(news[key]) || news[key] !== olds[key]);
       const sameCredentials =
@@ -428,7 +426,7 @@ function normalizeDomain(domain: string): string {
 /** Validates raw inputs and applies defaults. Reasons never echo the credentials. */
 export function checkInputs(news: Record<string, unknown>): pulumi.dynamic.CheckResult<ProxyHostInputs> {
   const failures: pulumi.dynamic.CheckFailure[] = [];
-  const known = (v: unknown): boolean => v !== UNKNOWN;
+  const known = (v: unknown): boolean => v !== UNKNOWN_VALUE;
   const inputs: Record<string, unknown> = { ...news };
 
   const apiUrl = news["apiUrl"];

@@ -8,13 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { markOfflineRun, type OfflineRun } from "../runContext";
-
-/** Signature Pulumi wraps around secret values on the wire. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-/** Pulumi's wire value for "unknown until apply". */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-/** Signature of a serialized resource reference. */
-const RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+import { OUTPUT_VALUE_SIG, RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, UNKNOWN_VALUE } from "../pulumiWire";
 
 /** Resource options as the engine receives them. */
 export interface RecordedOptions {
@@ -75,12 +69,12 @@ export interface OfflineRunOptions {
 /** Replaces secrets and unknowns in a wire value with readable markers; resource refs by their URN. */
 export function sanitizeWireValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sanitizeWireValue);
-  if (value === UNKNOWN) return "[unknown]";
+  if (value === UNKNOWN_VALUE) return "[unknown]";
   if (value && typeof value === "object") {
     const obj = value as Record<string, unknown>;
-    if (obj[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") return "[secret]";
-    if (obj[SECRET_SIG] === RESOURCE_REF_SIG) return { urn: obj["urn"] };
-    if (obj[SECRET_SIG] === "d0e6a833031e9bbcd3f4e8bde6ca49a4") {
+    if (obj[SIG_KEY] === SECRET_SIG) return "[secret]";
+    if (obj[SIG_KEY] === RESOURCE_REF_SIG) return { urn: obj["urn"] };
+    if (obj[SIG_KEY] === OUTPUT_VALUE_SIG) {
       // An output value: secret when flagged, otherwise its plain value.
       if (obj["secret"] === true) return "[secret]";
       return "value" in obj ? sanitizeWireValue(obj["value"]) : "[unknown]";

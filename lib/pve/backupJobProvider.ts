@@ -27,6 +27,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { createPveClient, pveParamErrors, pveStatus, type PveClient, type PveConnection } from "./client";
+import { UNKNOWN_VALUE } from "../pulumiWire";
 
 export const BACKUP_MODES = ["snapshot", "suspend", "stop"] as const;
 export const BACKUP_COMPRESSION = ["0", "1", "gzip", "lzo", "zstd"] as const;
@@ -75,7 +76,6 @@ export interface BackupJobInputs extends Omit<BackupJobDefinition, "id"> {
   connection: PveConnection;
 }
 
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Which guests a job backs up. */
 const SELECTION = ["all", "pool", "vmid"] as const;
 const FIELDS = [
@@ -340,7 +340,7 @@ async function create(inputs: BackupJobInputs): Promise<void> {
 /** Validates and normalizes raw inputs. */
 export function checkBackupJobInputs(news: Record<string, unknown>): pulumi.dynamic.CheckResult<BackupJobInputs> {
   const failures: pulumi.dynamic.CheckFailure[] = [];
-  const known = (v: unknown) => v !== UNKNOWN;
+  const known = (v: unknown) => v !== UNKNOWN_VALUE;
   const bad = (property: string, reason: string) => failures.push({ property, reason });
   const id = news["jobId"];
   if (known(id) && (typeof id !== "string" || !/^[a-z][a-z0-9_-]+$/i.test(id)))

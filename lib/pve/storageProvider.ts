@@ -17,6 +17,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { createPveClient, type PveConnection } from "./client";
+import { UNKNOWN_VALUE } from "../pulumiWire";
 
 /** Storage types the program declares (PVE's plugin type names). */
 export const STORAGE_TYPES = ["dir", "zfspool", "lvmthin", "nfs"] as const;
@@ -55,9 +56,6 @@ export interface StorageInputs extends StorageDefinition {
   /** API endpoint and the infrastructure token (secret). */
   connection: PveConnection;
 }
-
-/** The value Pulumi passes for an input not known yet (preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const list = (v: unknown): string[] | undefined =>
   typeof v === "string" && v !== ""
@@ -127,7 +125,7 @@ async function verify(inputs: StorageInputs): Promise<void> {
 export function checkStorageInputs(news: Record<string, unknown>): pulumi.dynamic.CheckResult<StorageInputs> {
   const failures: pulumi.dynamic.CheckFailure[] = [];
   const inputs: Record<string, unknown> = { ...news };
-  const known = (v: unknown) => v !== UNKNOWN;
+  const known = (v: unknown) => v !== UNKNOWN_VALUE;
   const id = news["storage"];
   if (known(id) && (typeof id !== "string" || !/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i.test(id)))
     failures.push({ property: "storage", reason: "must be a PVE storage id (pve-storage-id)" });

@@ -15,6 +15,7 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as providerRpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as providerProto from "@pulumi/pulumi/proto/provider_pb";
 import type { CreateRequest, CreateResult, ResourceHandler } from "./fakeEngine";
+import { OUTPUT_VALUE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN_VALUE } from "../pulumiWire";
 
 type Props = Record<string, unknown>;
 
@@ -48,18 +49,13 @@ export interface DynamicProviderHost {
   close(): Promise<void>;
 }
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-const OUTPUT_VALUE = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 /** A wire value as the engine passes it to a provider that accepts no secrets: secrets and output values unwrapped. */
 export function plainWireValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plainWireValue);
   if (value && typeof value === "object") {
     const obj = value as Props;
-    if (obj[SECRET_SIG] === SECRET_VALUE) return plainWireValue(obj["value"]);
-    if (obj[SECRET_SIG] === OUTPUT_VALUE) return "value" in obj ? plainWireValue(obj["value"]) : UNKNOWN;
+    if (obj[SIG_KEY] === SECRET_SIG) return plainWireValue(obj["value"]);
+    if (obj[SIG_KEY] === OUTPUT_VALUE_SIG) return "value" in obj ? plainWireValue(obj["value"]) : UNKNOWN_VALUE;
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, plainWireValue(v)]));
   }
   return value;

@@ -22,9 +22,7 @@ import * as providerProto from "@pulumi/pulumi/proto/provider_pb";
 import * as resourceRpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import { computedOutputs, recordedResourceOf, type RecordedResource } from "../plan/offlineRuntime";
-
-/** Pulumi's wire value for "unknown until the resource exists" (also the ID of a provider in preview). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+import { UNKNOWN_VALUE } from "../pulumiWire";
 
 /** Features the current CLI reports (`SupportsFeature`); the SDK shapes what it sends by them. */
 const SUPPORTED_FEATURES = new Set([
@@ -161,7 +159,7 @@ export async function startFakeEngine(options: FakeEngineOptions): Promise<FakeE
     const isProvider = type.startsWith("pulumi:providers:");
     if (options.dryRun) {
       // What a preview answers: imports have their ID, providers the unknown ID, creations none yet.
-      resp.setId(importId ?? (isProvider ? UNKNOWN : ""));
+      resp.setId(importId ?? (isProvider ? UNKNOWN_VALUE : ""));
       resp.setObject(req.getObject() ?? Struct.fromJavaScript({}));
       return resp;
     }

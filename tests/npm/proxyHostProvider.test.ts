@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
-import {
-  createProxyHostProvider,
-  UNKNOWN,
-  type ProxyHostInputs,
-  type ProxyHostOutputs,
-} from "../../lib/npm/proxyHostProvider";
+import { createProxyHostProvider, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
+import { UNKNOWN_VALUE as UNKNOWN } from "../../lib/pulumiWire";
 import { DOMAIN, FakeNpmServer, hostInputs, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 import { contractProblems, loadNpmContract } from "./npmContract";
 
