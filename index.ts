@@ -26,7 +26,7 @@ import { declaredPlacement } from "./lib/customers/replacement";
 import { prefixLength } from "./lib/net/ipv4";
 import { automationAccess, INFRASTRUCTURE_POOL } from "./lib/permissions/access";
 import { loadPlatformInputs } from "./lib/platformInputs";
-import { createAccessProvider, createProviders, infrastructureConnection } from "./lib/providers";
+import { createAccessProvider, createProviders, customerConnection, infrastructureConnection } from "./lib/providers";
 
 const { config, secrets, customers, capacity: capacityOfCluster, replacements } = loadPlatformInputs();
 
@@ -97,6 +97,9 @@ const npmPassword = secrets["nodepoint:npmPassword"]!;
 // The WordPress installer's SSH key (README, "The provisioning flow"): its public key is put into
 // every customer container when it is created; the private key stays a secret in the state.
 // Protected: a new key would lock the installer out of every container created before it.
+// Customer operations (npm run customer -- start|stop|snapshot|restore ...) and the restore point
+// `initial` use the customer token: the endpoint and its value, a secret (README, "Customer operations").
+const customerApi = customerConnection(config, access.apiToken("customer"));
 const installerKey = new tls.PrivateKey("wordpress-installer-key", { algorithm: "ED25519" }, { protect: true });
 
 const sites = customers.map((file) => {
@@ -130,6 +133,7 @@ const sites = customers.map((file) => {
     proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
     installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyOpenssh },
     backup: { settings: config.customerBackups, connection, dependsOn: backupJobs.settled },
+    restorePoints: { connection: customerApi },
   });
 });
 
@@ -153,3 +157,9 @@ export const sitesBySlug = Object.fromEntries(
     },
   ]),
 );
+/**
+ * The API connection of customer operations: the endpoint and the customer token, a secret
+ * (`pulumi stack output customerOperationsApi --show-secrets`, which `npm run customer -- start ...`
+ * reads when NODEPOINT_CUSTOMER_TOKEN is not set).
+ */
+export const customerOperationsApi = customerApi;

@@ -14,6 +14,7 @@ import type { HaBinding } from "./HaPlacement";
 import { NpmProxyHost } from "./NpmProxyHost";
 import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { PveSnapshot, type PveSnapshotArgs } from "./PveSnapshot";
 
 /** The LAN a site's container sits on. */
 export interface SiteNetwork {
@@ -89,6 +90,11 @@ export interface WordPressSiteArgs {
     connection: PveBackupJobArgs["connection"];
     dependsOn: pulumi.Input<pulumi.Resource>[];
   };
+  /**
+   * The API connection with the customer token, for the restore point `initial` taken once WordPress
+   * is installed (VM.Snapshot through the customer pool).
+   */
+  restorePoints: { connection: PveSnapshotArgs["connection"] };
 }
 
 /**
@@ -157,7 +163,7 @@ export class WordPressSite extends pulumi.ComponentResource {
       const dns = this.declareDns(name, args);
       this.declareProxyHost(name, args, dns);
     }
-    if (c.state === "active") this.declareInstaller(name, args, firewall);
+    if (c.state === "active") this.declareInitialRestorePoint(name, args, this.declareInstaller(name, args, firewall));
     if (c.state !== "decommissioned") this.declareBackup(name, args);
 
     this.registerOutputs({
@@ -269,7 +275,7 @@ export class WordPressSite extends pulumi.ComponentResource {
    * from the management network (where that machine must be). The script is idempotent and re-runs
    * when it changes or the site's settings do; the settings travel on stdin, a secret.
    */
-  private declareInstaller(name: string, args: WordPressSiteArgs, firewall: pulumi.Resource[]): void {
+  private declareInstaller(name: string, args: WordPressSiteArgs, firewall: pulumi.Resource[]): pulumi.Resource {
     const c = args.customer;
     const env = pulumi.secret(
       this.adminPassword.apply((adminPassword) =>
@@ -283,7 +289,7 @@ export class WordPressSite extends pulumi.ComponentResource {
         }),
       ),
     );
-    new command.remote.Command(
+    return new command.remote.Command(
       `${name}-wordpress`,
       {
         connection: {
@@ -306,6 +312,27 @@ export class WordPressSite extends pulumi.ComponentResource {
         replaceWith: [this.container],
         additionalSecretOutputs: ["stdin"],
       },
+    );
+  }
+
+  /**
+   * The restore point `initial`, taken once the installer succeeded (the seed's platform does the
+   * same), so a customer can go back to the freshly installed site (`customer restore <slug> initial`).
+   * Taken again after a re-created container's new install (`replaceWith`); the program never deletes
+   * it (a suspended or decommissioned site keeps it, with its container).
+   */
+  private declareInitialRestorePoint(name: string, args: WordPressSiteArgs, installer: pulumi.Resource): void {
+    const c = args.customer;
+    new PveSnapshot(
+      `${name}-initial`,
+      {
+        slug: c.slug,
+        vmid: c.vmid,
+        snapname: "initial",
+        description: "WordPress as installed (the site's first restore point)",
+        connection: args.restorePoints.connection,
+      },
+      { parent: this, dependsOn: [installer], replaceWith: [this.container] },
     );
   }
 

@@ -109,6 +109,7 @@ export const TYPES = {
   poolMembership: "proxmoxve:pool/membership:Membership",
   storage: "pulumi-nodejs:dynamic/nodepoint:PveStorage",
   backupJob: "pulumi-nodejs:dynamic/nodepoint:PveBackupJob",
+  snapshot: "pulumi-nodejs:dynamic/nodepoint:PveSnapshot",
   npmProxyHost: "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost",
   dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
   randomPassword: "random:index/randomPassword:RandomPassword",
@@ -516,6 +517,17 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
     replaceOnChange: [{ path: "jobId", source: "lib/pve/backupJobProvider.ts diff() (delete first: never two jobs)" }],
     adoption: { how: "adopt-on-create", ignore: [], ignoreUnlessDeclared: [] },
     createMeans: "creates the job, refused when another job already backs up the same guests (backups would run twice)",
+  },
+  snapshot: {
+    token: TYPES.snapshot,
+    replaceMeans:
+      "a snapshot is taken under the new name or of the new container; the old one stays (only a person deletes a restore point)",
+    replaceOnChange: ["vmid", "snapname", "slug"].map((path) => ({
+      path,
+      source: "lib/pve/snapshotProvider.ts diff() (another container or name is another snapshot)",
+    })),
+    createMeans:
+      "takes the restore point once the site is installed; one of that name already on the container is kept (nothing written)",
   },
   npmProxyHost: {
     token: TYPES.npmProxyHost,

@@ -67,6 +67,19 @@ export function infrastructureConnection(
   );
 }
 
+/**
+ * What the program's own calls on customer containers (the restore point `initial`) connect with: the
+ * endpoint and the customer token, a secret.
+ */
+export function customerConnection(
+  config: StackConfig,
+  apiToken: pulumi.Output<string>,
+): pulumi.Output<{ endpoint: string; insecure: boolean; apiToken: string }> {
+  return pulumi.secret(
+    pulumi.output({ endpoint: config.proxmox.endpoint, insecure: config.proxmox.insecure, apiToken }),
+  );
+}
+
 /** The `proxmox-access` provider, which AutomationAccess needs before the others can be built. */
 export function createAccessProvider(config: StackConfig, secrets: Secrets): proxmoxve.Provider {
   return new proxmoxve.Provider("proxmox-access", {

@@ -18,11 +18,13 @@ import { CUSTOMER_FILE, loadCustomerFiles } from "../lib/customers/loadCustomers
 import { customerFileText } from "../lib/customers/customerChanges";
 import { parseCommandLine, runCli, UsageError } from "./cli";
 import { isLifecycleCommand, LIFECYCLE_COMMANDS, LIFECYCLE_USAGE, runLifecycleCommand } from "./customerLifecycle";
+import { isOperationCommand, OPERATION_USAGE, runOperationCommand } from "./customerOperations";
 
 const USAGE = `usage:
   npm run customer -- add <slug> --domain <domain> [--plan PLAN] [--node NODE] [--ha] [--stack NAME] [--customers DIR]
   npm run customer -- show <slug> [--show-secrets] [--stack NAME] [--customers DIR]
 ${LIFECYCLE_USAGE}
+${OPERATION_USAGE}
   npm run customer -- --help
 add writes customers/<slug>.yaml (lowest free VMID and IP, the node with most room) after checking it
 as the plan will; then run: npm run generate (the desired state), and npm test.
@@ -30,7 +32,10 @@ exit: 0 done, 1 refused (nothing written), 2 usage error`;
 
 const COMMANDS = ["add", "show", ...LIFECYCLE_COMMANDS];
 
-function main(): number {
+function main(): number | Promise<number> {
+  // Operations on a customer's container (scripts/customerOperations.ts) take their own arguments.
+  const args = process.argv.slice(2);
+  if (isOperationCommand(args[0])) return runOperationCommand(args);
   const { values, positionals } = parseCommandLine({
     allowPositionals: true,
     options: {
@@ -45,7 +50,7 @@ function main(): number {
     },
   });
   const [command, slug, ...extra] = positionals;
-  if (!command) throw new UsageError("which command? (add, show, suspend, ...)");
+  if (!command) throw new UsageError("which command? (add, show, suspend, start, snapshot, ...)");
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
   if (!slug) throw new UsageError(`${command} needs the customer's slug`);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${extra.join(" ")}`);

@@ -18,7 +18,11 @@ const TOKEN_OF: Record<string, string> = { "proxmox-infra": INFRA, "proxmox-cust
 
 /** The token a resource's calls are made with: its provider's, or the infrastructure token for the program's own PVE resources. */
 const tokenOf = (r: RecordedResource): string | undefined =>
-  r.type === TYPES.storage || r.type === TYPES.backupJob ? INFRA : TOKEN_OF[providerName(r)];
+  r.type === TYPES.storage || r.type === TYPES.backupJob
+    ? INFRA
+    : r.type === TYPES.snapshot
+      ? CUSTOMER
+      : TOKEN_OF[providerName(r)];
 
 /** Every privilege PVE 9 knows (pve-access-control src/PVE/AccessControl.pm $privgroups; VM.Monitor is gone). */
 const PVE9_PRIVILEGES = new Set([
@@ -164,6 +168,34 @@ describe("the automation tokens' grants", () => {
       expect([...privileges(state, INFRA, `/vms/${String(ct.inputs["vmId"])}`)]).toEqual([]);
     for (const g of infraGuests)
       expect([...privileges(state, CUSTOMER, `/vms/${String(g.inputs["vmId"])}`)]).toEqual([]);
+  });
+
+  it("grant the customer token the customer operations on its containers alone (VM.PowerMgmt, VM.Snapshot, VM.Audit)", () => {
+    // lib/operations/customerOperations.ts: start/shutdown/reboot (pve-container API2/LXC/Status.pm:
+    // VM.PowerMgmt), snapshot create/delete (API2/LXC/Snapshot.pm: VM.Snapshot), rollback (VM.Snapshot
+    // or VM.Snapshot.Rollback, any), status and snapshot list (VM.Audit). Not plan resources, so the
+    // "every call the plan makes" test does not see them.
+    const state = accessStateOf(prod.resources);
+    refusedCalls(prod.resources, state);
+    // Customer containers: the ones the customer token's provider creates.
+    const customerCts = prod.resources.filter(
+      (r) => r.type === TYPES.container && providerName(r) === "proxmox-customers",
+    );
+    expect(customerCts.length).toBeGreaterThan(0);
+    for (const ct of customerCts) {
+      const path = `/vms/${String(ct.inputs["vmId"])}`;
+      for (const priv of ["VM.PowerMgmt", "VM.Snapshot", "VM.Audit"])
+        expect(check(state, CUSTOMER, path, [priv]), `${ct.name} ${priv}`).toBe(true);
+      // Rollback is covered by VM.Snapshot; the narrower privilege is not granted on top.
+      expect(check(state, CUSTOMER, path, ["VM.Snapshot.Rollback"])).toBe(false);
+    }
+    const infraGuests = prod.resources.filter(
+      (r) => (r.type === TYPES.container || r.type === TYPES.vm) && providerName(r) !== "proxmox-customers",
+    );
+    expect(infraGuests.length).toBeGreaterThan(0);
+    for (const g of infraGuests)
+      for (const priv of ["VM.PowerMgmt", "VM.Snapshot", "VM.Snapshot.Rollback"])
+        expect(check(state, CUSTOMER, `/vms/${String(g.inputs["vmId"])}`, [priv])).toBe(false);
   });
 
   it("grant privilege-separated tokens every entry their user has too (PVE intersects the two)", () => {

@@ -142,8 +142,12 @@ const INFRA_NETWORK: Role = { id: "NodepointInfraNetwork", privileges: ["SDN.Use
  * On `/pool/customers`, reaching its members. VM.Allocate: create with `pool` (allocation, and
  * `features: nesting=1`), delete. VM.Config.CPU/Memory/Disk/Network/Options: each option of create
  * and update (cores; memory and swap; rootfs and resize; net0, hostname and nameserver; description,
- * onboot, protection, ostype, unprivileged and the rest). VM.PowerMgmt: start/stop. VM.Audit: reads
- * and the container firewall's reads; VM.Config.Network: the container firewall's options and rules.
+ * onboot, protection, ostype, unprivileged and the rest). VM.PowerMgmt: start/stop, and the customer
+ * operations start, stop (shutdown) and restart (reboot). VM.Audit: reads, the container firewall's
+ * reads, listing the containers (/cluster/resources) and their snapshots; VM.Config.Network: the
+ * container firewall's options and rules. VM.Snapshot: the restore point `initial` and the customer
+ * operations snapshot, delete a snapshot and restore one (rollback accepts VM.Snapshot or
+ * VM.Snapshot.Rollback: pve-container src/PVE/API2/LXC/Snapshot.pm), so no VM.Snapshot.Rollback.
  * Tags would be checked on /vms/<vmid> alone at creation, which this does not reach: customer
  * containers carry none (README, "Access").
  */
@@ -158,6 +162,7 @@ const CUSTOMER_GUESTS: Role = {
     "VM.Config.Network",
     "VM.Config.Options",
     "VM.PowerMgmt",
+    "VM.Snapshot",
   ],
 };
 /** Root disks on the customer storage (rootfs: Datastore.AllocateSpace). */
@@ -273,7 +278,7 @@ export function automationAccess(config: StackConfig): AutomationAccessPlan {
         path: `/pool/${customerPool}`,
         role: CUSTOMER_GUESTS,
         propagate: false,
-        why: "customer containers: create with pool, configure, power, firewall, delete, read",
+        why: "customer containers: create with pool, configure, power, firewall, delete, read; restore points and customer operations (start, stop, restart, snapshot, restore, delete a snapshot)",
       },
       { path: `/storage/${config.customerPools.storage}`, role: CUSTOMER_DISKS, propagate: false, why: "root disks" },
       {

@@ -17,6 +17,15 @@
  *   as PVE/VZDump.pm verify_vzdump_parameters and API2/Backup.pm update_job handle it (all, vmid and
  *   pool exclusive; a new pool or vmid replaces the old selection), and a pool selection needs the
  *   pool to exist and VM.Backup on it;
+ * - containers (pve-container API2/LXC/Status.pm, API2/LXC/Snapshot.pm): status, start, stop,
+ *   shutdown, reboot, snapshots (list, create, delete, rollback), each a worker task whose status
+ *   (`/nodes/{node}/tasks/{upid}/status`) its owner reads; PVE's refusals with PVE's words, answered
+ *   at once where the handler checks before forking ("CT 1001 already running", the reserved names)
+ *   and as the task's exit status where the worker does ("CT is locked (backup)", "snapshot 'x' does
+ *   not exist", "snapshot name 'x' already used");
+ *   a call sent to a node the container is not on fails as PVE's does (its config is not there); an
+ *   HA-managed container's start and stop only ask the HA manager (`hastart`/`hastop` tasks), and the
+ *   container changes state a moment later; rollback stops a running container itself;
  * - guests (`GET /cluster/resources`, filtered by VM.Audit, the `pool` field only with Pool.Audit on
  *   it) and pools (`GET /pools?poolid=`: its members; pve-manager API2/Pool.pm drops the result of
  *   its Pool.Audit check there, this fake enforces it, so a grant the documentation asks for stays
@@ -155,8 +164,27 @@ function pruneObject(text: string): Record<string, number> {
   );
 }
 
+/** A worker task: who started it, and how it ended. */
+interface FakeTask {
+  node: string;
+  user: string;
+  type: string;
+  id: string;
+  /** Status reads left before it reports stopped. */
+  runningFor: number;
+  exitstatus: string;
+  /** What happens to the cluster when the task is seen to stop (an HA request carried out later). */
+  then?: () => void;
+}
+
 export class FakePveServer {
   readonly storages = new Map<string, StorageEntry>();
+  readonly tasks = new Map<string, FakeTask>();
+  /** Fails the next task of this type (`vzsnapshot`, `vzrollback`, ...) with this exit status. */
+  readonly failNextTask = new Map<string, string>();
+  /** HA requests not carried out yet: the state, and status reads until it is. */
+  private readonly haPending = new Map<number, { to: "running" | "stopped"; reads: number }>();
+  private taskCounter = 0;
   readonly jobs = new Map<string, JobEntry>();
   readonly guests = new Map<number, FakeGuest>();
   /** Pools (user.cfg) when no access data is given; with access data, its pools are the cluster's. */
@@ -252,6 +280,9 @@ export class FakePveServer {
     this.jobs.clear();
     this.guests.clear();
     this.ownPools.clear();
+    this.tasks.clear();
+    this.failNextTask.clear();
+    this.haPending.clear();
     this.exchanges.length = 0;
   }
 
@@ -348,6 +379,20 @@ export class FakePveServer {
     if (method === "GET" && path === "/storage") return this.listStorage(token, params["type"]);
     if (method === "GET" && path === "/pools") return this.listPools(token, params["poolid"]);
     if (method === "GET" && path === "/cluster/resources") return this.listResources(token, params["type"]);
+    const task = /^\/nodes\/([^/]+)\/tasks\/([^/]+)\/status$/.exec(path);
+    if (task && method === "GET") return this.taskStatus(token, task[1]!, decodeURIComponent(task[2]!));
+    const lxc = /^\/nodes\/([^/]+)\/lxc\/(\d+)\/(status\/[a-z]+|snapshot(?:\/([^/]+)(?:\/(rollback))?)?)$/.exec(path);
+    if (lxc)
+      return this.container(
+        method,
+        token,
+        lxc[1]!,
+        Number(lxc[2]),
+        lxc[3]!,
+        params,
+        lxc[4] && decodeURIComponent(lxc[4]),
+        lxc[5],
+      );
     if (path === "/cluster/backup" && method === "GET")
       return this.can(token, "/", ["Sys.Audit"]) ? this.listJobs() : permError("/", "Sys.Audit");
     if (path === "/cluster/backup" && method === "POST") return this.createJob(token, params);
@@ -366,6 +411,205 @@ export class FakePveServer {
       .filter(([id]) => this.can(token, `/storage/${id}`, ["Datastore.Audit", "Datastore.AllocateSpace"], true))
       .filter(([, s]) => !type || s["type"] === type)
       .map(([id, s]) => ({ ...s, storage: id, digest }));
+  }
+
+  /**
+   * Starts a worker task (RPCEnvironment fork_worker) and returns its UPID. `work` runs when the task
+   * is seen to stop: what it throws is the task's exit status (PVE's `die` inside the worker), so
+   * refusals raised there (a lock, a missing snapshot) reach the caller through the task, not the answer.
+   */
+  private startTask(node: string, type: string, id: string, user: string, work?: () => void): string {
+    const n = ++this.taskCounter;
+    const hex = (v: number) => v.toString(16).toUpperCase().padStart(8, "0");
+    const upid = `UPID:${node}:${hex(40000 + n)}:${hex(9_000_000 + n)}:${hex(1_790_000_000 + n)}:${type}:${id}:${user}:`;
+    const failure = this.failNextTask.get(type);
+    if (failure) this.failNextTask.delete(type);
+    this.tasks.set(upid, {
+      node,
+      user,
+      type,
+      id,
+      runningFor: 1,
+      exitstatus: failure ?? "OK",
+      ...(work && !failure ? { then: work } : {}),
+    });
+    return upid;
+  }
+
+  /**
+   * API2/Tasks.pm read_task_status: the owner reads it (a token its own tasks, a user its own and its
+   * tokens'), others need Sys.Audit on the node; a token's task names the user and the token apart.
+   */
+  private taskStatus(token: string, node: string, upid: string): unknown {
+    const t = this.tasks.get(upid);
+    if (!t || t.node !== node) return paramError({ upid: "no such task" });
+    const owner = token === t.user || token === t.user.split("!")[0];
+    if (!owner && !this.can(token, `/nodes/${node}`, ["Sys.Audit"])) return permError(`/nodes/${node}`, "Sys.Audit");
+    const running = t.runningFor > 0;
+    if (running) t.runningFor--;
+    else if (t.then) {
+      const work = t.then;
+      delete t.then;
+      try {
+        work();
+      } catch (err) {
+        t.exitstatus = (err as Error).message;
+      }
+    }
+    return {
+      upid,
+      node,
+      pid: 40000,
+      pstart: 9_000_000,
+      starttime: 1_790_000_000,
+      type: t.type,
+      id: t.id,
+      user: t.user.split("!")[0],
+      ...(t.user.includes("!") ? { tokenid: t.user.split("!")[1] } : {}),
+      status: running ? "running" : "stopped",
+      ...(running ? {} : { exitstatus: t.exitstatus }),
+    };
+  }
+
+  /**
+   * pve-container's status (API2/LXC/Status.pm) and snapshot (API2/LXC/Snapshot.pm) handlers, for one
+   * container. What those handlers check before fork_worker is answered at once (permissions, "already
+   * running", "not running", the reserved names); what the worker checks (pve-guest-common
+   * AbstractConfig.pm: the config lock, a snapshot name already used or missing) ends the task with
+   * PVE's words.
+   */
+  private container(
+    method: HttpMethod,
+    token: string,
+    node: string,
+    vmid: number,
+    what: string,
+    params: Record<string, string>,
+    snapname: string | undefined,
+    rollback: string | undefined,
+  ): unknown {
+    const g = this.guests.get(vmid);
+    // load_config on the node the call was sent to (proxyto => 'node'): nothing there.
+    if (!g || g.type !== "lxc" || g.node !== node)
+      return new PveAnswer(500, `Configuration file 'nodes/${node}/lxc/${vmid}.conf' does not exist`);
+    const need = (privs: string[], any = false): PveAnswer | undefined =>
+      this.can(token, `/vms/${vmid}`, privs, any) ? undefined : permError(`/vms/${vmid}`, privs.join("|"));
+    /** AbstractConfig check_lock, inside the worker. */
+    const checkLock = () => {
+      if (g.lock) throw new Error(`CT is locked (${g.lock})`);
+    };
+    const snapshotExists = (name: string) => {
+      if (!g.snapshots.has(name)) throw new Error(`snapshot '${name}' does not exist`);
+    };
+    const truthy = (v: string | undefined) => /^(1|true|yes|on)$/i.test(v ?? "");
+    const task = (type: string, work?: () => void) => this.startTask(node, type, String(vmid), token, work);
+
+    if (what === "status/current" && method === "GET") {
+      const refused = need(["VM.Audit"]);
+      if (refused) return refused;
+      // The HA manager carries out a requested state a little after the hastart/hastop task ended.
+      const pending = this.haPending.get(vmid);
+      if (pending && pending.reads-- <= 0) {
+        g.status = pending.to;
+        this.haPending.delete(vmid);
+      }
+      return { vmid, status: g.status, name: g.name, ha: { managed: g.ha ? 1 : 0 } };
+    }
+    if (what.startsWith("status/") && method === "POST") {
+      const refused = need(["VM.PowerMgmt"]);
+      if (refused) return refused;
+      const action = what.slice("status/".length);
+      // An HA-managed container's start and stop only ask the HA manager (ha-manager set / crm-command
+      // stop), which acts later; no lock is checked on that path.
+      const haRequest = (type: string, to: "running" | "stopped") =>
+        task(type, () => void this.haPending.set(vmid, { to, reads: 1 }));
+      if (action === "start") {
+        if (g.status === "running") return new PveAnswer(500, `CT ${vmid} already running`);
+        if (g.ha) return haRequest("hastart", "running");
+        return task("vzstart", () => {
+          checkLock();
+          g.status = "running";
+        });
+      }
+      if (action === "stop" || action === "shutdown") {
+        if (g.status !== "running") return new PveAnswer(500, `CT ${vmid} not running`);
+        if (g.ha) return haRequest("hastop", "stopped");
+        return task(action === "stop" ? "vzstop" : "vzshutdown", () => {
+          checkLock();
+          g.status = "stopped";
+        });
+      }
+      if (action === "reboot") {
+        // Status.pm vm_reboot: not through HA, no lock checked.
+        if (g.status !== "running") return new PveAnswer(500, `VM ${vmid} not running`);
+        return task("vzreboot");
+      }
+      return new PveAnswer(501, `fake PVE: ${what} is not implemented here`);
+    }
+    if (what === "snapshot" && method === "GET") {
+      const refused = need(["VM.Audit"]);
+      if (refused) return refused;
+      return [
+        ...[...g.snapshots.entries()].map(([name, s]) => ({
+          name,
+          snaptime: s.snaptime,
+          description: s.description,
+          ...(s.parent ? { parent: s.parent } : {}),
+        })),
+        {
+          name: "current",
+          running: g.status === "running" ? 1 : 0,
+          description: "You are here!",
+          ...(g.parent ? { parent: g.parent } : {}),
+        },
+      ];
+    }
+    if (what === "snapshot" && method === "POST") {
+      const refused = need(["VM.Snapshot"]);
+      if (refused) return refused;
+      const name = params["snapname"]!;
+      if (name === "current") return new PveAnswer(500, "unable to use snapshot name 'current' (reserved name)");
+      if (name === "vzdump") return new PveAnswer(500, "unable to use snapshot name 'vzdump' (reserved name)");
+      // AbstractConfig __snapshot_prepare: template, lock, name already used.
+      return task("vzsnapshot", () => {
+        if (g.template) throw new Error("you can't take a snapshot if it's a template");
+        checkLock();
+        if (g.snapshots.has(name)) throw new Error(`snapshot name '${name}' already used`);
+        g.snapshots.set(name, {
+          description: params["description"] ?? "",
+          snaptime: 1_790_000_000 + this.taskCounter,
+          ...(g.parent ? { parent: g.parent } : {}),
+        });
+        g.parent = name;
+      });
+    }
+    if (snapname && !rollback && method === "DELETE") {
+      const refused = need(["VM.Snapshot"]);
+      if (refused) return refused;
+      // AbstractConfig snapshot_delete (in the worker): the snapshot must exist; its children and the
+      // current state take its parent.
+      return task("vzdelsnapshot", () => {
+        snapshotExists(snapname);
+        const gone = g.snapshots.get(snapname)!;
+        g.snapshots.delete(snapname);
+        for (const s of g.snapshots.values()) if (s.parent === snapname) s.parent = gone.parent;
+        if (g.parent === snapname) g.parent = gone.parent;
+      });
+    }
+    if (snapname && rollback && method === "POST") {
+      const refused = need(["VM.Snapshot", "VM.Snapshot.Rollback"], true);
+      if (refused) return refused;
+      // AbstractConfig snapshot_rollback (in the worker): the snapshot must exist, the config unlocked;
+      // a running container is stopped by the worker itself (vm_stop, not through HA); `start` starts
+      // it again afterwards.
+      return task("vzrollback", () => {
+        snapshotExists(snapname);
+        checkLock();
+        g.status = truthy(params["start"]) ? "running" : "stopped";
+        g.parent = snapname;
+      });
+    }
+    return new PveAnswer(501, `fake PVE: ${method} ${what} is not implemented here`);
   }
 
   /** API2/Pool.pm index: with `poolid`, the pool and its members (guests in vmlist); without, the pools the token may audit. */

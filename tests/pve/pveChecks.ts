@@ -317,6 +317,28 @@ export function checksFor(r: RecordedResource, phase: Phase, plan: readonly Reco
       if (phase === "update") return [read, ...members, ...write("PUT /cluster/backup/{id}")];
       return [{ kind: "perm", call: "DELETE /cluster/backup/{id}", path: "/", privs: ["Sys.Modify"] }];
     }
+    case TYPES.snapshot: {
+      // lib/pve/snapshotProvider.ts: list the guest (/cluster/resources shows only what the token may
+      // audit) and its snapshots; take the snapshot (pve-container API2/LXC/Snapshot.pm). Update and
+      // delete call nothing.
+      const audit: Check = {
+        kind: "vm",
+        call: "GET /cluster/resources, .../snapshot",
+        vmid: Number(i["vmid"]),
+        privs: ["VM.Audit"],
+      };
+      if (phase === "create")
+        return [
+          audit,
+          {
+            kind: "vm",
+            call: "POST /nodes/{node}/lxc/{vmid}/snapshot",
+            vmid: Number(i["vmid"]),
+            privs: ["VM.Snapshot"],
+          },
+        ];
+      return phase === "read" ? [audit] : [];
+    }
     default:
       return [];
   }

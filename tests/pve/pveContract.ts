@@ -114,6 +114,15 @@ export function loadPveContract(schema: PveApiSchema = loadPveApiSchema()): PveC
       if (!template) return "unknown";
       const m = schema.require(method, template);
       const problems: Record<string, string> = {};
+      // PVE hands the path's parameters ({node}, {vmid}, ...) to the handler with the others.
+      const segments = path.split("/").filter(Boolean);
+      const fromPath = Object.fromEntries(
+        template
+          .split("/")
+          .filter(Boolean)
+          .flatMap((seg, i) => (seg.startsWith("{") ? [[seg.slice(1, -1), decodeURIComponent(segments[i]!)]] : [])),
+      );
+      params = { ...fromPath, ...params };
       for (const [name, raw] of Object.entries(params)) {
         const p = m.parameters[name];
         if (!p) {

@@ -93,6 +93,7 @@ describe("index.ts through cmd/run against a gRPC engine", () => {
         `${slug}-ct.inputs.initialization.userAccount.password: "[unknown]" != "[secret]"`,
         `${slug}-wordpress.inputs.connection: "[unknown]" != "[secret]"`,
         `${slug}-wordpress.inputs.stdin: "[unknown]" != "[secret]"`,
+        `${slug}-initial.inputs.connection: "[unknown]" != "[secret]"`,
       ]),
     ];
     expect(found.sort()).toEqual(expected.sort());

@@ -15,6 +15,8 @@ import { FakeNpmServer, IDENTITY, SECRET } from "../npm/fakeNpmServer";
 import { FakePveServer } from "../pve/fakePveServer";
 
 const NO_LIMIT = 0;
+const CUSTOMER_TOKEN = "pulumi-customers@pve!iac";
+const CUSTOMER_SECRET = "11111111-2222-4333-8444-555555555555";
 /** One fake NPM for the whole run (the tests below look at what the run left in it). */
 let fake: FakeNpmServer;
 /** The program's own PVE calls (storage checks, backup jobs) go to a fake PVE holding the live cluster. */
@@ -29,7 +31,9 @@ beforeAll(async () => {
   fake.dnsRecords = new Set();
   fake.certbotMs = 100;
   pve = (
-    await FakePveServer.start({ tokens: { "pulumi-infra@pve!iac": "00000000-0000-0000-0000-000000000000" } })
+    await FakePveServer.start({
+      tokens: { "pulumi-infra@pve!iac": "00000000-0000-0000-0000-000000000000", [CUSTOMER_TOKEN]: CUSTOMER_SECRET },
+    })
   ).liveCluster();
   const plugin = await startDynamicProviderHost({ root: ROOT });
   try {
@@ -46,6 +50,23 @@ beforeAll(async () => {
         "nodepoint:proxmox": JSON.stringify({ ...stackValue<object>("proxmox"), endpoint: pve.endpoint }),
       },
       create: dynamicResourcesThrough(plugin, async (req) => {
+        // The customer token PVE creates (its value, shown once), and each customer container as PVE
+        // then lists it (the restore point `initial` is taken of it with that token).
+        if (req.type === "proxmoxve:user/token:Token" && req.name === "pulumi-customers-iac")
+          return { id: CUSTOMER_TOKEN, outputs: { ...req.inputs, value: `${CUSTOMER_TOKEN}=${CUSTOMER_SECRET}` } };
+        if (req.type === "proxmoxve:index/containerLegacy:ContainerLegacy" && req.inputs["poolId"] === "customers") {
+          const init = req.inputs["initialization"] as { hostname: string };
+          pve.addGuest(
+            {
+              vmid: Number(req.inputs["vmId"]),
+              type: "lxc",
+              node: String(req.inputs["nodeName"]),
+              name: init.hostname,
+              status: "running",
+            },
+            "customers",
+          );
+        }
         if (req.type === "cloudflare:index/dnsRecord:DnsRecord") {
           // Cloudflare's API is not instant: without an explicit dependency a proxy host would go first.
           await new Promise((resolve) => setTimeout(resolve, 3_000));
@@ -88,6 +109,14 @@ describe("pulumi up through cmd/run with the proxy hosts on the dynamic-provider
   test("certificates were requested one at a time", () => {
     expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(3);
     expect(fake.maxConcurrentCertbot).toBe(1);
+  });
+
+  test("each site's restore point initial was taken, with the customer token, once its container existed", () => {
+    for (const vmid of [1000, 1001, 1002])
+      expect(pve.guests.get(vmid)!.snapshots.has("initial"), `CT ${vmid}`).toBe(true);
+    const snapshots = pve.exchanges.filter((e) => e.method === "POST" && e.path.endsWith("/snapshot"));
+    expect(snapshots.map((e) => e.status)).toEqual([200, 200, 200]);
+    expect(pve.contractProblems()).toEqual([]);
   });
 
   test("each proxy host's __provider is the loader: small, the same bytes for every site", () => {

@@ -1,0 +1,137 @@
+/**
+ * The restore point `initial` (lib/pve/snapshotProvider.ts) as `pulumi up` runs it: its `__provider`
+ * text loaded by the SDK's dynamic-provider plugin and driven over gRPC, against the fake PVE API
+ * (schema and permission checks with the plan's grants), with the customer token.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { SNAPSHOT_PROVIDER_LOADER } from "../../components/PveSnapshot";
+import type { RecordedResource } from "../../lib/plan/offlineRuntime";
+import { TYPES } from "../../lib/providerFacts";
+import { startDynamicProviderHost, type DynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
+import { offlinePlan, ROOT } from "../helpers/offlinePlan";
+import { useFakePve } from "./fakePveServer";
+import { emptyAccessState } from "./permissionModel";
+import { accessStateOf } from "./planAccess";
+
+const CUSTOMER = "pulumi-customers@pve!iac";
+const INFRA = "pulumi-infra@pve!iac";
+const SECRET = "6a1f0c3e-9b2d-4e7a-8c5f-0d1e2f3a4b5c";
+const access = emptyAccessState();
+const fake = useFakePve({ tokens: { [CUSTOMER]: SECRET, [INFRA]: SECRET }, access });
+
+let host: DynamicProviderHost;
+let plan: RecordedResource[];
+beforeAll(async () => {
+  plan = (await offlinePlan()).resources;
+  Object.assign(access, accessStateOf(plan));
+  host = await startDynamicProviderHost({ root: ROOT });
+}, 0);
+afterAll(() => host.close());
+
+const urn = (name: string) => `urn:pulumi:prod::nodepoint::${TYPES.snapshot}::${name}`;
+function inputsOf(name: string, token = CUSTOMER): Record<string, unknown> {
+  const r = plan.find((x) => x.name === name && x.type === TYPES.snapshot);
+  if (!r) throw new Error(`no ${name}`);
+  const { snaptime: _unknown, ...inputs } = r.inputs;
+  return {
+    ...inputs,
+    __provider: SNAPSHOT_PROVIDER_LOADER,
+    connection: { endpoint: fake.endpoint, insecure: true, apiToken: `${token}=${SECRET}` },
+  };
+}
+async function create(name: string, token = CUSTOMER) {
+  const checked = await host.check(urn(name), {}, inputsOf(name, token));
+  expect(checked.failures).toEqual([]);
+  return host.create(urn(name), checked.inputs);
+}
+const failure = async (call: Promise<unknown>) => {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  expect(err, "expected the call to fail").toBeDefined();
+  expect(err!.message).not.toContain(SECRET);
+  return err!.message;
+};
+const writes = () => fake.exchanges.filter((e) => e.method !== "GET").map((e) => [e.method, e.path, e.params]);
+
+function cluster(): void {
+  fake.liveCluster();
+  fake.addGuest(
+    { vmid: 1001, type: "lxc", node: "node1", name: "nordlicht", status: "running", ha: true },
+    "customers",
+  );
+  fake.addGuest({ vmid: 1000, type: "lxc", node: "node2", name: "acme-bakery", status: "running" }, "customers");
+}
+
+describe("the restore point initial", () => {
+  test("the plan takes it after the WordPress install of every active site, replaced with its container", () => {
+    const points = plan.filter((r) => r.type === TYPES.snapshot);
+    expect(points.map((p) => p.name).sort()).toEqual([
+      "acme-bakery-initial",
+      "nordlicht-initial",
+      "studio-kern-initial",
+    ]);
+    for (const p of points) {
+      const site = p.name.replace(/-initial$/, "");
+      expect(p.inputs).toMatchObject({ slug: site, snapname: "initial" });
+      // After the installer (and the container it runs in); replaced with the container.
+      expect(p.options.dependsOn).toContain(plan.find((r) => r.name === `${site}-wordpress`)!.urn);
+      expect(p.options.replaceWith).toEqual([plan.find((r) => r.name === `${site}-ct`)!.urn]);
+    }
+  });
+
+  test("is taken with the customer token on the node the container runs on, the task waited for; taken again it is kept", async () => {
+    cluster();
+    const { id, properties } = await create("acme-bakery-initial");
+    expect(id).toBe("1000/initial");
+    expect(writes()).toEqual([
+      [
+        "POST",
+        "/nodes/node2/lxc/1000/snapshot",
+        { snapname: "initial", description: "WordPress as installed (the site's first restore point)" },
+      ],
+    ]);
+    expect(fake.exchanges.some((e) => e.path.startsWith("/nodes/node2/tasks/") && e.status === 200)).toBe(true);
+    expect(fake.guests.get(1000)!.snapshots.has("initial")).toBe(true);
+    expect(properties["snaptime"]).toEqual(expect.any(Number));
+    fake.exchanges.length = 0;
+    await create("acme-bakery-initial");
+    expect(writes()).toEqual([]);
+    expect(fake.contractProblems()).toEqual([]);
+  });
+
+  test("refused for a container that is not the customer's, or that the token cannot see; PVE's failure named", async () => {
+    cluster();
+    fake.guests.get(1001)!.name = "someone-else";
+    expect(await failure(create("nordlicht-initial"))).toContain(
+      "CT 1001 is \"someone-else\", not nordlicht's container (its host name is the customer's slug): refused",
+    );
+    expect(await failure(create("acme-bakery-initial", INFRA))).toContain(
+      "CT 1000 is not a customer container the customer token can see",
+    );
+    fake.guests.get(1001)!.name = "nordlicht";
+    fake.guests.get(1001)!.lock = "backup";
+    expect(await failure(create("nordlicht-initial"))).toContain("CT is locked (backup)");
+    delete fake.guests.get(1001)!.lock;
+    fake.failNextTask.set("vzsnapshot", "snapshot feature is not available");
+    expect(await failure(create("nordlicht-initial"))).toContain(
+      "snapshot initial of CT 1001 failed: snapshot feature is not available",
+    );
+    expect(writes().filter((w) => w[1] !== "/nodes/node1/lxc/1001/snapshot")).toEqual([]);
+  });
+
+  test("refresh: the container gone drops it; the snapshot deleted by hand keeps it (never a later state under the install's name); delete writes nothing", async () => {
+    cluster();
+    const { id, properties } = await create("acme-bakery-initial");
+    fake.guests.get(1000)!.snapshots.delete("initial");
+    const read = await host.read(id, urn("acme-bakery-initial"), properties);
+    expect(read.id).toBe(id);
+    expect(read.properties["snaptime"]).toBeUndefined();
+    fake.guests.delete(1000);
+    expect((await host.read(id, urn("acme-bakery-initial"), properties)).id).toBe("");
+    fake.exchanges.length = 0;
+    await host.delete(id, urn("acme-bakery-initial"), properties);
+    expect(fake.exchanges).toEqual([]);
+  });
+});
