@@ -592,8 +592,13 @@ export class FakePveServer {
         snapshotExists(snapname);
         const gone = g.snapshots.get(snapname)!;
         g.snapshots.delete(snapname);
-        for (const s of g.snapshots.values()) if (s.parent === snapname) s.parent = gone.parent;
-        if (g.parent === snapname) g.parent = gone.parent;
+        const reparent = (o: { parent?: string }) => {
+          if (o.parent !== snapname) return;
+          if (gone.parent) o.parent = gone.parent;
+          else delete o.parent;
+        };
+        for (const s of g.snapshots.values()) reparent(s);
+        reparent(g);
       });
     }
     if (snapname && rollback && method === "POST") {
