@@ -18,6 +18,7 @@
  * holds through the customer pool; the task's status is readable by its owner.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { UNKNOWN_VALUE } from "../pulumiWire";
 import { createPveClient, type PveConnection } from "./client";
 import { containerPath, containerSnapshots, customerContainer, listedGuest } from "./containers";
 import { waitForTask } from "./tasks";
@@ -38,14 +39,13 @@ export interface SnapshotOutputs extends SnapshotInputs {
   snaptime?: number;
 }
 
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Snapshots of a container with WordPress take seconds; a busy DRBD node may take minutes. */
 const SNAPSHOT_TIMEOUT_MS = 15 * 60_000;
 
 /** Validates raw inputs. */
 export function checkSnapshotInputs(news: Record<string, unknown>): pulumi.dynamic.CheckResult<SnapshotInputs> {
   const failures: pulumi.dynamic.CheckFailure[] = [];
-  const known = (v: unknown) => v !== UNKNOWN;
+  const known = (v: unknown) => v !== UNKNOWN_VALUE;
   const name = news["snapname"];
   if (known(name) && (typeof name !== "string" || !/^[a-z][a-z0-9_-]+$/i.test(name) || name.length > 40))
     failures.push({
