@@ -45,11 +45,11 @@ const providers = createProviders(config, secrets, proxmoxAccess, {
 });
 const provider = providers.proxmoxInfra;
 
-const cluster = new ClusterNodes(config.cluster.name, {
-  clusterName: config.cluster.name,
-  nodes: config.nodes,
-  provider,
-});
+const cluster = new ClusterNodes(
+  config.cluster.name,
+  { clusterName: config.cluster.name, nodes: config.nodes },
+  { provider },
+);
 // Storage checks and backup jobs call PVE's API themselves (lib/pve/), with the infrastructure token.
 const connection = infrastructureConnection(config, secrets);
 const infraGrants = access.grants("infrastructure");
@@ -70,29 +70,29 @@ const templates = new Templates(
     vmTemplates: config.guests.flatMap((g) => (g.kind === "vm-template" ? [g] : [])),
     networks: config.networks,
     pool: INFRASTRUCTURE_POOL,
-    provider,
   },
-  { dependsOn: [storage] },
+  { provider, dependsOn: [storage] },
 );
 
 for (const guest of config.guests) {
-  if (guest.kind === "container" && guest.router)
-    new OpenWrtRouter("router", { guest, networks: config.networks, pool: INFRASTRUCTURE_POOL, provider });
-  else if (guest.kind === "container")
-    new ServiceContainer(guest.name, { guest, networks: config.networks, pool: INFRASTRUCTURE_POOL, provider });
-  else if (guest.kind === "vm")
-    new ServiceVm(guest.name, { guest, networks: config.networks, pool: INFRASTRUCTURE_POOL, provider });
+  const guestArgs = { networks: config.networks, pool: INFRASTRUCTURE_POOL };
+  if (guest.kind === "container" && guest.router) new OpenWrtRouter("router", { guest, ...guestArgs }, { provider });
+  else if (guest.kind === "container") new ServiceContainer(guest.name, { guest, ...guestArgs }, { provider });
+  else if (guest.kind === "vm") new ServiceVm(guest.name, { guest, ...guestArgs }, { provider });
 }
 
-const ha = new HaPlacement("ha", { ha: config.ha, provider });
+const ha = new HaPlacement("ha", { ha: config.ha }, { provider });
 const customerPool = access.pool(config.customerPools.proxmoxPool);
 
-const isolation = new CustomerIsolation("customer-isolation", {
-  firewall: config.customerFirewall,
-  proxySources: config.npm.sourceIps,
-  managementCidr: config.networks.management.cidr,
-  provider,
-});
+const isolation = new CustomerIsolation(
+  "customer-isolation",
+  {
+    firewall: config.customerFirewall,
+    proxySources: config.npm.sourceIps,
+    managementCidr: config.networks.management.cidr,
+  },
+  { provider },
+);
 const npmPassword = secrets["nodepoint:npmPassword"]!;
 // The WordPress installer's SSH key (README, "The provisioning flow"): its public key is put into
 // every customer container when it is created; the private key stays a secret in the state.
@@ -106,35 +106,37 @@ const sites = customers.map((file) => {
   // Where the container is declared: where it is deployed while a replacement is being prepared.
   const replacement = replacements.get(file.slug);
   const customer = declaredPlacement(file, replacement);
-  return new WordPressSite(customer.slug, {
-    customer,
-    ...(replacement ? { replacement } : {}),
-    network: {
-      bridge: config.networks.lan.bridge,
-      prefixLength: prefixLength(config.networks.lan.cidr),
-      gateway: config.networks.lan.gateway,
+  // The customer token for the container and its firewall (its privileges reach only the customer
+  // pool's members), Cloudflare for the DNS record; HA resources use the HA placement's provider.
+  return new WordPressSite(
+    customer.slug,
+    {
+      customer,
+      ...(replacement ? { replacement } : {}),
+      network: {
+        bridge: config.networks.lan.bridge,
+        prefixLength: prefixLength(config.networks.lan.cidr),
+        gateway: config.networks.lan.gateway,
+      },
+      templateVolumeId: templates.lxcTemplateVolumeId,
+      proxmoxPool: config.customerPools.proxmoxPool,
+      publicIp: config.ingress.publicIp,
+      proxied: config.cloudflare.proxied,
+      haBinding: ha.binding,
+      dependsOn: [
+        customerPool,
+        isolation,
+        ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : []),
+      ],
+      adminEmail: config.sites.adminEmail,
+      firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
+      proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
+      installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyOpenssh },
+      backup: { settings: config.customerBackups, connection, dependsOn: backupJobs.settled },
+      restorePoints: { connection: customerApi },
     },
-    templateVolumeId: templates.lxcTemplateVolumeId,
-    proxmoxPool: config.customerPools.proxmoxPool,
-    publicIp: config.ingress.publicIp,
-    proxied: config.cloudflare.proxied,
-    haLimits: { maxRestart: config.ha.maxRestart, maxRelocate: config.ha.maxRelocate },
-    haBinding: ha.binding,
-    proxmoxProvider: providers.proxmoxCustomers,
-    haProvider: providers.proxmoxInfra,
-    cloudflareProvider: providers.cloudflare,
-    dependsOn: [
-      customerPool,
-      isolation,
-      ...(templates.lxcTemplateFiles[customer.node] ? [templates.lxcTemplateFiles[customer.node]!] : []),
-    ],
-    adminEmail: config.sites.adminEmail,
-    firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
-    proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
-    installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyOpenssh },
-    backup: { settings: config.customerBackups, connection, dependsOn: backupJobs.settled },
-    restorePoints: { connection: customerApi },
-  });
+    { providers: [providers.proxmoxCustomers, providers.cloudflare] },
+  );
 });
 
 /** Cluster facts: node names and the quorum the cluster needs. */

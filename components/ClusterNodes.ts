@@ -3,14 +3,13 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { quorumOf } from "../lib/config/clusterRules";
 import type { NodeConfig } from "../lib/config/schema";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { requireProviders } from "./providerOptions";
 
 export interface ClusterNodesArgs {
   /** Name of the corosync cluster (e.g. `cluster0`); informational, the provider cannot manage it. */
   clusterName: string;
   /** The physical nodes, with their roles and capacities. */
   nodes: readonly NodeConfig[];
-  /** Provider holding the infrastructure-scope API token. */
-  provider: pulumi.ProviderResource;
 }
 
 /**
@@ -27,6 +26,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.clusterNodes, name, {}, opts);
+    requireProviders(this, name, ["proxmoxve"]);
     this.names = args.nodes.map((n) => n.name);
     this.quorum = quorumOf(args.nodes.length);
     for (const node of args.nodes) {
@@ -34,7 +34,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
       new proxmoxve.node.Config(
         `${name}-${node.name}-notes`,
         { nodeName: node.name, description: node.notes },
-        { parent: this, provider: args.provider },
+        { parent: this },
       );
     }
     this.registerOutputs({ names: this.names, quorum: this.quorum });

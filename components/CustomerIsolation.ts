@@ -3,6 +3,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { CustomerFirewallConfig } from "../lib/config/schema";
 import { replacementOptions } from "../lib/providerFacts";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { requireProviders } from "./providerOptions";
 
 export interface CustomerIsolationArgs {
   /** The security group's name and the outbound policy. */
@@ -11,8 +12,6 @@ export interface CustomerIsolationArgs {
   proxySources: readonly string[];
   /** Management network that may reach sites over SSH. */
   managementCidr: string;
-  /** Provider holding the infrastructure-scope token (cluster firewall objects need Sys.Modify). */
-  provider: pulumi.ProviderResource;
 }
 
 /** The datacenter firewall options, every one declared (see the class comment). */
@@ -77,7 +76,8 @@ export class CustomerIsolation extends pulumi.ComponentResource {
 
   constructor(name: string, args: CustomerIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.customerIsolation, name, {}, opts);
-    const child = { parent: this, provider: args.provider };
+    requireProviders(this, name, ["proxmoxve"]);
+    const child = { parent: this };
     const datacenter = new proxmoxve.cluster.FirewallLegacy("datacenter-firewall", DATACENTER_FIREWALL, child);
     const proxy = new proxmoxve.firewall.IpsetLegacy(
       PROXY_IPSET,

@@ -2,12 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { HaConfig } from "../lib/config/schema";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { requireProviders } from "./providerOptions";
 
 export interface HaPlacementArgs {
   /** Where HA resources may run (node1/node2, the nodes with the DRBD pool) and their limits. */
   ha: HaConfig;
-  /** Provider holding the infrastructure-scope API token (HA groups are cluster-wide). */
-  provider: pulumi.ProviderResource;
 }
 
 /**
@@ -21,6 +20,14 @@ export interface HaBinding {
   rule?: { nodes: Record<string, number>; strict: boolean; comment: string };
   /** Resources the HA resource must wait for. */
   dependsOn: pulumi.Resource[];
+  /** Restarts on the same node, then relocations, every HA resource is given. */
+  limits: { maxRestart: number; maxRelocate: number };
+  /**
+   * The provider HA resources and rules are managed with: HaPlacement's own (the infrastructure
+   * token). PVE checks every HA resource call as Sys.Console on `/`, with no per-guest check, so a
+   * token allowed to make them could put any guest (the ISPConfig VM too) under HA and stop it.
+   */
+  provider: pulumi.ProviderResource;
 }
 
 const PURPOSE = "HA resources stay on the DRBD nodes";
@@ -30,13 +37,21 @@ const PURPOSE = "HA resources stay on the DRBD nodes";
  * does not change it). PVE 9 migrated groups to rules, and a rule lists its resources: one rule per
  * resource, as the seed's platform makes (`rule-<vmid>`), so that adding or removing an HA customer
  * changes no shared resource. Each site declares its own (components/WordPressSite.ts).
+ *
+ * Its provider (resource options: the infrastructure token) manages the group and, through
+ * `binding.provider`, every site's HA resource and rule.
  */
 export class HaPlacement extends pulumi.ComponentResource {
   readonly binding: HaBinding;
 
   constructor(name: string, args: HaPlacementArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.haPlacement, name, {}, opts);
+    requireProviders(this, name, ["proxmoxve"]);
     const { ha } = args;
+    const common = {
+      limits: { maxRestart: ha.maxRestart, maxRelocate: ha.maxRelocate },
+      provider: this.getProvider("proxmoxve:index:Any")!,
+    };
     if (ha.mode === "group") {
       const group = new proxmoxve.Hagroup(
         ha.name,
@@ -47,11 +62,15 @@ export class HaPlacement extends pulumi.ComponentResource {
           noFailback: false,
           comment: `Managed by Pulumi: ${PURPOSE}`,
         },
-        { parent: this, provider: args.provider },
+        { parent: this },
       );
-      this.binding = { group: ha.name, dependsOn: [group] };
+      this.binding = { ...common, group: ha.name, dependsOn: [group] };
     } else {
-      this.binding = { rule: { nodes: { ...ha.nodes }, strict: ha.strict, comment: PURPOSE }, dependsOn: [] };
+      this.binding = {
+        ...common,
+        rule: { nodes: { ...ha.nodes }, strict: ha.strict, comment: PURPOSE },
+        dependsOn: [],
+      };
     }
     this.registerOutputs({ mode: ha.mode, name: ha.name });
   }

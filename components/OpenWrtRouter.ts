@@ -4,6 +4,7 @@ import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema"
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { declareInfraContainer } from "./ServiceContainer";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { requireProviders } from "./providerOptions";
 
 export interface OpenWrtRouterArgs {
   /** The router container (CT 10001): privileged, tag `router`, on wan + lan + dmz. */
@@ -15,8 +16,6 @@ export interface OpenWrtRouterArgs {
    * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
    */
   pool: string;
-  /** Provider holding the infrastructure-scope API token. */
-  provider: pulumi.ProviderResource;
 }
 
 /**
@@ -32,6 +31,7 @@ export class OpenWrtRouter extends pulumi.ComponentResource {
 
   constructor(name: string, args: OpenWrtRouterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.openWrtRouter, name, {}, opts);
+    requireProviders(this, name, ["proxmoxve"]);
     const { guest } = args;
     const broken = [
       ...(guest.router ? [] : [{ field: "router", message: "the router container must be marked router" }]),

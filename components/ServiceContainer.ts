@@ -4,6 +4,7 @@ import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema"
 import { statefulOptions } from "./adoption";
 import { containerInterfaces } from "./guestNetworks";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { requireProviders } from "./providerOptions";
 
 export interface ServiceContainerArgs {
   /** The container as the stack config describes it (VMID, node, cores, memory, networks). */
@@ -15,8 +16,6 @@ export interface ServiceContainerArgs {
    * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
    */
   pool: string;
-  /** Provider holding the infrastructure-scope API token. */
-  provider: pulumi.ProviderResource;
 }
 
 /** An infrastructure LXC container (CT 102 and the like): protected, adoptable. */
@@ -25,6 +24,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.serviceContainer, name, {}, opts);
+    requireProviders(this, name, ["proxmoxve"]);
     this.container = declareInfraContainer(args, this);
     this.registerOutputs({ vmId: args.guest.vmid, node: args.guest.node });
   }
@@ -37,12 +37,7 @@ export function declareInfraContainer(args: ServiceContainerArgs, parent: pulumi
   return new proxmoxve.ContainerLegacy(
     `ct-${guest.vmid}-${guest.name}`,
     inputs,
-    statefulOptions(
-      "container",
-      inputs,
-      { parent, provider: args.provider },
-      { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` },
-    ),
+    statefulOptions("container", inputs, { parent }, { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` }),
   );
 }
 

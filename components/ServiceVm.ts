@@ -4,6 +4,7 @@ import type { NetworksConfig, VmGuestConfig } from "../lib/config/schema";
 import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { requireProviders } from "./providerOptions";
 
 export interface ServiceVmArgs {
   /** The VM as the stack config describes it (VMID, node, vCPU, memory, networks). */
@@ -15,8 +16,6 @@ export interface ServiceVmArgs {
    * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
    */
   pool: string;
-  /** Provider holding the infrastructure-scope API token. */
-  provider: pulumi.ProviderResource;
 }
 
 /** A service VM (ISPConfig, Paymenter, Nginx Proxy Manager): protected, adoptable, never migrated by a diff. */
@@ -25,17 +24,13 @@ export class ServiceVm extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.serviceVm, name, {}, opts);
+    requireProviders(this, name, ["proxmoxve"]);
     const { guest } = args;
     const inputs = serviceVmArgs(guest, args.networks, args.pool);
     this.vm = new proxmoxve.VmLegacy(
       `vm-${guest.vmid}-${guest.name}`,
       inputs,
-      statefulOptions(
-        "vm",
-        inputs,
-        { parent: this, provider: args.provider },
-        { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` },
-      ),
+      statefulOptions("vm", inputs, { parent: this }, { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` }),
     );
     this.registerOutputs({ vmId: guest.vmid, node: guest.node });
   }

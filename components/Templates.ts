@@ -5,6 +5,7 @@ import { adoptionIgnores, replacementOptions } from "../lib/providerFacts";
 import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { requireProviders } from "./providerOptions";
 
 export interface TemplatesArgs {
   /** The LXC template customer containers are created from, downloaded on each node that creates them. */
@@ -18,8 +19,6 @@ export interface TemplatesArgs {
    * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
    */
   pool: string;
-  /** Provider holding the infrastructure-scope API token. */
-  provider: pulumi.ProviderResource;
 }
 
 /** Volume ID of a downloaded file, e.g. `local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst`. */
@@ -51,6 +50,7 @@ export class Templates extends pulumi.ComponentResource {
 
   constructor(name: string, args: TemplatesArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.templates, name, {}, opts);
+    requireProviders(this, name, ["proxmoxve"]);
     const tpl = args.lxcTemplate;
     this.lxcTemplateVolumeId = volumeId(tpl.storage, "vztmpl", tpl.fileName);
     for (const node of tpl.nodes) {
@@ -66,7 +66,6 @@ export class Templates extends pulumi.ComponentResource {
       const present = tpl.present.includes(node);
       this.lxcTemplateFiles[node] = new proxmoxve.download.File(`lxc-template-${node}`, inputs, {
         parent: this,
-        provider: args.provider,
         retainOnDelete: true,
         ...replacementOptions("downloadFile"),
         ...(present
@@ -97,7 +96,7 @@ export class Templates extends pulumi.ComponentResource {
             overwriteUnmanaged: false,
             ...(template.image.checksum ? { checksum: template.image.checksum, checksumAlgorithm: "sha256" } : {}),
           },
-          { parent: this, provider: args.provider, retainOnDelete: true, ...replacementOptions("downloadFile") },
+          { parent: this, retainOnDelete: true, ...replacementOptions("downloadFile") },
         );
     const imageId = volumeId(template.image.storage, "iso", template.image.fileName);
     const cloudInit = template.flavour === "cloud-init";
@@ -139,7 +138,7 @@ export class Templates extends pulumi.ComponentResource {
       statefulOptions(
         "vm",
         inputs,
-        { parent: this, provider: args.provider, ...(image ? { dependsOn: [image] } : {}) },
+        { parent: this, ...(image ? { dependsOn: [image] } : {}) },
         {
           adopt: template.adopt,
           importId: `${template.node}/${template.vmid}`,

@@ -15,6 +15,7 @@ import { NpmProxyHost } from "./NpmProxyHost";
 import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { PveSnapshot, type PveSnapshotArgs } from "./PveSnapshot";
+import { requireProviders } from "./providerOptions";
 
 /** The LAN a site's container sits on. */
 export interface SiteNetwork {
@@ -49,23 +50,12 @@ export interface WordPressSiteArgs {
   publicIp: string;
   /** Proxy the DNS record through Cloudflare. */
   proxied: boolean;
-  /** HA limits: restarts on the same node, then relocations (seed: 3 and 2). */
-  haLimits: { maxRestart: number; maxRelocate: number };
-  /** How the HA resource binds to the HA group (PVE 8), or the node-affinity rule each site gets (PVE 9). */
+  /**
+   * How the HA resource binds to the HA group (PVE 8), or the node-affinity rule each site gets
+   * (PVE 9); its limits, and the provider HA resources are managed with (HaPlacement's: the
+   * infrastructure token; the customer token has nothing on `/`).
+   */
   haBinding: HaBinding;
-  /**
-   * Provider for the container and its firewall options and rules: the customer token
-   * (`pulumi-customers@pve!iac`), whose privileges reach only the `customers` pool's members.
-   */
-  proxmoxProvider: pulumi.ProviderResource;
-  /**
-   * Provider for the HA resource: the infrastructure token. PVE checks every HA resource call as
-   * Sys.Console on `/`, with no per-guest check, so a token allowed to make them could put any guest
-   * (the ISPConfig VM too) under HA and stop it; the customer token has nothing on `/`.
-   */
-  haProvider: pulumi.ProviderResource;
-  /** Provider for the DNS record. */
-  cloudflareProvider: pulumi.ProviderResource;
   /** Resources the container waits for (the template download on its node, the pool). */
   dependsOn?: pulumi.Resource[];
   /** Address WordPress mails the admin at (the site is installed with --skip-email). */
@@ -119,6 +109,10 @@ export const CREATE_ONLY_CONTAINER_INPUTS: readonly string[] = createOnlyInputs(
  * `deleteBeforeReplace` (its VMID is fixed); its firewall and the installer are replaced with it
  * (`replaceWith`; the firewall goes with a deleted container, `deletedWith`); the HA resource and
  * rule are the site's own, created after the container and removed before it.
+ *
+ * Providers come in the resource options (`providers`): Proxmox VE with the customer token (its
+ * privileges reach only the customer pool's members) and Cloudflare; the children inherit them. The
+ * HA resource and rule use `haBinding.provider` (the infrastructure token).
  */
 export class WordPressSite extends pulumi.ComponentResource {
   readonly url: string;
@@ -134,6 +128,7 @@ export class WordPressSite extends pulumi.ComponentResource {
 
   constructor(name: string, args: WordPressSiteArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.wordPressSite, name, {}, opts);
+    requireProviders(this, name, ["proxmoxve", "cloudflare"]);
     const c = args.customer;
     this.url = `https://${c.domain}/`;
     this.ip = c.ip;
@@ -218,7 +213,6 @@ export class WordPressSite extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        provider: args.proxmoxProvider,
         protect: keep,
         ignoreChanges: [...CREATE_ONLY_CONTAINER_INPUTS],
         ...replacementOptions("container"),
@@ -238,15 +232,15 @@ export class WordPressSite extends pulumi.ComponentResource {
   private declareHa(name: string, args: WordPressSiteArgs): { sid: string; resource: proxmoxve.Haresource } {
     const c = args.customer;
     const sid = `ct:${c.vmid}`;
-    const options = { parent: this, provider: args.haProvider };
+    const options = { parent: this, provider: args.haBinding.provider };
     const resource = new proxmoxve.Haresource(
       `${name}-ha`,
       {
         resourceId: sid,
         type: "ct",
         state: c.state === "active" ? "started" : "stopped",
-        maxRestart: args.haLimits.maxRestart,
-        maxRelocate: args.haLimits.maxRelocate,
+        maxRestart: args.haBinding.limits.maxRestart,
+        maxRelocate: args.haBinding.limits.maxRelocate,
         ...(args.haBinding.group ? { group: args.haBinding.group } : {}),
         comment: `customer ${c.slug}`,
       },
@@ -370,7 +364,6 @@ export class WordPressSite extends pulumi.ComponentResource {
     const c = args.customer;
     const options = {
       parent: this,
-      provider: args.proxmoxProvider,
       dependsOn: [this.container],
       replaceWith: [this.container],
       deletedWith: this.container,
@@ -437,7 +430,7 @@ export class WordPressSite extends pulumi.ComponentResource {
         proxied: args.proxied,
         comment: `customer ${c.slug} (managed by Pulumi)`,
       },
-      { parent: this, provider: args.cloudflareProvider },
+      { parent: this },
     );
   }
 }
