@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { createServer } from "node:net";
 import {
   CAUSE_LIMIT,
@@ -12,7 +12,7 @@ import { IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 
 const fake = useFakeNpm();
 
-const withCredentials = (timeoutMs = 2_000) =>
+const withCredentials = (timeoutMs = 10_000) =>
   createNpmClient({ apiUrl: `${fake.apiUrl}/`, credentials: { identity: IDENTITY, secret: SECRET }, timeoutMs });
 
 /** The rejection: a plain Error carrying an `NpmFailure`. */
@@ -138,14 +138,22 @@ describe("errors", () => {
   });
 
   test("a slow answer times out with the call named", async () => {
-    fake.delayNext(2_000, { method: "GET", path: "/nginx/certificates" });
-    const started = Date.now();
-    const { message, failure } = await rejection(withCredentials(200).searchCertificates("a.example"));
-    expect(failure).toMatchObject({ kind: "timeout", method: "GET", path: "/nginx/certificates?query=a.example" });
-    expect(message).toBe(
-      "NPM API GET /nginx/certificates?query=a.example timed out after 200 ms without a complete answer",
-    );
-    expect(Date.now() - started).toBeLessThan(1_900);
+    // Fake timers: the client's timeout passes in fake time once the fake NPM holds the request.
+    fake.delayNext(60_000, { method: "GET", path: "/nginx/certificates" });
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const arrived = fake.arrivalOf("GET", "/nginx/certificates");
+      const pending = rejection(withCredentials(5_000).searchCertificates("a.example"));
+      await arrived;
+      await vi.advanceTimersByTimeAsync(5_000);
+      const { message, failure } = await pending;
+      expect(failure).toMatchObject({ kind: "timeout", method: "GET", path: "/nginx/certificates?query=a.example" });
+      expect(message).toBe(
+        "NPM API GET /nginx/certificates?query=a.example timed out after 5000 ms without a complete answer",
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test("an unreachable NPM is a network error naming the URL", async () => {

@@ -174,6 +174,7 @@ export class FakeNpmServer {
   private elsewhere = new Set<string>();
   private failures: { status: number; message: string; text?: string; method?: string; path?: string }[] = [];
   private delays: { ms: number; method?: string; path?: string }[] = [];
+  private arrivals: { method: string; path: string; arrived: () => void }[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly server: Server;
 
@@ -226,6 +227,7 @@ export class FakeNpmServer {
     this.elsewhere.clear();
     this.failures = [];
     this.delays = [];
+    this.arrivals = [];
   }
 
   // ---- faults and what a person does in the NPM UI ----
@@ -258,6 +260,14 @@ export class FakeNpmServer {
   /** The next request (matching `method` and `path`, when given) is answered only after `ms` milliseconds. */
   delayNext(ms: number, match: { method?: string; path?: string } = {}): void {
     this.delays.push({ ms, ...match });
+  }
+
+  /**
+   * Resolves when the next request for `method` and `path` reaches the server (before any delay): with
+   * fake timers, the moment from which a test lets the client's timeout pass.
+   */
+  arrivalOf(method: string, path: string): Promise<void> {
+    return new Promise((arrived) => this.arrivals.push({ method, path, arrived }));
   }
 
   /** The next request matching `method` and `path` (when given) gets an NPM error answer instead. */
@@ -374,6 +384,8 @@ export class FakeNpmServer {
     const url = new URL(req.url ?? "/", "http://npm");
     const path = url.pathname.replace(/^\/api/, "");
     const raw = await readBody(req);
+    const waiting = this.arrivals.findIndex((a) => a.method === method && a.path === path);
+    if (waiting >= 0) this.arrivals.splice(waiting, 1)[0]!.arrived();
     let requestBody: unknown;
     let answer: Answer;
     const index = this.delays.findIndex((d) => (d.method ?? method) === method && (d.path ?? path) === path);

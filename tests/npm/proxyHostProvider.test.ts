@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { createProxyHostProvider, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
 import { UNKNOWN_VALUE as UNKNOWN } from "../../lib/pulumiWire";
 import { DOMAIN, FakeNpmServer, hostInputs, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
@@ -6,7 +6,30 @@ import { contractProblems, loadNpmContract } from "./npmContract";
 
 const contract = loadNpmContract();
 const fake = useFakeNpm();
-const provider = createProxyHostProvider({ timeoutMs: 200, certificateTimeoutMs: 200, certbotRetryMs: 50 });
+/** The client's patience: only the timeout tests reach it, on fake timers (never a wall-clock race under load). */
+const TIMEOUT_MS = 10_000;
+const provider = createProxyHostProvider({
+  timeoutMs: TIMEOUT_MS,
+  certificateTimeoutMs: TIMEOUT_MS,
+  certbotRetryMs: 50,
+});
+
+/**
+ * Runs `call` on fake timers: once the fake NPM holds the request `method` `path`, lets `ms` of
+ * (fake) time pass, then real time resumes. The fake's own delays are fake timers too.
+ */
+async function afterFakeTime<T>(call: () => Promise<T>, method: string, path: string, ms: number): Promise<T> {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  try {
+    const arrived = fake.arrivalOf(method, path);
+    const result = call();
+    await arrived;
+    await vi.advanceTimersByTimeAsync(ms);
+    return await result;
+  } finally {
+    vi.useRealTimers();
+  }
+}
 afterEach(() => {
   // Whatever the scenario, both directions stayed within NPM's schema.
   expect(contractProblems(contract, fake.exchanges)).toEqual([]);
@@ -149,8 +172,13 @@ describe("create", () => {
   });
 
   test("a certificate request that times out leaves a host and a certificate being issued; the next run adopts both", async () => {
-    fake.certbotMs = 1_000; // certbot outlasts the client's patience (200 ms here)
-    const message = await failureOf(provider.create(inputs()));
+    fake.certbotMs = 2 * TIMEOUT_MS; // certbot outlasts the client's patience
+    const message = await afterFakeTime(
+      () => failureOf(provider.create(inputs())),
+      "POST",
+      "/nginx/certificates",
+      fake.certbotMs, // past the client's timeout, then certbot finishes
+    );
     expect(message).toContain("POST /nginx/certificates timed out");
     expect(fake.hosts.size).toBe(1);
 
@@ -400,15 +428,18 @@ describe("replacement", () => {
 
 describe("timeouts", () => {
   test("a slow answer fails after the client timeout, naming the call", async () => {
-    fake.delayNext(2_000, { method: "GET", path: "/nginx/proxy-hosts" });
-    const started = Date.now();
+    fake.delayNext(10 * TIMEOUT_MS, { method: "GET", path: "/nginx/proxy-hosts" });
 
-    const message = await failureOf(provider.create(inputs()));
+    const message = await afterFakeTime(
+      () => failureOf(provider.create(inputs())),
+      "GET",
+      "/nginx/proxy-hosts",
+      TIMEOUT_MS,
+    );
 
     expect(message).toBe(
-      `NPM API GET /nginx/proxy-hosts?expand=certificate&query=${DOMAIN} timed out after 200 ms without a complete answer`,
+      `NPM API GET /nginx/proxy-hosts?expand=certificate&query=${DOMAIN} timed out after ${TIMEOUT_MS} ms without a complete answer`,
     );
-    expect(Date.now() - started).toBeLessThan(1_500);
     expect(fake.hosts.size).toBe(0);
   });
 });
