@@ -1,6 +1,15 @@
-/** Bad stack config fails before anything is declared, naming the file and the key. */
+/**
+ * Bad stack config fails before anything is declared, naming the file and the key. The stack-config
+ * validator (parseStackConfig, pure) is tested directly on every case it owns; the whole program runs
+ * only for what it alone checks (credentials, the infrastructure's capacity with the customers) and
+ * for one validator case, to show it stops before declaring anything.
+ */
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { offlinePlan, stackValue } from "./helpers/offlinePlan";
+import { parseStackConfig } from "../lib/config/loadStackConfig";
+import { readStackFile } from "../lib/config/stackFile";
+import { InvalidInputError } from "../lib/errors";
+import { offlinePlan, ROOT, stackValue, type TestPlanOptions } from "./helpers/offlinePlan";
 
 const nodes = stackValue<any[]>("nodes");
 const storage = stackValue<any[]>("storage");
@@ -245,8 +254,51 @@ const cases: Array<[string, Parameters<typeof offlinePlan>[0], string]> = [
   ],
 ];
 
-describe("stack config errors", () => {
-  it.each(cases)("%s", async (_title, options, expected) => {
+/** Cases only the whole program sees: credentials (the secret config) and capacity (customer validation). */
+const PROGRAM_ONLY = new Set([
+  "infrastructure over capacity",
+  "infrastructure over its CPU limit",
+  "missing Proxmox token",
+  "missing Cloudflare token",
+  "token in plain text",
+  "token malformed",
+]);
+/** A validator case the whole program runs too: the program reports it and declares nothing. */
+const THROUGH_THE_PROGRAM = "node cores not a number";
+
+/** The prod stack file's flat config with a case's changes, as offlinePlan applies them. */
+function flatConfig(options: TestPlanOptions = {}): Record<string, string> {
+  const { config } = readStackFile(join(ROOT, "Pulumi.prod.yaml"), "Pulumi.prod.yaml");
+  for (const [key, value] of Object.entries(options.set ?? {}))
+    config[key.includes(":") ? key : `nodepoint:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  for (const key of options.omit ?? []) delete config[key];
+  return config;
+}
+
+describe("stack config errors, found by the validator", () => {
+  it("the prod stack file passes", () => {
+    expect(() => parseStackConfig(flatConfig(), "Pulumi.prod.yaml")).not.toThrow();
+  });
+
+  it.each(cases.filter(([title]) => !PROGRAM_ONLY.has(title)))("%s", (_title, options, expected) => {
+    let err: unknown;
+    try {
+      parseStackConfig(flatConfig(options), "Pulumi.prod.yaml");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect((err as Error).message).toContain(`Pulumi.prod.yaml: ${expected.replace(/^Pulumi\.prod\.yaml: /, "")}`);
+  });
+});
+
+describe("stack config errors, as the whole program reports them", () => {
+  const programCases = cases.filter(([title]) => PROGRAM_ONLY.has(title) || title === THROUGH_THE_PROGRAM);
+  it("runs the program for the cases only it checks, and one more", () => {
+    expect(programCases.map(([title]) => title).sort()).toEqual([...PROGRAM_ONLY, THROUGH_THE_PROGRAM].sort());
+  });
+
+  it.each(programCases)("%s", async (_title, options, expected) => {
     const err = await offlinePlan(options).then(
       () => undefined,
       (e: unknown) => e,
