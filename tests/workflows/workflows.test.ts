@@ -251,7 +251,7 @@ describe("pull-request.yml", () => {
         if (s.uses?.startsWith("actions/checkout@")) expect(s.with?.["ref"], id).toBeUndefined();
   });
 
-  it("offline job: ubuntu-latest, full history, .nvmrc + npm cache, npm ci, lint, npm test, deployed stacks, plan diff per stack", () => {
+  it("offline job: ubuntu-latest, full history, .nvmrc + npm cache, npm ci, lint, both test tiers, deployed stacks, plan diff per stack", () => {
     const j = job("pull-request.yml", "offline");
     expect(runsOn(j)).toEqual(["ubuntu-latest"]);
     const steps = j.steps ?? [];
@@ -260,10 +260,11 @@ describe("pull-request.yml", () => {
     const node = steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
     expect(node?.with).toMatchObject({ "node-version-file": ".nvmrc", cache: "npm" });
     const runs = steps.flatMap((s) => (s.run ? [s.run.trim()] : []));
-    expect(runs.slice(0, 4)).toEqual([
+    expect(runs.slice(0, 5)).toEqual([
       "npm ci",
       "npm run lint",
       "npm test",
+      "npm run test:integration",
       'echo "stacks=$(npm run --silent stacks)" >> "$GITHUB_OUTPUT"',
     ]);
     expect(j.outputs?.["stacks"]).toBe("${{ steps.stacks.outputs.stacks }}");
@@ -556,7 +557,9 @@ describe("shared conventions", () => {
         ),
       ),
     );
-    expect(new Set(commands)).toEqual(new Set(["ci", "test", "run lint", "run plan", "run stacks"]));
+    expect(new Set(commands)).toEqual(
+      new Set(["ci", "test", "run lint", "run test:integration", "run plan", "run stacks"]),
+    );
     expect(existsSync(join(ROOT, "package-lock.json"))).toBe(true); // npm ci needs the lockfile
     for (const c of commands) {
       if (c === "ci") continue;
