@@ -6,7 +6,7 @@ import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
 
 export interface ClusterNodesArgs {
-  /** Name of the corosync cluster (e.g. `cluster0`); informational, the provider cannot manage it. */
+  /** Name of the corosync cluster; informational, the provider cannot manage it. */
   clusterName: string;
   /** The physical nodes, with their roles and capacities. */
   nodes: readonly NodeConfig[];

@@ -5,7 +5,7 @@ import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
 
 export interface HaPlacementArgs {
-  /** Where HA resources may run (node1/node2, the nodes with the DRBD pool) and their limits. */
+  /** Where HA resources may run (the nodes with the customers' replicated storage) and their limits. */
   ha: HaConfig;
 }
 
@@ -25,7 +25,7 @@ export interface HaBinding {
   /**
    * The provider HA resources and rules are managed with: HaPlacement's own (the infrastructure
    * token). PVE checks every HA resource call as Sys.Console on `/`, with no per-guest check, so a
-   * token allowed to make them could put any guest (the ISPConfig VM too) under HA and stop it.
+   * token allowed to make them could put any guest (infrastructure VMs too) under HA and stop it.
    */
   provider: pulumi.ProviderResource;
 }

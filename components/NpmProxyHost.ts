@@ -11,8 +11,7 @@ export interface NpmProxyHostCredentials {
 
 export interface NpmProxyHostArgs {
   /**
-   * NPM API base URL including `/api`, e.g. `http://192.168.1.201:81/api` (NPM on VM 201). Changing
-   * it replaces the host: it is removed from the old NPM, then created on the new one.
+   * NPM API base URL including `/api` (`http://<npm-host>:81/api`). Changing it replaces the host: it is removed from the old NPM, then created on the new one.
    */
   apiUrl: pulumi.Input<string>;
   /** NPM user to act as. Stored in state (delete and refresh need it), always marked secret. */

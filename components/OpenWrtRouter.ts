@@ -7,7 +7,7 @@ import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
 
 export interface OpenWrtRouterArgs {
-  /** The router container (CT 10001): privileged, tag `router`, on wan + lan + dmz. */
+  /** The router container: privileged, marked `router`, on the WAN (and the networks it routes). */
   guest: ContainerGuestConfig;
   /** The cluster's networks: WAN is PPPoE on the WAN bridge, tagged with the ISP's VLAN. */
   networks: NetworksConfig;

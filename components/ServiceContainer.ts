@@ -18,7 +18,7 @@ export interface ServiceContainerArgs {
   pool: string;
 }
 
-/** An infrastructure LXC container (CT 102 and the like): protected, adoptable. */
+/** An infrastructure LXC container: protected, adoptable. */
 export class ServiceContainer extends pulumi.ComponentResource {
   readonly container: proxmoxve.ContainerLegacy;
 

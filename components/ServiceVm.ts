@@ -18,7 +18,7 @@ export interface ServiceVmArgs {
   pool: string;
 }
 
-/** A service VM (ISPConfig, Paymenter, Nginx Proxy Manager): protected, adoptable, never migrated by a diff. */
+/** A service VM: protected, adoptable, never migrated by a diff. */
 export class ServiceVm extends pulumi.ComponentResource {
   readonly vm: proxmoxve.VmLegacy;
 

@@ -42,10 +42,9 @@ export function storageDefinition(
  * every definition; the definitions are node-level setup made by hand). The provider's storage types
  * are not used: their plugin panics (lib/providerFacts.ts, the ID override bug).
  *
- * `global-lvm` is DRBD storage driven by LINSTOR (the seed names its controller on node1): PVE's API
- * lists it as type `drbd` from LINSTOR's plugin, which no checker here knows, so it is referenced, not
- * checked: held as typed data, validated (customer disks and HA nodes must use it), counted in
- * capacity, and left to LINSTOR.
+ * A DRBD storage (driven by LINSTOR): PVE's API lists it as type `drbd` from LINSTOR's plugin,
+ * which no checker here knows, so it is referenced, not checked: held as typed data, validated
+ * (customer disks and HA nodes must use it), counted in capacity, and left to LINSTOR.
  */
 export class StoragePools extends pulumi.ComponentResource {
   /** Storage IDs checked here (DRBD pools excluded). */

@@ -19,7 +19,7 @@ import { requireProviders } from "./providerOptions";
 
 /** The LAN a site's container sits on. */
 export interface SiteNetwork {
-  /** Linux bridge of the LAN (e.g. `vmbr0`). */
+  /** Linux bridge of the LAN. */
   bridge: string;
   /** Prefix length of the LAN (e.g. 24). */
   prefixLength: number;

@@ -5,7 +5,7 @@ import { adoptionIgnores, replacementOptions, type TypeName } from "../lib/provi
 export interface Adoption {
   /** Adopt the existing object on the next `pulumi up` (`import`). */
   adopt: boolean;
-  /** The provider's import ID for it (e.g. `node2/100`). */
+  /** The provider's import ID for it (`<node>/<vmid>` for a guest). */
   importId: string;
   /** Further inputs to leave as the object has them, beyond the provider facts (e.g. figures the seed does not state). */
   alsoIgnore?: readonly string[];
