@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BackupJobConfig } from "../lib/config/schema";
 import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { formerlyNamed } from "./childNames";
 
 export interface BackupJobsArgs {
   /** The vzdump jobs, each to a `backup`-content storage; `adopt` for the ones the cluster has. */
@@ -33,7 +34,7 @@ export class BackupJobs extends pulumi.ComponentResource {
     super(COMPONENT_TYPES.backupJobs, name, {}, opts);
     for (const job of args.jobs) {
       const resource = new PveBackupJob(
-        job.id,
+        `${name}-${job.id}`,
         {
           id: job.id,
           schedule: job.schedule,
@@ -47,7 +48,7 @@ export class BackupJobs extends pulumi.ComponentResource {
           connection: args.connection,
         },
         // Children wait for what the component waits for (the infrastructure token's grants).
-        { parent: this, ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}) },
+        { parent: this, ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}), ...formerlyNamed(job.id) },
       );
       this.jobs.push(resource);
     }

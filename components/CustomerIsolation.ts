@@ -4,6 +4,7 @@ import type { CustomerFirewallConfig } from "../lib/config/schema";
 import { replacementOptions } from "../lib/providerFacts";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
+import { formerlyNamed } from "./childNames";
 
 export interface CustomerIsolationArgs {
   /** The security group's name and the outbound policy. */
@@ -78,26 +79,29 @@ export class CustomerIsolation extends pulumi.ComponentResource {
     super(COMPONENT_TYPES.customerIsolation, name, {}, opts);
     requireProviders(this, name, ["proxmoxve"]);
     const child = { parent: this };
-    const datacenter = new proxmoxve.cluster.FirewallLegacy("datacenter-firewall", DATACENTER_FIREWALL, child);
+    const datacenter = new proxmoxve.cluster.FirewallLegacy(`${name}-datacenter-firewall`, DATACENTER_FIREWALL, {
+      ...child,
+      ...formerlyNamed("datacenter-firewall"),
+    });
     const proxy = new proxmoxve.firewall.IpsetLegacy(
-      PROXY_IPSET,
+      `${name}-${PROXY_IPSET}`,
       { name: PROXY_IPSET, comment: "Nginx Proxy Manager", cidrs: args.proxySources.map((ip) => ({ name: ip })) },
       // A changed list replaces the set, which keeps its name: removed first, never emptied after.
-      { ...child, ...replacementOptions("ipSet") },
+      { ...child, ...replacementOptions("ipSet"), ...formerlyNamed(PROXY_IPSET) },
     );
     const mgmt = new proxmoxve.firewall.IpsetLegacy(
-      MANAGEMENT_IPSET,
+      `${name}-${MANAGEMENT_IPSET}`,
       { name: MANAGEMENT_IPSET, comment: "management network", cidrs: [{ name: args.managementCidr }] },
-      { ...child, ...replacementOptions("ipSet") },
+      { ...child, ...replacementOptions("ipSet"), ...formerlyNamed(MANAGEMENT_IPSET) },
     );
     new proxmoxve.cluster.firewall.security.GroupLegacy(
-      args.firewall.securityGroup,
+      `${name}-${args.firewall.securityGroup}`,
       {
         name: args.firewall.securityGroup,
         comment: "customer WordPress containers",
         rules: securityGroupRules(args.firewall),
       },
-      { ...child, dependsOn: [datacenter, proxy, mgmt] },
+      { ...child, dependsOn: [datacenter, proxy, mgmt], ...formerlyNamed(args.firewall.securityGroup) },
     );
     this.securityGroup = args.firewall.securityGroup;
     this.registerOutputs({ securityGroup: this.securityGroup });

@@ -3,6 +3,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { HaConfig } from "../lib/config/schema";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
+import { formerlyNamed } from "./childNames";
 
 export interface HaPlacementArgs {
   /** Where HA resources may run (the nodes with the customers' replicated storage) and their limits. */
@@ -54,7 +55,7 @@ export class HaPlacement extends pulumi.ComponentResource {
     };
     if (ha.mode === "group") {
       const group = new proxmoxve.Hagroup(
-        ha.name,
+        `${name}-${ha.name}`,
         {
           group: ha.name,
           nodes: { ...ha.nodes },
@@ -62,7 +63,7 @@ export class HaPlacement extends pulumi.ComponentResource {
           noFailback: false,
           comment: `Managed by Pulumi: ${PURPOSE}`,
         },
-        { parent: this },
+        { parent: this, ...formerlyNamed(ha.name) },
       );
       this.binding = { ...common, group: ha.name, dependsOn: [group] };
     } else {

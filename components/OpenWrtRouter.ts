@@ -41,7 +41,7 @@ export class OpenWrtRouter extends pulumi.ComponentResource {
       throw new pulumi.ResourceError(`${name}: ${broken.map((p) => `${p.field}: ${p.message}`).join("; ")}`, this);
     this.lanAddress = args.networks.lan.gateway;
     this.wanVlan = args.networks.wan.vlanId;
-    this.container = declareInfraContainer(args, this);
+    this.container = declareInfraContainer(name, args, this);
     this.registerOutputs({ lanAddress: this.lanAddress, wanVlan: this.wanVlan });
   }
 }

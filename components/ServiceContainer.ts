@@ -5,6 +5,7 @@ import { statefulOptions } from "./adoption";
 import { containerInterfaces } from "./guestNetworks";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
+import { formerlyNamed } from "./childNames";
 
 export interface ServiceContainerArgs {
   /** The container as the stack config describes it (VMID, node, cores, memory, networks). */
@@ -25,19 +26,28 @@ export class ServiceContainer extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.serviceContainer, name, {}, opts);
     requireProviders(this, name, ["proxmoxve"]);
-    this.container = declareInfraContainer(args, this);
+    this.container = declareInfraContainer(name, args, this);
     this.registerOutputs({ vmId: args.guest.vmid, node: args.guest.node });
   }
 }
 
 /** Declares the container of an infrastructure guest under `parent` (shared by the router). */
-export function declareInfraContainer(args: ServiceContainerArgs, parent: pulumi.Resource): proxmoxve.ContainerLegacy {
+export function declareInfraContainer(
+  name: string,
+  args: ServiceContainerArgs,
+  parent: pulumi.Resource,
+): proxmoxve.ContainerLegacy {
   const { guest } = args;
   const inputs = infraContainerArgs(guest, args.networks, args.pool);
   return new proxmoxve.ContainerLegacy(
-    `ct-${guest.vmid}-${guest.name}`,
+    `${name}-ct-${guest.vmid}`,
     inputs,
-    statefulOptions("container", inputs, { parent }, { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` }),
+    statefulOptions(
+      "container",
+      inputs,
+      { parent, ...formerlyNamed(`ct-${guest.vmid}-${guest.name}`) },
+      { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` },
+    ),
   );
 }
 

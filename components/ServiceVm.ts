@@ -5,6 +5,7 @@ import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
+import { formerlyNamed } from "./childNames";
 
 export interface ServiceVmArgs {
   /** The VM as the stack config describes it (VMID, node, vCPU, memory, networks). */
@@ -28,9 +29,14 @@ export class ServiceVm extends pulumi.ComponentResource {
     const { guest } = args;
     const inputs = serviceVmArgs(guest, args.networks, args.pool);
     this.vm = new proxmoxve.VmLegacy(
-      `vm-${guest.vmid}-${guest.name}`,
+      `${name}-vm-${guest.vmid}`,
       inputs,
-      statefulOptions("vm", inputs, { parent: this }, { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` }),
+      statefulOptions(
+        "vm",
+        inputs,
+        { parent: this, ...formerlyNamed(`vm-${guest.vmid}-${guest.name}`) },
+        { adopt: guest.adopt, importId: `${guest.node}/${guest.vmid}` },
+      ),
     );
     this.registerOutputs({ vmId: guest.vmid, node: guest.node });
   }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StorageConfig } from "../lib/config/schema";
 import { PveStorage, type PveStorageArgs } from "./PveStorage";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { formerlyNamed } from "./childNames";
 
 export interface StoragePoolsArgs {
   /** Every storage of the cluster, as in /etc/pve/storage.cfg. */
@@ -60,10 +61,15 @@ export class StoragePools extends pulumi.ComponentResource {
         continue;
       }
       new PveStorage(
-        pool.id,
+        `${name}-${pool.id}`,
         { ...storageDefinition(pool, args.clusterNodes), connection: args.connection },
         // Children wait for what the component waits for (the infrastructure token's grants).
-        { parent: this, protect: true, ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}) },
+        {
+          parent: this,
+          protect: true,
+          ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}),
+          ...formerlyNamed(pool.id),
+        },
       );
       this.checked.push(pool.id);
     }

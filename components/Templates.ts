@@ -6,6 +6,7 @@ import { statefulOptions } from "./adoption";
 import { vmNetworkDevices } from "./guestNetworks";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
+import { formerlyNamed } from "./childNames";
 
 export interface TemplatesArgs {
   /** The LXC template customer containers are created from, downloaded on each node that creates them. */
@@ -64,8 +65,9 @@ export class Templates extends pulumi.ComponentResource {
         overwriteUnmanaged: false,
       };
       const present = tpl.present.includes(node);
-      this.lxcTemplateFiles[node] = new proxmoxve.download.File(`lxc-template-${node}`, inputs, {
+      this.lxcTemplateFiles[node] = new proxmoxve.download.File(`${name}-lxc-template-${node}`, inputs, {
         parent: this,
+        ...formerlyNamed(`lxc-template-${node}`),
         retainOnDelete: true,
         ...replacementOptions("downloadFile"),
         ...(present
@@ -76,16 +78,16 @@ export class Templates extends pulumi.ComponentResource {
           : {}),
       });
     }
-    for (const template of args.vmTemplates) this.declareVmTemplate(template, args);
+    for (const template of args.vmTemplates) this.declareVmTemplate(name, template, args);
     this.registerOutputs({ lxcTemplateVolumeId: this.lxcTemplateVolumeId });
   }
 
-  private declareVmTemplate(template: VmTemplateConfig, args: TemplatesArgs): void {
+  private declareVmTemplate(name: string, template: VmTemplateConfig, args: TemplatesArgs): void {
     // An adopted template exists: nothing to download (its disk and image inputs are ignored).
     const image = template.adopt
       ? undefined
       : new proxmoxve.download.File(
-          `image-${template.name}`,
+          `${name}-image-${template.name}`,
           {
             nodeName: template.node,
             datastoreId: template.image.storage,
@@ -96,7 +98,12 @@ export class Templates extends pulumi.ComponentResource {
             overwriteUnmanaged: false,
             ...(template.image.checksum ? { checksum: template.image.checksum, checksumAlgorithm: "sha256" } : {}),
           },
-          { parent: this, retainOnDelete: true, ...replacementOptions("downloadFile") },
+          {
+            parent: this,
+            retainOnDelete: true,
+            ...replacementOptions("downloadFile"),
+            ...formerlyNamed(`image-${template.name}`),
+          },
         );
     const imageId = volumeId(template.image.storage, "iso", template.image.fileName);
     const cloudInit = template.flavour === "cloud-init";
@@ -133,12 +140,16 @@ export class Templates extends pulumi.ComponentResource {
         : { cdrom: { fileId: imageId, interface: "ide2" } }),
     };
     new proxmoxve.VmLegacy(
-      `vm-${template.vmid}-${template.name}`,
+      `${name}-vm-${template.vmid}-${template.name}`,
       inputs,
       statefulOptions(
         "vm",
         inputs,
-        { parent: this, ...(image ? { dependsOn: [image] } : {}) },
+        {
+          parent: this,
+          ...(image ? { dependsOn: [image] } : {}),
+          ...formerlyNamed(`vm-${template.vmid}-${template.name}`),
+        },
         {
           adopt: template.adopt,
           importId: `${template.node}/${template.vmid}`,

@@ -86,10 +86,10 @@ const IMPORTER_READS: Readonly<Record<string, Readonly<Record<string, LiveValue>
 };
 
 const PER_OBJECT: Readonly<Record<string, Readonly<Record<string, LiveValue>>>> = {
-  "ct-102-website": { unprivileged: UNSTATED, tags: UNSTATED }, // the seed says neither
-  "ct-10001-openwrt": { unprivileged: false, tags: ["router"] }, // seed: privileged, tag router
-  "vm-8000-ubuntu-24-cloud": { cpu: UNSTATED, memory: UNSTATED, networkDevices: UNSTATED },
-  "vm-9000-ubuntu-template": { cpu: UNSTATED, memory: UNSTATED, networkDevices: UNSTATED },
+  "website-ct-102": { unprivileged: UNSTATED, tags: UNSTATED }, // the seed says neither
+  "router-ct-10001": { unprivileged: false, tags: ["router"] }, // seed: privileged, tag router
+  "templates-vm-8000-ubuntu-24-cloud": { cpu: UNSTATED, memory: UNSTATED, networkDevices: UNSTATED },
+  "templates-vm-9000-ubuntu-template": { cpu: UNSTATED, memory: UNSTATED, networkDevices: UNSTATED },
 };
 
 /** Why the import of `r` would be refused: each input the importer reads back otherwise, not ignored. */
@@ -144,7 +144,7 @@ describe("adoption: every import matches what the importer reads back", () => {
   });
 
   it("the model catches what the reality file records (a declaration that would be refused)", () => {
-    const ct = structuredClone(byName(plan.resources, "ct-102-website"));
+    const ct = structuredClone(byName(plan.resources, "website-ct-102"));
     ct.options.ignoreChanges = [];
     ct.inputs["unprivileged"] = true;
     expect(importDifferences(ct)).toEqual(
@@ -156,7 +156,7 @@ describe("adoption: every import matches what the importer reads back", () => {
         expect.stringMatching(/^unprivileged: declares true, the seed does not state it/),
       ]),
     );
-    const vm = structuredClone(byName(plan.resources, "vm-107-paymenter"));
+    const vm = structuredClone(byName(plan.resources, "paymenter-vm-107"));
     vm.inputs["migrate"] = true;
     expect(importDifferences(vm)).toContain("migrate: declares true, the importer reads false");
   });
@@ -164,7 +164,7 @@ describe("adoption: every import matches what the importer reads back", () => {
 
 describe("adoption: what is left alone, and what is new", () => {
   it("nothing the seed leaves open is declared into a field that forces replacement (CT 102's privilege)", () => {
-    const ct = byName(plan.resources, "ct-102-website");
+    const ct = byName(plan.resources, "website-ct-102");
     expect(ct.inputs["unprivileged"]).toBeUndefined();
     expect(ct.options.ignoreChanges).toContain("unprivileged");
   });
@@ -192,7 +192,7 @@ describe("adoption: what is left alone, and what is new", () => {
   });
 
   it("the datacenter firewall options are written, every one declared (ebtables on), not imported", () => {
-    const fw = byName(plan.resources, "datacenter-firewall");
+    const fw = byName(plan.resources, "customer-isolation-datacenter-firewall");
     expect(fw.options.import).toBeNull();
     expect(fw.inputs).toEqual({
       enabled: true,
@@ -226,12 +226,15 @@ describe("the plan says what is imported, what is created, and why", () => {
       step: "create",
       why: "customer nordlicht (customers/nordlicht.yaml): a new site",
     });
-    expect(plannedStep(byName(plan.resources, "datacenter-firewall"))?.why).toContain(
+    expect(plannedStep(byName(plan.resources, "customer-isolation-datacenter-firewall"))?.why).toContain(
       "writes every datacenter firewall option",
     );
     expect(plannedStep(byName(plan.resources, "proxmox-infra"))).toBeUndefined();
     // Storage checks and adopted backup jobs: dynamic resources, which Pulumi cannot import.
-    for (const name of ["local", "local-zfs", "local-lvm", "backup", "nightly-node1", "nightly-node2", "nightly-node3"])
+    for (const name of [
+      ...["local", "local-zfs", "local-lvm", "backup"].map((id) => `storage-${id}`),
+      ...["nightly-node1", "nightly-node2", "nightly-node3"].map((id) => `backups-${id}`),
+    ])
       expect(plannedStep(byName(plan.resources, name))?.step, name).toBe("adopt");
   });
 
@@ -242,6 +245,6 @@ describe("the plan says what is imported, what is created, and why", () => {
       new RegExp(`^First \`pulumi up\` against the live cluster: ${imports} to import, \\d+ to adopt, \\d+ to create`),
     );
     expect(text).toContain("listed in the seed, read back by the provider's importer");
-    expect(text).toContain("ct-102-website (node3/102)");
+    expect(text).toContain("website-ct-102 (node3/102)");
   });
 });

@@ -171,7 +171,7 @@ describe("the plan: one backup job per customer container, with its plan's reten
           plan.resources.find((r) => r.name === j.name.replace("-backup", "-ct"))!.urn,
         ].sort(),
       );
-      const storageCheck = plan.resources.find((r) => r.type === TYPES.storage && r.name === "node3-backup")!;
+      const storageCheck = plan.resources.find((r) => r.type === TYPES.storage && r.name === "storage-node3-backup")!;
       for (const n of infra) expect(n.options.dependsOn).toContain(storageCheck.urn);
     }
   });

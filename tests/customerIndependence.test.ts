@@ -59,14 +59,14 @@ describe("customers never touch each other", () => {
   it("a change to a resource several sites depend on is named as shared in the diff", async () => {
     const before = await planOf(3);
     const after = JSON.parse(JSON.stringify(before)) as PlanDocument;
-    const proxy = after.resources.find((r) => r.name === "nodepoint-proxy")!;
+    const proxy = after.resources.find((r) => r.name === "customer-isolation-nodepoint-proxy")!;
     proxy.inputs["cidrs"] = [{ name: "192.168.1.250" }];
     const d = diffPlans(before, after);
     expect(d.warnings).toEqual([
       expect.stringMatching(
-        /^REPLACES nodepoint-proxy \(IpsetLegacy\): cidrs.*Steps, in order: 1\. delete nodepoint-proxy \(IpsetLegacy\); 2\. create nodepoint-proxy \(IpsetLegacy\)\.$/,
+        /^REPLACES customer-isolation-nodepoint-proxy \(IpsetLegacy\): cidrs.*Steps, in order: 1\. delete customer-isolation-nodepoint-proxy \(IpsetLegacy\); 2\. create customer-isolation-nodepoint-proxy \(IpsetLegacy\)\.$/,
       ),
-      "SHARED nodepoint-proxy (IpsetLegacy): 3 customer sites depend on it; this change reaches every one of them.",
+      "SHARED customer-isolation-nodepoint-proxy (IpsetLegacy): 3 customer sites depend on it; this change reaches every one of them.",
     ]);
   });
 });

@@ -23,10 +23,10 @@ describe("npm run plan", () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^Stack prod: \d+ resources, 0 provider invokes, planned offline in \d+ ms$/m);
     expect(out).toContain(
-      "  nodepoint:network:OpenWrtRouter router\n    proxmoxve:index/containerLegacy:ContainerLegacy ct-10001-openwrt  vmid=10001 node=node3 cores=4 mem=512MiB privileged tags=router [protected, import=node3/10001]",
+      "  nodepoint:network:OpenWrtRouter router\n    proxmoxve:index/containerLegacy:ContainerLegacy router-ct-10001  vmid=10001 node=node3 cores=4 mem=512MiB privileged tags=router [protected, import=node3/10001]",
     );
     expect(out).toContain(
-      "proxmoxve:index/vmLegacy:VmLegacy vm-100-ispconfig  vmid=100 node=node2 cores=12 mem=65536MiB [protected, import=node2/100]",
+      "proxmoxve:index/vmLegacy:VmLegacy ispconfig-vm-100  vmid=100 node=node2 cores=12 mem=65536MiB [protected, import=node2/100]",
     );
     expect(out).toContain(
       "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost nordlicht-proxy  nordlicht.nodepoint.eu -> 192.168.1.101:80 ssl-forced=true",

@@ -16,7 +16,7 @@ const slugs = ["acme-bakery", "nordlicht", "studio-kern"];
 
 describe("isolation", () => {
   it("one security group: web from the proxy, SSH from management, nothing else in", () => {
-    expect(res("customer-web", "GroupLegacy").inputs["rules"]).toEqual([
+    expect(res("customer-isolation-customer-web", "GroupLegacy").inputs["rules"]).toEqual([
       {
         type: "in",
         action: "ACCEPT",
@@ -34,9 +34,14 @@ describe("isolation", () => {
         comment: "SSH from the management network",
       },
     ]);
-    expect(res("nodepoint-proxy", "IpsetLegacy").inputs["cidrs"]).toEqual([{ name: "192.168.1.201" }]);
-    expect(res("nodepoint-mgmt", "IpsetLegacy").inputs["cidrs"]).toEqual([{ name: "10.8.0.0/24" }]);
-    expect(res("datacenter-firewall").inputs).toMatchObject({ enabled: true, inputPolicy: "ACCEPT" });
+    expect(res("customer-isolation-nodepoint-proxy", "IpsetLegacy").inputs["cidrs"]).toEqual([
+      { name: "192.168.1.201" },
+    ]);
+    expect(res("customer-isolation-nodepoint-mgmt", "IpsetLegacy").inputs["cidrs"]).toEqual([{ name: "10.8.0.0/24" }]);
+    expect(res("customer-isolation-datacenter-firewall").inputs).toMatchObject({
+      enabled: true,
+      inputPolicy: "ACCEPT",
+    });
   });
 
   it.each(slugs)("%s: firewall on, input DROP, the group as its only rule, anti-spoofing on", (slug) => {
@@ -63,7 +68,7 @@ describe("isolation", () => {
         expect(res(name).provider, name).toBe(customerProvider);
     }
     expect(res("nordlicht-ha").provider).toBe(infraProvider);
-    expect(res("customer-web").provider).toBe(infraProvider);
+    expect(res("customer-isolation-customer-web").provider).toBe(infraProvider);
   });
 });
 

@@ -23,6 +23,64 @@ const edit = (d: PlanDocument, name: string, change: (r: RecordedResource) => vo
   return copy;
 };
 
+describe("renames kept by aliases", () => {
+  /** `doc` as it was before its renames: each renamed resource under its alias, references following. */
+  const beforeRenames = (d: PlanDocument, keepAliases = false): PlanDocument => {
+    const former = new Map(d.resources.flatMap((r) => (r.options.aliases ?? []).map((a) => [r.urn, a] as const)));
+    const urn = (u: string) => former.get(u) ?? u;
+    return {
+      ...d,
+      resources: d.resources.map((r) => {
+        const { aliases: _aliases, ...options } = r.options;
+        return {
+          ...r,
+          urn: urn(r.urn),
+          name: urn(r.urn).split("::").pop()!,
+          parent: urn(r.parent),
+          options: {
+            ...(keepAliases ? r.options : options),
+            dependsOn: r.options.dependsOn.map(urn),
+            replaceWith: r.options.replaceWith.map(urn),
+            deletedWith: r.options.deletedWith === null ? null : urn(r.options.deletedWith),
+          },
+        };
+      }),
+    };
+  };
+
+  it("the plan records a child's former URN (its alias), resolved as the engine does", () => {
+    expect(doc.resources.find((r) => r.name === "website-ct-102")!.options.aliases).toEqual([
+      "urn:pulumi:prod::nodepoint::nodepoint:guests:ServiceContainer$proxmoxve:index/containerLegacy:ContainerLegacy::ct-102-website",
+    ]);
+  });
+
+  it("a rename with its alias shows as the alias alone: nothing added, removed, replaced or warned", () => {
+    const d = diffPlans(beforeRenames(doc), doc);
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    expect(d.warnings).toEqual([]);
+    expect(d.changed.length).toBeGreaterThan(0);
+    for (const c of d.changed)
+      expect({ name: c.name, fields: c.fields, options: c.options }).toEqual({
+        name: c.name,
+        fields: [],
+        options: ["aliases"],
+      });
+  });
+
+  it("a rename without its alias is a deletion and a creation", () => {
+    const after = beforeRenames(doc);
+    const renamedBack = {
+      ...doc,
+      resources: doc.resources.map((r) => ({ ...r, options: { ...r.options, aliases: [] } })),
+    };
+    const d = diffPlans(after, renamedBack);
+    expect(d.added.map((r) => r.name)).toContain("website-ct-102");
+    expect(d.removed.map((r) => r.name)).toContain("ct-102-website");
+    expect(d.warnings).toContainEqual(expect.stringMatching(/^DELETES protected ct-102-website/));
+  });
+});
+
 describe("plan diff", () => {
   it("a refactor that changes nothing shows no changes", () => {
     expect(renderDiff(diffPlans(doc, doc), "prod", { before: doc, after: doc })).toContain("no changes");
@@ -78,28 +136,28 @@ describe("plan diff", () => {
 
   it("a VM's node change migrates when migrate is on, replaces an adopted VM (migrate unset), and a vmId change replaces", () => {
     // Adopted: the importer reads migrate back as false, so the program leaves it unset.
-    expect(doc.resources.find((r) => r.name === "vm-107-paymenter")!.inputs["migrate"]).toBeUndefined();
+    expect(doc.resources.find((r) => r.name === "paymenter-vm-107")!.inputs["migrate"]).toBeUndefined();
     expect(
       diffPlans(
         doc,
-        edit(doc, "vm-107-paymenter", (r) => (r.inputs["nodeName"] = "node2")),
+        edit(doc, "paymenter-vm-107", (r) => (r.inputs["nodeName"] = "node2")),
       ).warnings,
     ).toEqual([
-      expect.stringMatching(/^REPLACES vm-107-paymenter \(VmLegacy\): nodeName: "node3" -> "node2".*protected/),
+      expect.stringMatching(/^REPLACES paymenter-vm-107 \(VmLegacy\): nodeName: "node3" -> "node2".*protected/),
     ]);
-    const migrating = edit(doc, "vm-107-paymenter", (r) => (r.inputs["migrate"] = true));
+    const migrating = edit(doc, "paymenter-vm-107", (r) => (r.inputs["migrate"] = true));
     expect(
       diffPlans(
         migrating,
-        edit(migrating, "vm-107-paymenter", (r) => (r.inputs["nodeName"] = "node2")),
+        edit(migrating, "paymenter-vm-107", (r) => (r.inputs["nodeName"] = "node2")),
       ).warnings,
     ).toEqual([]);
     expect(
       diffPlans(
         doc,
-        edit(doc, "vm-107-paymenter", (r) => (r.inputs["vmId"] = 108)),
+        edit(doc, "paymenter-vm-107", (r) => (r.inputs["vmId"] = 108)),
       ).warnings[0],
-    ).toContain("REPLACES vm-107-paymenter (VmLegacy)");
+    ).toContain("REPLACES paymenter-vm-107 (VmLegacy)");
   });
 
   it("removing a protected container is flagged; added resources are listed", () => {
@@ -194,10 +252,10 @@ describe("plan diff", () => {
   it("warns when the import ID of an adopted object changes (Pulumi would import the other object and delete this one)", () => {
     const d = diffPlans(
       doc,
-      edit(doc, "ct-102-website", (r) => (r.options.import = "node2/102")),
+      edit(doc, "website-ct-102", (r) => (r.options.import = "node2/102")),
     );
     expect(d.warnings).toEqual([
-      expect.stringMatching(/^IMPORT-REPLACES ct-102-website .*node3\/102 -> node2\/102.*deletes/),
+      expect.stringMatching(/^IMPORT-REPLACES website-ct-102 .*node3\/102 -> node2\/102.*deletes/),
     ]);
   });
 
@@ -236,13 +294,17 @@ describe("plan diff as reviewers read it (diffReport)", () => {
   });
 
   it("changes are grouped by customer (VMID, IP, node, domain) and the platform's apart; unchanged customers are left out", () => {
-    const after = edit(without(doc, "studio-kern"), "customer-web", (r) => (r.inputs["comment"] = "changed"));
+    const after = edit(
+      without(doc, "studio-kern"),
+      "customer-isolation-customer-web",
+      (r) => (r.inputs["comment"] = "changed"),
+    );
     const text = renderDiff(diffPlans(doc, after), "prod", { before: doc, after });
     expect(text).toContain(
       "#### Customer `studio-kern`: CT 1002, 192.168.1.102, node1, www.studio-kern.nodepoint.eu (customer removed)",
     );
     expect(text).toContain("- **remove** `ContainerLegacy` studio-kern-ct: vmid=1002 node=node1");
-    expect(text).toMatch(/#### Platform\n\n- \*\*change\*\* `GroupLegacy` customer-web\n/);
+    expect(text).toMatch(/#### Platform\n\n- \*\*change\*\* `GroupLegacy` customer-isolation-customer-web\n/);
     expect(text).not.toContain("Customer `nordlicht`");
     // every customer resource sits under its customer's heading, before the platform's
     expect(text.indexOf("studio-kern-dns")).toBeGreaterThan(text.indexOf("#### Customer `studio-kern`"));

@@ -14,9 +14,9 @@ const inputs = (name: string, type?: string) => res(name, type).inputs as Record
 describe("guests with the seed's figures", () => {
   it.each([
     // name, vmid, node, cores, memory MiB
-    ["vm-100-ispconfig", 100, "node2", 12, 65536],
-    ["vm-107-paymenter", 107, "node3", 4, 8192],
-    ["vm-201-nginx-proxy-manager", 201, "node3", 2, 8192],
+    ["ispconfig-vm-100", 100, "node2", 12, 65536],
+    ["paymenter-vm-107", 107, "node3", 4, 8192],
+    ["nginx-proxy-manager-vm-201", 201, "node3", 2, 8192],
   ])("VM %s: vmid %i on %s, %i vCPU, %i MiB", (name, vmid, node, cores, memory) => {
     const vm = res(name, "VmLegacy");
     expect(vm.type).toBe("proxmoxve:index/vmLegacy:VmLegacy");
@@ -36,7 +36,7 @@ describe("guests with the seed's figures", () => {
   });
 
   it("CT 10001 is the OpenWrt router: privileged, 4 cores, 512 MB, tag router, WAN PPPoE VLAN 1203 + LAN + DMZ", () => {
-    const ct = res("ct-10001-openwrt", "ContainerLegacy");
+    const ct = res("router-ct-10001", "ContainerLegacy");
     expect(ct.inputs).toMatchObject({
       vmId: 10001,
       nodeName: "node3",
@@ -55,25 +55,25 @@ describe("guests with the seed's figures", () => {
     const others = plan.resources.filter(
       (r) => r.type.endsWith("ContainerLegacy") && r.inputs["unprivileged"] === false,
     );
-    expect(others.map((r) => r.name)).toEqual(["ct-10001-openwrt"]);
+    expect(others.map((r) => r.name)).toEqual(["router-ct-10001"]);
   });
 
   it("CT 102 is the website container on node3: 4 cores, 2 GB; privileged or not is not guessed", () => {
-    expect(inputs("ct-102-website", "ContainerLegacy")).toMatchObject({
+    expect(inputs("website-ct-102", "ContainerLegacy")).toMatchObject({
       vmId: 102,
       nodeName: "node3",
       cpu: { cores: 4 },
       memory: { dedicated: 2048 },
     });
     // The seed does not say; `unprivileged` forces replacement, so it is left as it is.
-    expect(inputs("ct-102-website")["unprivileged"]).toBeUndefined();
-    expect(res("ct-102-website").options).toMatchObject({ protect: true, import: "node3/102" });
-    expect(res("ct-102-website").options.ignoreChanges).toContain("unprivileged");
+    expect(inputs("website-ct-102")["unprivileged"]).toBeUndefined();
+    expect(res("website-ct-102").options).toMatchObject({ protect: true, import: "node3/102" });
+    expect(res("website-ct-102").options.ignoreChanges).toContain("unprivileged");
   });
 
   it.each([
-    ["vm-8000-ubuntu-24-cloud", 8000, "node2", "image-ubuntu-24-cloud"],
-    ["vm-9000-ubuntu-template", 9000, "node3", "image-ubuntu-template"],
+    ["templates-vm-8000-ubuntu-24-cloud", 8000, "node2", "image-ubuntu-24-cloud"],
+    ["templates-vm-9000-ubuntu-template", 9000, "node3", "image-ubuntu-template"],
   ])("template %s: vmid %i on %s, adopted as it is (no image to download)", (name, vmid, node, image) => {
     const t = res(name, "VmLegacy");
     expect(t.inputs).toMatchObject({ vmId: vmid, nodeName: node, template: true, started: false });
@@ -85,7 +85,7 @@ describe("guests with the seed's figures", () => {
 
   it("the Ubuntu 24.04 LXC template is on each customer node: adopted where the live platform has it, downloaded elsewhere", () => {
     for (const node of ["node1", "node2"]) {
-      expect(inputs(`lxc-template-${node}`, "File")).toMatchObject({
+      expect(inputs(`templates-lxc-template-${node}`, "File")).toMatchObject({
         nodeName: node,
         datastoreId: "local",
         contentType: "vztmpl",
@@ -94,10 +94,10 @@ describe("guests with the seed's figures", () => {
         overwriteUnmanaged: false,
       });
     }
-    expect(res("lxc-template-node2").options.import).toBe(
+    expect(res("templates-lxc-template-node2").options.import).toBe(
       "node2/local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
     );
-    expect(res("lxc-template-node1").options.import).toBeNull();
+    expect(res("templates-lxc-template-node1").options.import).toBeNull();
   });
 });
 
@@ -108,13 +108,13 @@ describe("nodes, storage, backups, HA", () => {
   });
 
   it("storage: local-zfs on node1+node2, local-lvm thin on node3, /var/lib/vz and /backup/vzdump everywhere, checked as the cluster has them; DRBD referenced, not checked", () => {
-    expect(inputs("local-zfs", "PveStorage")).toMatchObject({
+    expect(inputs("storage-local-zfs", "PveStorage")).toMatchObject({
       storage: "local-zfs",
       type: "zfspool",
       pool: "rpool/data",
       nodes: ["node1", "node2"],
     });
-    expect(inputs("local-lvm", "PveStorage")).toMatchObject({
+    expect(inputs("storage-local-lvm", "PveStorage")).toMatchObject({
       storage: "local-lvm",
       type: "lvmthin",
       nodes: ["node3"],
@@ -122,12 +122,12 @@ describe("nodes, storage, backups, HA", () => {
       thinpool: "data",
     });
     // On every node: storage.cfg has no nodes line, so none is declared.
-    expect(inputs("local", "PveStorage")).toMatchObject({ type: "dir", path: "/var/lib/vz", shared: false });
-    expect(inputs("local", "PveStorage")["nodes"]).toBeUndefined();
-    expect(inputs("backup", "PveStorage")).toMatchObject({ path: "/backup/vzdump", content: ["backup"] });
+    expect(inputs("storage-local", "PveStorage")).toMatchObject({ type: "dir", path: "/var/lib/vz", shared: false });
+    expect(inputs("storage-local", "PveStorage")["nodes"]).toBeUndefined();
+    expect(inputs("storage-backup", "PveStorage")).toMatchObject({ path: "/backup/vzdump", content: ["backup"] });
     expect(plan.resources.some((r) => r.name === "global-lvm")).toBe(false);
     for (const id of ["local-zfs", "local-lvm", "local", "backup"])
-      expect(res(id).options).toMatchObject({ protect: true });
+      expect(res(`storage-${id}`).options).toMatchObject({ protect: true });
   });
 
   it("capacity: node and pool figures are the seed's", () => {
@@ -147,7 +147,7 @@ describe("nodes, storage, backups, HA", () => {
   });
 
   it("a backup job writes node3's guests to node3's backup pool; the cluster's jobs are adopted", () => {
-    expect(inputs("nightly-node3", "PveBackupJob")).toMatchObject({
+    expect(inputs("backups-nightly-node3", "PveBackupJob")).toMatchObject({
       jobId: "nightly-node3",
       node: "node3",
       storage: "backup",
@@ -159,7 +159,7 @@ describe("nodes, storage, backups, HA", () => {
   });
 
   it("customer containers are backed up to node3's 4.5 TB pool, reached from node1 and node2 over NFS", () => {
-    expect(inputs("node3-backup", "PveStorage")).toMatchObject({
+    expect(inputs("storage-node3-backup", "PveStorage")).toMatchObject({
       type: "nfs",
       server: "192.168.1.5",
       nodes: ["node1", "node2"],
@@ -199,7 +199,7 @@ describe("nodes, storage, backups, HA", () => {
         },
       },
     });
-    expect(byName(p.resources, "drbd-nodes", "Hagroup").inputs).toMatchObject({
+    expect(byName(p.resources, "ha-drbd-nodes", "Hagroup").inputs).toMatchObject({
       group: "drbd-nodes",
       restricted: true,
     });

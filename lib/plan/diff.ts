@@ -124,7 +124,42 @@ function changedOptions(o: RecordedResource, r: RecordedResource): FieldChange[]
     .map((k) => ({ path: k, before: before[k], after: after[k] }));
 }
 
-export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
+/**
+ * `before` with each resource that `after` renames (a new URN whose `aliases` name the old one, as the
+ * engine matches them) under its new URN, and every reference to it (parent, dependsOn, replaceWith,
+ * deletedWith) following: the rename then shows as what it is, an added alias, not a deletion and a
+ * creation.
+ */
+export function followRenames(before: PlanDocument, after: PlanDocument): PlanDocument {
+  const oldUrns = new Set(before.resources.map((r) => r.urn));
+  const newUrns = new Set(after.resources.map((r) => r.urn));
+  const renamed = new Map<string, RecordedResource>();
+  for (const r of after.resources) {
+    if (oldUrns.has(r.urn)) continue;
+    const former = (r.options.aliases ?? []).find((a) => oldUrns.has(a) && !newUrns.has(a) && !renamed.has(a));
+    if (former) renamed.set(former, r);
+  }
+  if (renamed.size === 0) return before;
+  const urn = (u: string): string => renamed.get(u)?.urn ?? u;
+  return {
+    ...before,
+    resources: before.resources.map((r) => ({
+      ...r,
+      urn: urn(r.urn),
+      name: renamed.get(r.urn)?.name ?? r.name,
+      parent: urn(r.parent),
+      options: {
+        ...r.options,
+        dependsOn: r.options.dependsOn.map(urn),
+        replaceWith: r.options.replaceWith.map(urn),
+        deletedWith: r.options.deletedWith === null ? null : urn(r.options.deletedWith),
+      },
+    })),
+  };
+}
+
+export function diffPlans(beforeAsCommitted: PlanDocument, after: PlanDocument): PlanDiff {
+  const before = followRenames(beforeAsCommitted, after);
   const old = new Map(before.resources.map((r) => [r.urn, r]));
   const now = new Map(after.resources.map((r) => [r.urn, r]));
   const added = after.resources.filter((r) => !old.has(r.urn));
@@ -167,9 +202,11 @@ export function diffPlans(before: PlanDocument, after: PlanDocument): PlanDiff {
 /** A changed resource that several customer sites depend on reaches all of them: named. */
 function sharedWarnings(changed: readonly ResourceChange[], after: PlanDocument): string[] {
   const shared = sharedBySites(after.resources);
+  // A rename (an added alias and nothing else) changes nothing in the cluster.
+  const onlyRenamed = (c: ResourceChange) => c.fields.length === 0 && c.options.every((o) => o === "aliases");
   return changed.flatMap((c) => {
     const sites = shared.get(c.urn);
-    return sites === undefined
+    return sites === undefined || onlyRenamed(c)
       ? []
       : [
           `SHARED ${c.name} (${shortType(c.type)}): ${sites} customer sites depend on it; this change reaches every one of them.`,

@@ -24,6 +24,11 @@ export interface RecordedOptions {
   replaceWith: string[];
   /** The resource whose deletion takes this one with it (its own delete is skipped then), or null. */
   deletedWith: string | null;
+  /**
+   * URNs the resource had before a rename (its `aliases`): the engine takes a resource of the state
+   * under one of them for this one, so nothing is replaced. Recorded only when there are any.
+   */
+  aliases?: string[];
 }
 
 /** One registered resource. */
@@ -120,6 +125,7 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
  */
 export function recordedResourceOf(req: RegisterRequest, urn: string): RecordedResource {
   const importId = req.getImportid() || null;
+  const aliases = aliasUrns(req, urn);
   return {
     urn: engineUrn(urn),
     type: req.getType(),
@@ -138,8 +144,35 @@ export function recordedResourceOf(req: RegisterRequest, urn: string): RecordedR
       replaceOnChanges: [...req.getReplaceonchangesList()].sort(),
       replaceWith: req.getReplaceWithList().map(engineUrn).sort(),
       deletedWith: req.getDeletedwith() ? engineUrn(req.getDeletedwith()) : null,
+      ...(aliases.length > 0 ? { aliases } : {}),
     },
   };
+}
+
+/**
+ * The URNs a registration's aliases stand for, as the engine resolves them: a full URN as given; a
+ * spec's missing name, type, stack, project and parent are the resource's own.
+ */
+function aliasUrns(req: RegisterRequest, urn: string): string[] {
+  const [, stack = "", project = ""] = /^urn:pulumi:([^:]*)::([^:]*)::/.exec(urn) ?? [];
+  return (req.getAliasesList?.() ?? [])
+    .map((alias) => {
+      if (alias.hasUrn()) return engineUrn(alias.getUrn());
+      const spec = alias.getSpec();
+      if (!spec) return "";
+      const parent = spec.getNoparent() ? "" : spec.hasParenturn() ? spec.getParenturn() : req.getParent();
+      return engineUrn(
+        resourceUrn(
+          spec.getStack() || stack,
+          spec.getProject() || project,
+          parent,
+          spec.getType() || req.getType(),
+          spec.getName() || req.getName(),
+        ),
+      );
+    })
+    .filter((u) => u !== "" && u !== engineUrn(urn))
+    .sort();
 }
 
 /**
@@ -264,6 +297,25 @@ export interface RegisterRequest {
   getReplaceonchangesList(): string[];
   getReplaceWithList(): string[];
   getDeletedwith(): string;
+  /** The resource's aliases (the SDK sends specs: the monitor supports `aliasSpecs`). */
+  getAliasesList?(): AliasMessage[];
+}
+
+/** The parts of the SDK's Alias message the plan reads. */
+interface AliasMessage {
+  hasUrn(): boolean;
+  getUrn(): string;
+  getSpec():
+    | {
+        getName(): string;
+        getType(): string;
+        getStack(): string;
+        getProject(): string;
+        hasParenturn(): boolean;
+        getParenturn(): string;
+        getNoparent(): boolean;
+      }
+    | undefined;
 }
 
 /** Turns off source-mapped and deep stack traces; returns the function that restores them. */

@@ -37,10 +37,14 @@ function seedStorages(): void {
   fake.jobs.clear();
 }
 
-/** The plan's inputs of a resource, with the fake's endpoint and the token as the engine hands them over. */
-function inputsOf(name: string, type: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const r = plan.find((x) => x.name === name && x.type === type);
-  if (!r) throw new Error(`no ${name}`);
+/**
+ * The plan's inputs of the storage or backup job with this resource name or PVE ID, with the fake's
+ * endpoint and the token as the engine hands them over.
+ */
+function inputsOf(id: string, type: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const pveId = (x: { inputs: Record<string, unknown> }) => x.inputs[type === TYPES.storage ? "storage" : "jobId"];
+  const r = plan.find((x) => x.type === type && (x.name === id || pveId(x) === id));
+  if (!r) throw new Error(`no ${id}`);
   return {
     ...r.inputs,
     __provider: type === TYPES.storage ? STORAGE_PROVIDER_LOADER : BACKUP_JOB_PROVIDER_LOADER,
@@ -78,7 +82,7 @@ describe("no resource type that crashes the plugin", () => {
         .filter((r) => r.type === TYPES.storage)
         .map((r) => r.name)
         .sort(),
-    ).toEqual(["backup", "local", "local-lvm", "local-zfs", "node3-backup"]);
+    ).toEqual(["storage-backup", "storage-local", "storage-local-lvm", "storage-local-zfs", "storage-node3-backup"]);
     // The three per-node jobs the seed runs, and one per customer container.
     expect(plan.filter((r) => r.type === TYPES.backupJob)).toHaveLength(3 + 3);
   });
