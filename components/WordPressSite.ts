@@ -157,6 +157,7 @@ export class WordPressSite extends pulumi.ComponentResource {
     if (c.state !== "decommissioned") {
       const dns = this.declareDns(name, args);
       this.declareProxyHost(name, args, dns);
+      this.declareCustomDomains(name, args);
     }
     if (c.state === "active") this.declareInitialRestorePoint(name, args, this.declareInstaller(name, args, firewall));
     if (c.state !== "decommissioned") this.declareBackup(name, args);
@@ -415,6 +416,29 @@ export class WordPressSite extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [this.container, dns] },
     );
+  }
+
+  /**
+   * A proxy host with its own certificate for each custom domain whose ownership is proven
+   * (lib/customers/customDomains.ts: `verifiedAt` in the file); an unproven one gets nothing. No DNS
+   * record: the customer's DNS points the domain at the public ingress (checked when it was proven).
+   */
+  private declareCustomDomains(name: string, args: WordPressSiteArgs): void {
+    const c = args.customer;
+    for (const { domain } of c.customDomains.filter((d) => d.verified))
+      new NpmProxyHost(
+        `${name}-domain-${domain}`,
+        {
+          apiUrl: args.proxy.apiUrl,
+          credentials: { identity: args.proxy.identity, secret: args.proxy.password },
+          domain,
+          forwardHost: c.ip,
+          forwardPort: 80,
+          email: args.proxy.identity,
+          sslForced: true,
+        },
+        { parent: this, dependsOn: [this.container] },
+      );
   }
 
   private declareDns(name: string, args: WordPressSiteArgs): cloudflare.DnsRecord {

@@ -18,6 +18,7 @@ import { CUSTOMER_FILE, loadCustomerFiles } from "../lib/customers/loadCustomers
 import { customerFileText } from "../lib/customers/customerChanges";
 import { parseCommandLine, runCli, UsageError } from "./cli";
 import { isLifecycleCommand, LIFECYCLE_COMMANDS, LIFECYCLE_USAGE, runLifecycleCommand } from "./customerLifecycle";
+import { DOMAIN_USAGE, isDomainCommand, runDomainCommand } from "./customerDomains";
 import { isOperationCommand, OPERATION_USAGE, runOperationCommand } from "./customerOperations";
 
 const USAGE = `usage:
@@ -25,6 +26,7 @@ const USAGE = `usage:
   npm run customer -- show <slug> [--show-secrets] [--stack NAME] [--customers DIR]
 ${LIFECYCLE_USAGE}
 ${OPERATION_USAGE}
+${DOMAIN_USAGE}
   npm run customer -- --help
 add writes customers/<slug>.yaml (lowest free VMID and IP, the node with most room) after checking it
 as the plan will; then run: npm run generate (the desired state), and npm test.
@@ -33,9 +35,11 @@ exit: 0 done, 1 refused (nothing written), 2 usage error`;
 const COMMANDS = ["add", "show", ...LIFECYCLE_COMMANDS];
 
 function main(): number | Promise<number> {
-  // Operations on a customer's container (scripts/customerOperations.ts) take their own arguments.
+  // Operations on a customer's container (scripts/customerOperations.ts) and custom domains
+  // (scripts/customerDomains.ts) take their own arguments.
   const args = process.argv.slice(2);
   if (isOperationCommand(args[0])) return runOperationCommand(args);
+  if (isDomainCommand(args[0])) return runDomainCommand(args);
   const { values, positionals } = parseCommandLine({
     allowPositionals: true,
     options: {

@@ -9,7 +9,8 @@ export interface DomainOwner {
 }
 
 /**
- * Every customer domain of every stack, lower-cased, with the file that claims it. A domain is
+ * Every customer domain of every stack (sites' and custom domains), lower-cased, with the file that
+ * claims it. A domain is
  * unique across clusters, not only within one: two clusters answering for one site would split its
  * DNS and its certificates.
  */
@@ -18,8 +19,10 @@ export function customerDomainsOfAllStacks(root: string = PROJECT_ROOT): Map<str
   for (const stack of projectStacks(root)) {
     const config = stackConfigOf(stack, root);
     for (const c of loadCustomerFiles(resolve(root, config.customersDir), root).files) {
-      const domain = c.data.domain.toLowerCase();
-      owners.set(domain, [...(owners.get(domain) ?? []), { stack, file: c.file }]);
+      for (const domain of [c.data.domain, ...(c.data.customDomains ?? []).map((d) => d.domain)].map((d) =>
+        d.toLowerCase(),
+      ))
+        owners.set(domain, [...(owners.get(domain) ?? []), { stack, file: c.file }]);
     }
   }
   return owners;

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { PVE_BOUNDS, pveInt } from "../config/pveBounds";
 import { planName } from "../config/schema";
 import { CUSTOMER_REPLACING_FIELDS } from "../providerFacts";
+import { customDomainSchema, type CustomDomain } from "./customDomains";
 import { hostNameProblems } from "./hostNames";
 
 export const SLUG_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -49,6 +50,12 @@ export const customerFileSchema = z.strictObject({
   /** The customer's contact e-mail (from the order). */
   email: z.email().optional(),
   /**
+   * The customer's own domains, within the plan's `customDomains` quota; each served by the site's
+   * proxy once its ownership is proven (lib/customers/customDomains.ts; `customer add-domain`,
+   * `customer verify-domain`). Their DNS stays the customer's.
+   */
+  customDomains: z.array(customDomainSchema).optional(),
+  /**
    * Fields this change deliberately alters although that replaces the container (data loss): the
    * merge that adds it prepares the replacement, the next one (removing it) runs it
    * (lib/customers/replacement.ts). Refused when there is nothing to confirm.
@@ -81,6 +88,8 @@ export interface Customer {
   diskGiB: number;
   storage: string;
   state: CustomerState;
+  /** The customer's own domains; the verified ones are served (lib/customers/customDomains.ts). */
+  customDomains: CustomDomain[];
   /** The Cloudflare zone the domain lies in, and its ID. */
   zone: string;
   zoneId: string;

@@ -10,6 +10,7 @@ import { replacementDecisions, type SiteReplacement } from "./replacement";
 import { retiredUseProblems, unretiredProblems } from "./retired";
 import type { Customer } from "./schema";
 import { reservedNameProblem } from "./hostNames";
+import { customDomainField, customDomainProblems, customDomainsOf } from "./customDomains";
 
 export interface CustomerValidation {
   customers: Customer[];
@@ -69,6 +70,7 @@ export function validateCustomers(
   const seenIp = new Map<string, string>();
   const seenDomain = new Map<string, string>();
   const seenService = new Map<number, string>();
+  const seenCustomDomain = new Map<string, string>();
   const storageById = new Map(config.storage.map((s) => [s.id, s]));
 
   for (const { slug, file, data } of files) {
@@ -93,6 +95,16 @@ export function validateCustomers(
         "plan",
         `plan "${planName}" is not defined in the stack config (plans: ${Object.keys(config.plans).join(", ")})`,
       );
+    const customDomains = data.customDomains ?? [];
+    if (plan)
+      for (const p of customDomainProblems(customDomains, { plan: planName, quota: plan.customDomains }, zones))
+        add(p.field, p.message);
+    customDomains.forEach((e, i) => {
+      const d = e.domain.toLowerCase();
+      const other = seenCustomDomain.get(d);
+      if (other && other !== file) add(customDomainField(i, "domain"), `${e.domain} is already used by ${other}`);
+      else seenCustomDomain.set(d, file);
+    });
     if (data.serviceId !== undefined) {
       const dupService = seenService.get(data.serviceId);
       if (dupService) add("serviceId", `${data.serviceId} is already the service of ${dupService}`);
@@ -171,6 +183,7 @@ export function validateCustomers(
         state: data.state,
         zone,
         zoneId: config.cloudflare.zones[zone] ?? "",
+        customDomains: customDomainsOf(data.customDomains),
       });
     }
   }
