@@ -4,6 +4,8 @@
  * through the dynamic-provider plugin against the fake NPM (which, like Let's Encrypt, fails a
  * certificate for a domain without a DNS record), DNS records that take a while to appear.
  */
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PROVIDER_LOADER } from "../../lib/npm/providerLoader";
 import { echoInputs } from "../../lib/runtimePath/fakeEngine";
@@ -17,6 +19,8 @@ import { FakePveServer } from "../pve/fakePveServer";
 const NO_LIMIT = 0;
 const CUSTOMER_TOKEN = "pulumi-customers@pve!iac";
 const CUSTOMER_SECRET = "11111111-2222-4333-8444-555555555555";
+/** A proven custom domain of nordlicht's, in the customer's own DNS (no record made by the run). */
+const CUSTOM_DOMAIN = "shop.nordlicht-example.com";
 /** One fake NPM for the whole run (the tests below look at what the run left in it). */
 let fake: FakeNpmServer;
 /** The program's own PVE calls (storage checks, backup jobs) go to a fake PVE holding the live cluster. */
@@ -38,6 +42,13 @@ beforeAll(async () => {
   const plugin = await startDynamicProviderHost({ root: ROOT });
   try {
     project = fixtureProject(); // the fixtures and their desired state: never the project's own customers/
+    // nordlicht brings a custom domain whose proof was recorded; its DNS (the customer's) already
+    // points at the platform, so its certificate can be issued.
+    appendFileSync(
+      join(project.root, "tests/fixtures/customers/nordlicht.yaml"),
+      `customDomains:\n  - { domain: ${CUSTOM_DOMAIN}, proof: ${"ab".repeat(16)}, verifiedAt: "2026-11-29T21:00:00.000Z" }\n`,
+    );
+    fake.dnsRecords.add(CUSTOM_DOMAIN);
     run = await runStack({
       root: project.root,
       stack: "prod",
@@ -95,19 +106,19 @@ describe("pulumi up through cmd/run with the proxy hosts on the dynamic-provider
     expect(domains()).toEqual(["acme-bakery.nodepoint.eu", "nordlicht.nodepoint.eu", "www.studio-kern.nodepoint.eu"]);
   });
 
-  test("every site's domain serves HTTPS", () => {
-    for (const domain of domains()) expect(fake.servesHttps(domain), domain).toBe(true);
+  test("every site's domain serves HTTPS, and so does the proven custom domain (no DNS record of the run's)", () => {
+    for (const domain of [...domains(), CUSTOM_DOMAIN]) expect(fake.servesHttps(domain), domain).toBe(true);
   });
 
   test("each certificate was requested after its domain's DNS record existed", () => {
     for (const e of fake.calls("POST", "/nginx/certificates")) {
       const domain = (e.requestBody as { domain_names: string[] }).domain_names[0]!;
-      expect(e.started, domain).toBeGreaterThanOrEqual(dnsCreated.get(domain)!);
+      expect(e.started, domain).toBeGreaterThanOrEqual(dnsCreated.get(domain) ?? 0);
     }
   });
 
   test("certificates were requested one at a time", () => {
-    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(3);
+    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(4);
     expect(fake.maxConcurrentCertbot).toBe(1);
   });
 
@@ -121,7 +132,7 @@ describe("pulumi up through cmd/run with the proxy hosts on the dynamic-provider
 
   test("each proxy host's __provider is the loader: small, the same bytes for every site", () => {
     const proxies = run.engine.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/nodepoint:NpmProxyHost");
-    expect(proxies).toHaveLength(3);
+    expect(proxies).toHaveLength(4);
     for (const p of proxies) expect(run.engine.inputsOf(p.urn)?.["__provider"]).toBe(PROVIDER_LOADER);
     expect(Buffer.byteLength(PROVIDER_LOADER)).toBeLessThan(1_024);
   });
