@@ -5,7 +5,9 @@
  *
  * It records what the engine would receive: every registration (in the offline plan's
  * `RecordedResource` form, so the two can be compared), the stack outputs and every log message.
- * It answers the way the engine does in the mode it runs in:
+ * It answers the way the engine does in the mode it runs in, with the values the engine would hold
+ * (lib/runtimePath/checkpoint.ts `engineValue`: output values the program sent come back as their
+ * value, a secret or unknown, never as output values), so the SDK does the same work on the answer:
  * - preview: a resource to be created has no ID yet and its outputs are its inputs, so computed
  *   outputs (a RandomPassword's `result`, a Token's `value`) are unknown; an imported one has its
  *   import ID.
@@ -23,6 +25,7 @@ import * as resourceRpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import { computedOutputs, recordedResourceOf, type RecordedResource } from "../plan/offlineRuntime";
 import { UNKNOWN_VALUE } from "../pulumiWire";
+import { engineValue } from "./checkpoint";
 
 /** Features the current CLI reports (`SupportsFeature`); the SDK shapes what it sends by them. */
 const SUPPORTED_FEATURES = new Set([
@@ -89,6 +92,8 @@ export interface FakeEngine {
   readonly invokes: number;
   /** Wire-form inputs of each registration by URN (e.g. a dynamic resource's `__provider` text). */
   inputsOf(urn: string): Record<string, unknown> | undefined;
+  /** The program source position the SDK sent with a registration (`project:///file#line,column`), if any. */
+  sourcePositionOf(urn: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -117,6 +122,7 @@ type Call<T> = grpc.ServerUnaryCall<T, unknown>;
 export async function startFakeEngine(options: FakeEngineOptions): Promise<FakeEngine> {
   const resources: RecordedResource[] = [];
   const wireInputs = new Map<string, Record<string, unknown>>();
+  const sourcePositions = new Map<string, string>();
   const logs: LoggedMessage[] = [];
   let stackOutputs: Record<string, unknown> = {};
   let invokes = 0;
@@ -149,6 +155,8 @@ export async function startFakeEngine(options: FakeEngineOptions): Promise<FakeE
     const inputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
     resources.push(recordedResourceOf(req, urn));
     wireInputs.set(urn, inputs);
+    const position = req.getSourceposition();
+    if (position) sourcePositions.set(urn, `${position.getUri()}#${position.getLine()},${position.getColumn()}`);
     const importId = req.getImportid() || undefined;
     const resp = new resourceProto.RegisterResourceResponse();
     resp.setUrn(urn);
@@ -160,14 +168,14 @@ export async function startFakeEngine(options: FakeEngineOptions): Promise<FakeE
     if (options.dryRun) {
       // What a preview answers: imports have their ID, providers the unknown ID, creations none yet.
       resp.setId(importId ?? (isProvider ? UNKNOWN_VALUE : ""));
-      resp.setObject(req.getObject() ?? Struct.fromJavaScript({}));
+      resp.setObject(Struct.fromJavaScript(engineValue(inputs) as never));
       return resp;
     }
     const result = isProvider
       ? { id: `${name}-provider-id`, outputs: inputs }
       : await create({ urn, type, name, inputs, importId });
     resp.setId(result.id);
-    resp.setObject(Struct.fromJavaScript(result.outputs as never));
+    resp.setObject(Struct.fromJavaScript(engineValue(result.outputs) as never));
     return resp;
   }
 
@@ -226,6 +234,7 @@ export async function startFakeEngine(options: FakeEngineOptions): Promise<FakeE
       return invokes;
     },
     inputsOf: (urn) => wireInputs.get(urn),
+    sourcePositionOf: (urn) => sourcePositions.get(urn),
     close: () =>
       new Promise<void>((resolve) => {
         server.tryShutdown(() => resolve());
