@@ -27,6 +27,7 @@ import { prefixLength } from "./lib/net/ipv4";
 import { automationAccess, INFRASTRUCTURE_POOL } from "./lib/permissions/access";
 import { loadPlatformInputs } from "./lib/platformInputs";
 import { createAccessProvider, createProviders, customerConnection, infrastructureConnection } from "./lib/providers";
+import { declareInTurns, SITES_PER_TURN } from "./lib/declareInTurns";
 
 const { config, secrets, customers, capacity: capacityOfCluster, replacements } = loadPlatformInputs();
 
@@ -102,7 +103,8 @@ const npmPassword = secrets["nodepoint:npmPassword"]!;
 const customerApi = customerConnection(config, access.apiToken("customer"));
 const installerKey = new tls.PrivateKey("wordpress-installer-key", { algorithm: "ED25519" }, { protect: true });
 
-const sites = customers.map((file) => {
+// One site per customer, a hundred per turn of the event loop (lib/declareInTurns.ts: why).
+const sites = declareInTurns(customers, SITES_PER_TURN, (file) => {
   // Where the container is declared: where it is deployed while a replacement is being prepared.
   const replacement = replacements.get(file.slug);
   const customer = declaredPlacement(file, replacement);
@@ -144,20 +146,22 @@ export const clusterInfo = { name: config.cluster.name, nodes: cluster.names, qu
 /** Allocated vs capacity per node and storage pool (what `npm run plan` tabulates). */
 export const capacity = capacityOfCluster;
 /** Per customer: site URL, IP, VMID, node, state, admin user and (secret) admin password. */
-export const sitesBySlug = Object.fromEntries(
-  sites.map((s, i) => [
-    customers[i]!.slug,
-    {
-      url: s.url,
-      adminUrl: `${s.url}wp-admin/`,
-      ip: s.ip,
-      vmId: s.vmId,
-      node: s.node,
-      state: s.state,
-      adminUser: s.adminUser,
-      adminPassword: s.adminPassword,
-    },
-  ]),
+export const sitesBySlug = sites.then((declared) =>
+  Object.fromEntries(
+    declared.map((s, i) => [
+      customers[i]!.slug,
+      {
+        url: s.url,
+        adminUrl: `${s.url}wp-admin/`,
+        ip: s.ip,
+        vmId: s.vmId,
+        node: s.node,
+        state: s.state,
+        adminUser: s.adminUser,
+        adminPassword: s.adminPassword,
+      },
+    ]),
+  ),
 );
 /**
  * The API connection of customer operations: the endpoint and the customer token, a secret

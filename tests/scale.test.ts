@@ -8,21 +8,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { graphDepth } from "../lib/bench/graph";
-import { writeBenchCustomers } from "../lib/bench/generateCustomers";
+import { BENCH_CLUSTER, writeBenchCustomers } from "../lib/bench/generateCustomers";
+import { SITES_PER_TURN } from "../lib/declareInTurns";
 import { offlinePlan } from "./helpers/offlinePlan";
 
 const work = mkdtempSync(join(tmpdir(), "scale-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const nodes = Array.from({ length: 20 }, (_, i) => `bnode${String(i + 1).padStart(2, "0")}`);
 
 async function planWith(n: number) {
   const dir = join(work, `c${n}`);
-  writeBenchCustomers(dir, n, {
-    zones: ["bench-one.example", "bench-two.example"],
-    nodes,
-    vmidFirst: 1000,
-    ipFirst: "10.20.1.0",
-  });
+  writeBenchCustomers(dir, n, BENCH_CLUSTER);
   return offlinePlan({ stack: "bench", customersDir: dir });
 }
 
@@ -53,5 +48,20 @@ describe("scale", () => {
       }
     }
     expect(checked).toBeGreaterThan(40); // each site's own HA resource, firewall, proxy, installer wait on its container
+  });
+
+  it(`sites are declared ${SITES_PER_TURN} per turn: the first ones are registered before the later ones exist`, async () => {
+    const n = 2 * SITES_PER_TURN + 50;
+    const plan = await planWith(n);
+    // The plan records registrations in the order the monitor received them.
+    const firstContainer = plan.resources.findIndex((r) => r.name === "site-00001-ct");
+    const sitesBefore = plan.resources
+      .slice(0, firstContainer)
+      .filter((r) => r.type === "nodepoint:customers:WordPressSite").length;
+    expect(firstContainer).toBeGreaterThan(0);
+    expect(sitesBefore).toBeLessThanOrEqual(SITES_PER_TURN);
+    // Every site is there all the same, with its stack output.
+    expect(plan.resources.filter((r) => r.type === "nodepoint:customers:WordPressSite")).toHaveLength(n);
+    expect(Object.keys(plan.outputs["sitesBySlug"] as object)).toHaveLength(n);
   });
 });

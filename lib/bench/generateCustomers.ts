@@ -11,6 +11,14 @@ export interface BenchClusterShape {
   ipFirst: string;
 }
 
+/** The bench stack's cluster (Pulumi.bench.yaml): its zones, its 20 nodes with the DRBD pool, its pools' first IDs. */
+export const BENCH_CLUSTER: BenchClusterShape = {
+  zones: ["bench-one.example", "bench-two.example"],
+  nodes: Array.from({ length: 20 }, (_, i) => `bnode${String(i + 1).padStart(2, "0")}`),
+  vmidFirst: 1000,
+  ipFirst: "10.20.1.0",
+};
+
 /** Writes `n` valid customer files (every fifth premium with HA) into `dir`. */
 export function writeBenchCustomers(dir: string, n: number, shape: BenchClusterShape): void {
   mkdirSync(dir, { recursive: true });

@@ -239,12 +239,20 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   // The program's own error is caught inside the stack and rethrown after it settles, so that the
   // SDK's internal promises never reject unhandled (the CLI would print them twice, tests fail).
   let programError: unknown;
+  // The program may lower the stack depth itself for the rest of its run (lib/declareInTurns.ts):
+  // whatever it does, this process gets its own setting back when the program is done.
+  const stackTraceLimit = Error.stackTraceLimit;
   const restoreStacks = options.debugStacks ? () => {} : cheapStackTraces();
   const unmark = markOfflineRun(options.offline ?? {});
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
       try {
-        return { ...((await options.loadProgram()) as Record<string, unknown>) };
+        const exported = { ...((await options.loadProgram()) as Record<string, unknown>) };
+        // Exports the program computes later (promises) are awaited here, so that an error
+        // thrown on the way is the program's error, as it threw it.
+        for (const [key, value] of Object.entries(exported))
+          if (value instanceof Promise) exported[key] = (await value) as unknown;
+        return exported;
       } catch (err) {
         programError = err;
         return {};
@@ -254,6 +262,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   } finally {
     unmark();
     restoreStacks();
+    Error.stackTraceLimit = stackTraceLimit;
   }
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the program threw, as it threw it
   if (programError !== undefined) throw programError;

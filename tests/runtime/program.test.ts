@@ -118,6 +118,15 @@ describe("index.ts through cmd/run against a gRPC engine", () => {
     }
   });
 
+  test("the source positions of the sites' resources reach the engine (they are declared with the stack depth at 0)", () => {
+    for (const run of [preview, update]) {
+      const ofSites = run.engine.resources.filter((r) => r.custom && r.parent.includes("WordPressSite"));
+      expect(ofSites.length).toBeGreaterThan(20);
+      for (const r of ofSites)
+        expect(run.engine.sourcePositionOf(r.urn), r.urn).toMatch(/\/components\/WordPressSite\.ts#\d+,\d+$/);
+    }
+  });
+
   test("no provider function call (data source) is made", () => {
     expect(preview.engine.invokes).toBe(0);
     expect(update.engine.invokes).toBe(0);
