@@ -77,7 +77,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.mjs", "**/*.js", "**/*.mts"],
+    files: ["**/*.mjs", "**/*.js", "**/*.cjs", "**/*.mts"],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // CommonJS loaded by the dynamic-provider plugin (lib/dynamicProviderBootstrap.cjs).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

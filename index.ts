@@ -94,7 +94,6 @@ const isolation = new CustomerIsolation(
   },
   { provider },
 );
-const npmPassword = secrets["nodepoint:npmPassword"]!;
 // The WordPress installer's SSH key (README, "The provisioning flow"): its public key is put into
 // every customer container when it is created; the private key stays a secret in the state.
 // Protected: a new key would lock the installer out of every container created before it.
@@ -132,8 +131,9 @@ const sites = declareInTurns(customers, SITES_PER_TURN, (file) => {
       ],
       adminEmail: config.sites.adminEmail,
       firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
-      proxy: { apiUrl: config.npm.apiUrl, identity: config.npm.identity, password: npmPassword },
-      installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyOpenssh },
+      // The proxy hosts' provider logs in with nodepoint:npm's identity and nodepoint:npmPassword itself.
+      proxy: { apiUrl: config.npm.apiUrl },
+      installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyPemPkcs8 },
       backup: { settings: config.customerBackups, connection, dependsOn: backupJobs.settled },
       restorePoints: { connection: customerApi },
     },

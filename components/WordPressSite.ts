@@ -3,7 +3,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
-import { installCommand, INSTALL_SCRIPT_HASH, siteEnv } from "../lib/wordpress/installer";
+import { installCommand, installerAsset, INSTALLER_PATH, siteEnv } from "../lib/wordpress/installer";
 import type { Customer } from "../lib/customers/schema";
 import type { SiteReplacement } from "../lib/customers/replacement";
 import { replacementPendingNote } from "../lib/replacementNote";
@@ -62,12 +62,16 @@ export interface WordPressSiteArgs {
   adminEmail: string;
   /** The cluster security group the container's firewall applies, and its outbound policy. */
   firewall: { securityGroup: string; outputPolicy: string };
-  /** Nginx Proxy Manager: where the site's proxy host is created, and the automation login. */
-  proxy: { apiUrl: string; identity: string; password: pulumi.Output<string> };
   /**
-   * The WordPress installer's SSH key pair (OpenSSH format). The public key is put in root's
-   * `authorized_keys` when the container is created; the installer logs in with the private key
-   * (a secret). Password login for root stays off, as the Ubuntu template has it.
+   * Nginx Proxy Manager: where the site's proxy host is created. The provider logs in as the stack's
+   * automation user (`nodepoint:npm`, `nodepoint:npmPassword`: components/NpmProxyHost.ts).
+   */
+  proxy: { apiUrl: string };
+  /**
+   * The WordPress installer's SSH key pair: the public key in OpenSSH format, put in root's
+   * `authorized_keys` when the container is created; the private key (a secret) in PKCS#8 PEM, the
+   * shortest form the command provider reads (golang.org/x/crypto/ssh ParsePrivateKey), since every
+   * site's state keeps it twice. Password login for root stays off, as the Ubuntu template has it.
    */
   installerKey: { publicKey: pulumi.Output<string>; privateKey: pulumi.Output<string> };
   /**
@@ -267,8 +271,10 @@ export class WordPressSite extends pulumi.ComponentResource {
   /**
    * Installs WordPress inside the running container over SSH from the machine running `pulumi up`,
    * as root with the installer key. It starts once the container runs and its firewall admits SSH
-   * from the management network (where that machine must be). The script is idempotent and re-runs
-   * when it changes or the site's settings do; the settings travel on stdin, a secret.
+   * from the management network (where that machine must be). The script is copied as a file asset
+   * (the state keeps its path and hash, not its text), then run; it is idempotent and re-runs when
+   * it changes (the command names its hash) or the site's settings do; the settings travel on
+   * stdin, a secret. A re-created container is empty: both are replaced with it.
    */
   private declareInstaller(name: string, args: WordPressSiteArgs, firewall: pulumi.Resource[]): pulumi.Resource {
     const c = args.customer;
@@ -284,26 +290,30 @@ export class WordPressSite extends pulumi.ComponentResource {
         }),
       ),
     );
+    const connection = {
+      host: c.ip,
+      user: "root",
+      privateKey: pulumi.secret(args.installerKey.privateKey),
+      // A new container boots and starts sshd first: keep dialling for up to 5 minutes.
+      dialErrorLimit: 20,
+    };
+    const script = new command.remote.CopyToRemote(
+      `${name}-installer`,
+      { connection, source: installerAsset(), remotePath: INSTALLER_PATH },
+      { parent: this, dependsOn: [this.container, ...firewall], replaceWith: [this.container] },
+    );
     return new command.remote.Command(
       `${name}-wordpress`,
       {
-        connection: {
-          host: c.ip,
-          user: "root",
-          privateKey: pulumi.secret(args.installerKey.privateKey),
-          // A new container boots and starts sshd first: keep dialling for up to 5 minutes.
-          dialErrorLimit: 20,
-        },
+        connection,
         // Also what runs on an update (a new script or new settings): the script is idempotent.
         create: installCommand(),
         stdin: env,
-        triggers: [INSTALL_SCRIPT_HASH],
         logging: "stderr",
       },
       {
         parent: this,
-        dependsOn: [this.container, ...firewall],
-        // A re-created container is empty: install again.
+        dependsOn: [this.container, ...firewall, script],
         replaceWith: [this.container],
         additionalSecretOutputs: ["stdin"],
       },
@@ -407,11 +417,9 @@ export class WordPressSite extends pulumi.ComponentResource {
       `${name}-proxy`,
       {
         apiUrl: args.proxy.apiUrl,
-        credentials: { identity: args.proxy.identity, secret: args.proxy.password },
         domain: c.domain,
         forwardHost: c.ip,
         forwardPort: 80,
-        email: args.proxy.identity,
         sslForced: true,
       },
       { parent: this, dependsOn: [this.container, dns] },

@@ -114,6 +114,7 @@ export const TYPES = {
   dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
   randomPassword: "random:index/randomPassword:RandomPassword",
   remoteCommand: "command:remote:Command",
+  remoteCopy: "command:remote:CopyToRemote",
   privateKey: "tls:index/privateKey:PrivateKey",
 } as const;
 
@@ -574,6 +575,16 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
     replaceMeans: "the command runs again (create)",
     replaceOnChange: [
       { path: "triggers", source: "@pulumi/command remote.Command docs: triggers replace the resource" },
+    ],
+  },
+  remoteCopy: {
+    token: TYPES.remoteCopy,
+    replaceMeans: "the file is copied again",
+    replaceOnChange: [
+      {
+        path: "triggers",
+        source: "pulumi/pulumi-command provider/pkg/provider/remote/copy.go (Triggers provider:replaceOnChanges)",
+      },
     ],
   },
   privateKey: {

@@ -1,6 +1,6 @@
 /**
  * Pulumi's wire format constants (@pulumi/pulumi `runtime/rpc`: `unknownValue`, `specialSigKey`,
- * `specialSecretSig`, `specialOutputValueSig`, `specialResourceSig`), stated once for the modules
+ * `specialSecretSig`, `specialOutputValueSig`, `specialResourceSig`, `specialAssetSig`, `specialArchiveSig`), stated once for the modules
  * that read or write wire values: the offline runtime, the runtime-path harness and the dynamic
  * providers. The providers compare inputs with them without loading the SDK;
  * tests/oneHome.test.ts checks each equals the SDK's own.
@@ -20,3 +20,9 @@ export const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
 
 /** `SIG_KEY` value of a resource reference (`urn`, `id`, `packageVersion`). */
 export const RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/** `SIG_KEY` value of an asset (a file's `path`, a `text` or a `uri`; the engine adds its `hash`). */
+export const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
+
+/** `SIG_KEY` value of an archive (`path`, `uri` or `assets`). */
+export const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";

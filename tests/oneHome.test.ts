@@ -49,6 +49,8 @@ describe("lib/pulumiWire.ts", () => {
       SECRET_SIG: pulumi.runtime.specialSecretSig,
       OUTPUT_VALUE_SIG: pulumi.runtime.specialOutputValueSig,
       RESOURCE_REF_SIG: pulumi.runtime.specialResourceSig,
+      ASSET_SIG: pulumi.runtime.specialAssetSig,
+      ARCHIVE_SIG: pulumi.runtime.specialArchiveSig,
     });
   });
 });

@@ -4,7 +4,8 @@ import type { OfflineRunResult, RecordedResource } from "../lib/plan/offlineRunt
 import { byName, offlinePlan, scratchCustomers } from "./helpers/offlinePlan";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { INSTALL_SCRIPT_HASH, installCommand } from "../lib/wordpress/installer";
+import { PROVIDER_LOADER } from "../lib/npm/providerLoader";
+import { INSTALL_SCRIPT_SHA256, INSTALLER_PATH, INSTALLER_SOURCE, installCommand } from "../lib/wordpress/installer";
 import { planDocument } from "../lib/plan/planJson";
 
 let plan: OfflineRunResult;
@@ -74,17 +75,19 @@ describe("isolation", () => {
 
 describe("provisioning flow per customer", () => {
   it.each(slugs)(
-    "%s: proxy host to the container on port 80 with SSL forced, credentials secret, after DNS",
+    "%s: proxy host to the container on port 80 with SSL forced, no credential stored with it, after DNS",
     (slug) => {
       const ct = res(`${slug}-ct`).inputs as any;
       const proxy = res(`${slug}-proxy`);
       expect(proxy.type).toBe("pulumi-nodejs:dynamic/nodepoint:NpmProxyHost");
-      expect(proxy.inputs).toMatchObject({
+      // The provider logs in as the stack's NPM user (stack config), never from the state.
+      expect(proxy.inputs).toEqual({
+        __provider: PROVIDER_LOADER,
         apiUrl: "http://192.168.1.201:81/api",
+        domain: expect.stringMatching(/\.nodepoint\.eu$/),
         forwardHost: ct.initialization.ipConfigs[0].ipv4.address.split("/")[0],
         forwardPort: 80,
         sslForced: true,
-        credentials: "[secret]",
       });
       expect(proxy.options.dependsOn).toContain(res(`${slug}-ct`).urn);
       // Let's Encrypt's HTTP challenge needs the domain's A record: the proxy host waits for it.
@@ -95,16 +98,24 @@ describe("provisioning flow per customer", () => {
   it.each(slugs)(
     "%s: WordPress installed over SSH with the installer key, after the container's firewall, settings secret",
     (slug) => {
+      const copy = res(`${slug}-installer`, "CopyToRemote");
       const install = res(`${slug}-wordpress`, "Command");
-      expect(install.inputs).toMatchObject({
+      // The script goes as a file asset (the state keeps its path and hash), then runs.
+      expect(copy.inputs).toEqual({
         connection: "[secret]",
-        stdin: "[secret]",
-        triggers: [INSTALL_SCRIPT_HASH],
+        source: `[file asset ${INSTALLER_SOURCE}]`,
+        remotePath: INSTALLER_PATH,
       });
-      expect(install.options.dependsOn).toContain(res(`${slug}-ct`).urn);
-      // Only once the container's firewall admits SSH from the management network.
-      expect(install.options.dependsOn).toContain(res(`${slug}-firewall`, "OptionsLegacy").urn);
-      expect(install.options.dependsOn).toContain(res(`${slug}-firewall-rules`, "RulesLegacy").urn);
+      expect(install.inputs).toMatchObject({ connection: "[secret]", stdin: "[secret]", create: installCommand() });
+      expect(install.inputs["triggers"]).toBeUndefined();
+      for (const step of [copy, install]) {
+        expect(step.options.dependsOn).toContain(res(`${slug}-ct`).urn);
+        // Only once the container's firewall admits SSH from the management network.
+        expect(step.options.dependsOn).toContain(res(`${slug}-firewall`, "OptionsLegacy").urn);
+        expect(step.options.dependsOn).toContain(res(`${slug}-firewall-rules`, "RulesLegacy").urn);
+        expect(step.options.replaceWith).toEqual([res(`${slug}-ct`).urn]);
+      }
+      expect(install.options.dependsOn).toContain(copy.urn);
       // The installer key's public half goes into root's authorized_keys when the container is created.
       expect((res(`${slug}-ct`).inputs as any).initialization.userAccount.keys).toEqual([
         "ssh-ed25519 [computed wordpress-installer-key]",
@@ -119,11 +130,11 @@ describe("provisioning flow per customer", () => {
     for (const slug of slugs) expect(res(`${slug}-wordpress`, "Command").options.dependsOn).toContain(key.urn);
   });
 
-  it("the installer command itself is in the plan only as length and hash", () => {
+  it("the installer command checks the copied script against its SHA-256, so a new script changes the command", () => {
+    expect(installCommand()).toContain(`echo "${INSTALL_SCRIPT_SHA256}  $f" | sha256sum --check --quiet >&2`);
+    expect(installCommand()).toMatch(/; exec "\$f"$/);
     const doc = planDocument("prod", plan.resources);
-    expect(byName(doc.resources, "acme-bakery-wordpress").inputs["create"]).toMatch(
-      new RegExp(`^\\[${installCommand().length} chars sha256:[0-9a-f]{12}\\]$`),
-    );
+    expect(byName(doc.resources, "acme-bakery-wordpress").inputs["create"]).toBe(installCommand());
   });
 
   it("outputs per customer: URL, admin URL, admin user, secret password, state", () => {

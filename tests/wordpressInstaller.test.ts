@@ -21,9 +21,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { INSTALL_SCRIPT, INSTALLER_PATH, installCommand, siteEnv } from "../lib/wordpress/installer";
+import {
+  INSTALL_SCRIPT,
+  INSTALL_SCRIPT_SHA256,
+  INSTALLER_PATH,
+  installCommand,
+  siteEnv,
+} from "../lib/wordpress/installer";
 
 const scratch = mkdtempSync(join(tmpdir(), "wp-install-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -157,17 +162,32 @@ function files(dir: string): string[] {
 }
 
 describe("WordPress installer: what ships", () => {
-  it("the remote command carries no secret, stages the script then moves it, and runs it on its stdin", () => {
+  it("the remote command carries no secret; it runs the copied script on its stdin only if it is this version", () => {
     const cmd = installCommand();
     expect(cmd).not.toContain(site.adminPassword);
-    const b64 = /echo '([^']+)'/.exec(cmd)?.[1] ?? "";
-    expect(gunzipSync(Buffer.from(b64, "base64")).toString()).toBe(INSTALL_SCRIPT);
-    expect(cmd).toMatch(
-      new RegExp(
-        `gunzip > ${INSTALLER_PATH}\\.new && chmod 700 ${INSTALLER_PATH}\\.new && mv -f ${INSTALLER_PATH}\\.new ${INSTALLER_PATH} && exec ${INSTALLER_PATH}$`,
-      ),
-    );
-    expect(cmd.length).toBeLessThan(INSTALL_SCRIPT.length);
+    expect(cmd).toContain(INSTALL_SCRIPT_SHA256);
+    expect(cmd.length).toBeLessThan(300); // stored with every site: the script itself is a file asset
+    // The command as it runs in a container, with the installer's path moved into a scratch dir.
+    const dir = mkdtempSync(join(scratch, "copied-"));
+    const path = join(dir, "nodepoint-wp-install");
+    const runCommand = (stdin: string) =>
+      spawnSync("bash", ["-c", cmd.replaceAll(INSTALLER_PATH, path)], { input: stdin, encoding: "utf8" });
+
+    const missing = runCommand("WP_URL=x\n");
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain(`${path}: No such file or directory`);
+
+    writeFileSync(path, INSTALL_SCRIPT.replace("set -euo pipefail", "set -euo pipefail; touch ran"));
+    const other = runCommand("WP_URL=x\n");
+    expect(other.status).not.toBe(0);
+    expect(other.stderr).toContain(`${path}: FAILED`);
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+
+    writeFileSync(path, INSTALL_SCRIPT, { mode: 0o644 });
+    const ran = runCommand("WP_URL=x\n");
+    // The script ran, read the settings from stdin and refused the incomplete ones.
+    expect(ran.stderr).toMatch(/WP_DOMAIN missing/);
+    expect(statSync(path).mode & 0o777).toBe(0o700);
   });
 
   it("pins WordPress and wp-cli by version and checksum", () => {
@@ -178,9 +198,12 @@ describe("WordPress installer: what ships", () => {
     expect(INSTALL_SCRIPT).not.toMatch(/latest\.tar\.gz|gh-pages/);
   });
 
-  it("settings are single KEY=VALUE lines", () => {
+  it("settings are single KEY=VALUE lines; URL, title and admin user only when not the script's defaults", () => {
     expect(siteEnv(site)).toBe(
-      "WP_URL=https://shop.nodepoint.eu/\nWP_DOMAIN=shop.nodepoint.eu\nWP_TITLE=shop.nodepoint.eu\nWP_ADMIN_USER=admin\nWP_ADMIN_PASSWORD=s3cret-Pass_word\nWP_ADMIN_EMAIL=hostmaster@nodepoint.eu\n",
+      "WP_DOMAIN=shop.nodepoint.eu\nWP_ADMIN_PASSWORD=s3cret-Pass_word\nWP_ADMIN_EMAIL=hostmaster@nodepoint.eu\n",
+    );
+    expect(siteEnv({ ...site, url: "https://www.shop.nodepoint.eu/", title: "Shop", adminUser: "owner" })).toBe(
+      "WP_URL=https://www.shop.nodepoint.eu/\nWP_DOMAIN=shop.nodepoint.eu\nWP_TITLE=Shop\nWP_ADMIN_USER=owner\nWP_ADMIN_PASSWORD=s3cret-Pass_word\nWP_ADMIN_EMAIL=hostmaster@nodepoint.eu\n",
     );
     expect(() => siteEnv({ ...site, adminPassword: "a\nWP_URL=evil" })).toThrow(
       "WP_ADMIN_PASSWORD must be a single line",
@@ -202,7 +225,10 @@ describe("WordPress installer: real runs against a scratch root", () => {
     expect(read(box, "var/www/wordpress/wp-load.php")).toBe("<?php // wordpress\n");
     const first = log(box);
     expect(first).toMatch(/^apt-get -o DPkg::Lock::Timeout=\d+ install/m);
-    expect(first).toMatch(/core install --url=https:\/\/shop\.nodepoint\.eu\/ .*--admin_user=admin/);
+    // URL, title and admin user are the defaults the script derives from the domain.
+    expect(first).toMatch(
+      /core install --url=https:\/\/shop\.nodepoint\.eu\/ --title=shop\.nodepoint\.eu --admin_user=admin /,
+    );
     writeFileSync(join(box.root, "var/www/wordpress/wp-content/uploads/photo.jpg"), "customer data");
 
     writeFileSync(box.log, "");

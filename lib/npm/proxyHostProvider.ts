@@ -44,20 +44,20 @@ import {
 } from "./client";
 import { UNKNOWN_VALUE } from "../pulumiWire";
 
-/** Inputs after `check`: every default applied, the domain lower-cased. */
+/**
+ * Inputs after `check`: every default applied, the domain lower-cased. The NPM user the provider
+ * acts as is not among them: it is the stack's (`configure`), stored once in its config instead of
+ * with every host in the state, and a rotated password reaches every host at once.
+ */
 export interface ProxyHostInputs {
   /** NPM API base URL including `/api`. */
   apiUrl: string;
-  /** NPM user to act as. Secret. */
-  credentials: NpmCredentials;
   /** The single domain the host serves. */
   domain: string;
   /** Address the host forwards to (the site container's IP). */
   forwardHost: string;
   /** Port the host forwards to. */
   forwardPort: number;
-  /** Let's Encrypt account email; must be the NPM API user's email (NPM registers with that). */
-  email: string;
   /** Redirect HTTP to HTTPS. */
   sslForced: boolean;
   /** The provider's loader text (`providerLoader.ts`), added by the resource; absent in direct tests. */
@@ -72,8 +72,10 @@ export interface ProxyHostOutputs extends ProxyHostInputs {
   certificateId: number;
 }
 
-/** Tunables, plain numbers. */
+/** Tunables, plain numbers; and the NPM user for a provider used without `configure` (tests). */
 export interface ProxyHostProviderOptions {
+  /** The NPM user to act as (default: from the stack config, `configure`). */
+  credentials?: NpmCredentials;
   /** Per-request timeout in ms (default 30 s). */
   timeoutMs?: number;
   /** Timeout of a certificate request in ms (default 15 min, NPM's own). */
@@ -94,6 +96,33 @@ const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 /** The email pattern of NPM's `common.json`. */
 const EMAIL_PATTERN = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
+/** Stack config keys of the NPM user (lib/config/schema.ts: `npm.identity`; the password a secret). */
+export const NPM_CONFIG = { settings: "nodepoint:npm", password: "nodepoint:npmPassword" } as const;
+
+/**
+ * The NPM user from the stack's config, as the engine hands it to a dynamic provider (every key of
+ * the stack, structured values as JSON text, secrets decrypted). Fails naming the key.
+ */
+export function npmCredentialsFromConfig(config: { get(key: string): string | undefined }): NpmCredentials {
+  const settingsText = config.get(NPM_CONFIG.settings);
+  let identity: unknown;
+  try {
+    identity = settingsText === undefined ? undefined : (JSON.parse(settingsText) as { identity?: unknown }).identity;
+  } catch {
+    identity = undefined;
+  }
+  if (typeof identity !== "string" || !EMAIL_PATTERN.test(identity))
+    throw new Error(
+      `NpmProxyHost: stack config ${NPM_CONFIG.settings} has no identity (the NPM automation user's email)`,
+    );
+  const secret = config.get(NPM_CONFIG.password);
+  if (!secret)
+    throw new Error(
+      `NpmProxyHost: stack config ${NPM_CONFIG.password} is not set (the NPM automation user's password: pulumi config set --secret ${NPM_CONFIG.password} ...)`,
+    );
+  return { identity, secret };
+}
+
 interface Tunables {
   certificateTimeoutMs: number;
   certbotRetryMs: number;
@@ -112,17 +141,23 @@ export function createProxyHostProvider(
     abandonIssuanceAfterMs: options.abandonIssuanceAfterMs ?? 1_800_000,
   };
 
-  const clientFor = (props: Pick<ProxyHostInputs, "apiUrl" | "credentials">): NpmClient => {
-    if (!props.credentials) throw new Error("NPM proxy host: no credentials in state; cannot talk to NPM");
+  let credentials = options.credentials;
+  const clientFor = (props: Pick<ProxyHostInputs, "apiUrl">): NpmClient => {
+    if (!credentials) throw new Error("NpmProxyHost: the provider has no NPM user (it was not configured)");
     return createNpmClient({
       apiUrl: props.apiUrl,
-      credentials: { identity: props.credentials.identity, secret: props.credentials.secret },
+      credentials,
       certificateTimeoutMs: tunables.certificateTimeoutMs,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
   };
 
   return {
+    // The engine configures the dynamic-provider plugin with the whole stack config.
+    async configure(req) {
+      credentials ??= npmCredentialsFromConfig(req.config);
+    },
+
     async check(_olds, news) {
       return checkInputs(news as unknown as Record<string, unknown>);
     },
@@ -132,17 +167,11 @@ export function createProxyHostProvider(
       const unknown = (v: unknown): boolean => v === UNKNOWN_VALUE;
       // Another domain is another host; another apiUrl is another NPM (or an unknown one).
       const replaces = (["apiUrl", "domain"] as const).filter((key) => unknown(news[key]) || news[key] !== olds[key]);
-      const sameCredentials =
-        !unknown(news.credentials) &&
-        news.credentials?.identity === olds.credentials?.identity &&
-        news.credentials?.secret === olds.credentials?.secret;
       const changed =
         replaces.length > 0 ||
-        !sameCredentials ||
         news.forwardHost !== olds.forwardHost ||
         news.forwardPort !== olds.forwardPort ||
         news.sslForced !== olds.sslForced ||
-        news.email !== olds.email ||
         // No usable certificate (or nginx refused the host), as `read` found: repair it.
         !(olds.certificateId > 0) ||
         // State written by another provider text (Read and Delete would run that one): rewrite it.
@@ -218,7 +247,7 @@ function servesHttps(host: ProxyHost): boolean {
  * already serving the domain (adopted), else a new one. Its certificate is kept if usable, else a
  * usable Let's Encrypt certificate for its names is reused, else one is requested.
  *
- * Order matters: everything that can refuse (the email check, NPM's "domain already in use") comes
+ * Order matters: everything that can refuse (NPM's "domain already in use") comes
  * before the certificate request, so a refusal never sends Let's Encrypt a request for a domain we
  * cannot serve. A new host is created without SSL first and gets its certificate and `ssl_forced`
  * in a second step; if the certificate fails, the next run adopts that host.
@@ -245,8 +274,7 @@ async function converge(
     previous && certificateState(previous, Date.now()) === "usable" && coversDomains(previous, certDomains)
       ? previous
       : await usableCertificateFor(client, certDomains);
-  // None yet: one will be requested below, after anything that can refuse.
-  if (!certificate) await assertLetsEncryptEmail(client, inputs.email);
+  // None yet: one is requested below (NPM registers it with its API user's email, the one we act as).
 
   for (let attempt = 1; ; attempt++) {
     host ??= await createHost(client, inputs.domain, forward);
@@ -404,26 +432,11 @@ async function releaseCertificate(client: NpmClient, certificate: Certificate): 
   await client.deleteCertificate(certificate.id); // `false`: already gone
 }
 
-/**
- * NPM registers new Let's Encrypt certificates with the API user's email and accepts no email in
- * the request (the certificate `meta` schema has no such field), so the declared `email` can only
- * be checked against that user's.
- */
-async function assertLetsEncryptEmail(client: NpmClient, email: string): Promise<void> {
-  const user = await client.getCurrentUser();
-  if (user.email.toLowerCase() !== email.toLowerCase()) {
-    throw new Error(
-      `NPM requests Let's Encrypt certificates with its API user's email (${user.email}), not the declared email ${email}. ` +
-        `Set the NPM user's email to ${email} or declare ${user.email}.`,
-    );
-  }
-}
-
 function normalizeDomain(domain: string): string {
   return domain.trim().toLowerCase().replace(/\.$/, "");
 }
 
-/** Validates raw inputs and applies defaults. Reasons never echo the credentials. */
+/** Validates raw inputs and applies defaults. */
 export function checkInputs(news: Record<string, unknown>): pulumi.dynamic.CheckResult<ProxyHostInputs> {
   const failures: pulumi.dynamic.CheckFailure[] = [];
   const known = (v: unknown): boolean => v !== UNKNOWN_VALUE;
@@ -437,18 +450,6 @@ export function checkInputs(news: Record<string, unknown>): pulumi.dynamic.Check
         reason: "must be an http(s) URL including /api, e.g. http://192.168.2.10:81/api",
       });
     } else inputs["apiUrl"] = apiUrl.replace(/\/+$/, "");
-  }
-
-  const credentials = news["credentials"];
-  if (known(credentials)) {
-    const c =
-      typeof credentials === "object" && credentials !== null ? (credentials as Record<string, unknown>) : undefined;
-    if (!c || (known(c["identity"]) && (typeof c["identity"] !== "string" || c["identity"] === ""))) {
-      failures.push({ property: "credentials", reason: "must have a non-empty identity (the NPM user's email)" });
-    }
-    if (!c || (known(c["secret"]) && (typeof c["secret"] !== "string" || c["secret"] === ""))) {
-      failures.push({ property: "credentials", reason: "must have a non-empty secret (the NPM user's password)" });
-    }
   }
 
   const domain = news["domain"];
@@ -481,11 +482,6 @@ export function checkInputs(news: Record<string, unknown>): pulumi.dynamic.Check
     failures.push({ property: "forwardPort", reason: "must be an integer from 1 to 65535" });
   }
   inputs["forwardPort"] = forwardPort;
-
-  const email = news["email"];
-  if (known(email) && (typeof email !== "string" || !EMAIL_PATTERN.test(email))) {
-    failures.push({ property: "email", reason: "must be an email address (the Let's Encrypt account email)" });
-  }
 
   const sslForced = news["sslForced"] ?? true;
   if (known(sslForced) && typeof sslForced !== "boolean")

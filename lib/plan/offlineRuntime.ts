@@ -8,7 +8,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { markOfflineRun, type OfflineRun } from "../runContext";
-import { OUTPUT_VALUE_SIG, RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, UNKNOWN_VALUE } from "../pulumiWire";
+import {
+  ARCHIVE_SIG,
+  ASSET_SIG,
+  OUTPUT_VALUE_SIG,
+  RESOURCE_REF_SIG,
+  SECRET_SIG,
+  SIG_KEY,
+  UNKNOWN_VALUE,
+} from "../pulumiWire";
 
 /** Resource options as the engine receives them. */
 export interface RecordedOptions {
@@ -79,6 +87,12 @@ export function sanitizeWireValue(value: unknown): unknown {
     const obj = value as Record<string, unknown>;
     if (obj[SIG_KEY] === SECRET_SIG) return "[secret]";
     if (obj[SIG_KEY] === RESOURCE_REF_SIG) return { urn: obj["urn"] };
+    if (obj[SIG_KEY] === ASSET_SIG || obj[SIG_KEY] === ARCHIVE_SIG) {
+      // The engine stores a file asset as its path and content hash (lib/runtimePath/checkpoint.ts).
+      const kind = obj[SIG_KEY] === ASSET_SIG ? "asset" : "archive";
+      const where = obj["path"] ?? obj["uri"];
+      return typeof where === "string" ? `[file ${kind} ${where}]` : `[text ${kind}]`;
+    }
     if (obj[SIG_KEY] === OUTPUT_VALUE_SIG) {
       // An output value: secret when flagged, otherwise its plain value.
       if (obj["secret"] === true) return "[secret]";
@@ -114,7 +128,11 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
   }
   if (type.startsWith("proxmoxve:user/token:Token")) return { value: `${name}=[computed]` };
   if (type === "tls:index/privateKey:PrivateKey")
-    return { publicKeyOpenssh: `ssh-ed25519 [computed ${name}]\n`, privateKeyOpenssh: "[computed]" };
+    return {
+      publicKeyOpenssh: `ssh-ed25519 [computed ${name}]\n`,
+      privateKeyOpenssh: "[computed]",
+      privateKeyPemPkcs8: "[computed]",
+    };
   return {};
 }
 

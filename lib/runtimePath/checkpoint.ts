@@ -75,9 +75,12 @@ export function checkpointValue(wire: unknown, encrypt = true): unknown {
     return { [SIG]: SECRET, ciphertext: encrypt ? passphraseCiphertext(plaintext) : plaintext };
   }
   if (value[SIG] === ASSET || value[SIG] === ARCHIVE) {
-    // The engine adds the content's hash when the program sent none (source_eval.go, ComputeAssetHashes).
+    // What asset.Serialize / archive.Serialize keep: the hash (the engine computes it when the
+    // program sent none: source_eval.go, ComputeAssetHashes) and the path, text, URI or assets; not
+    // the SDK's own marker fields (`__pulumiAsset`).
     const hash = typeof value["hash"] === "string" ? value["hash"] : "0".repeat(HASH_LENGTH);
-    return { ...value, hash };
+    const kept = ["path", "text", "uri", "assets"].filter((k) => value[k] !== undefined);
+    return { [SIG]: value[SIG], hash, ...Object.fromEntries(kept.map((k) => [k, value[k]])) };
   }
   if (value[SIG] !== undefined) return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, checkpointValue(v, encrypt)]));

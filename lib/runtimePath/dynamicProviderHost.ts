@@ -66,7 +66,18 @@ export function plainWireValue(value: unknown): unknown {
  * project directory; `cwd` runs it elsewhere (to see what a provider does then).
  */
 export async function startDynamicProviderHost(
-  options: { root: string; cwd?: string; engineAddress?: string; env?: Record<string, string> } = {
+  options: {
+    root: string;
+    cwd?: string;
+    engineAddress?: string;
+    env?: Record<string, string>;
+    /**
+     * The stack's config (`namespace:key` to value, secrets decrypted), which the engine hands the
+     * dynamic-provider plugin whole when it configures it (pulumi/pulumi pkg/resource/deploy/target.go
+     * GetPackageConfig: "For dynamic providers, we always pass the full configuration").
+     */
+    config?: Record<string, string>;
+  } = {
     root: process.cwd(),
   },
 ): Promise<DynamicProviderHost> {
@@ -112,7 +123,7 @@ export async function startDynamicProviderHost(
 
   await unary<providerProto.ConfigureResponse>((cb) =>
     client.configure(
-      new providerProto.ConfigureRequest().setArgs(Struct.fromJavaScript({})).setAcceptsecrets(false),
+      new providerProto.ConfigureRequest().setArgs(Struct.fromJavaScript(options.config ?? {})).setAcceptsecrets(false),
       cb,
     ),
   );

@@ -137,6 +137,21 @@ export interface StackRunResult extends ProgramRunResult {
 }
 
 /**
+ * A stack's config as the CLI hands it over: `Pulumi.<stack>.yaml` flattened (`namespace:key` to
+ * text; secrets as the placeholders the offline plan uses), with `overrides` replacing entries.
+ */
+export function stackConfig(
+  root: string,
+  stack: string,
+  overrides: Record<string, string> = {},
+): { config: Record<string, string>; secretKeys: string[] } {
+  const stackFile = stackFileName(stack);
+  const flat = readStackFile(join(resolve(root), stackFile), stackFile);
+  Object.assign(flat.config, overrides);
+  return flat;
+}
+
+/**
  * One `pulumi preview` (dryRun) or `pulumi up` of a stack of the project, as far as the program
  * is concerned: the stack file's config (secrets as placeholders, as in the offline plan) handed
  * over the way the CLI does, a fake engine recording what the program declares.
@@ -144,9 +159,7 @@ export interface StackRunResult extends ProgramRunResult {
 export async function runStack(options: StackRunOptions): Promise<StackRunResult> {
   const root = resolve(options.root);
   const project = (parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-  const stackFile = stackFileName(options.stack);
-  const flat = readStackFile(join(root, stackFile), stackFile);
-  Object.assign(flat.config, options.configOverrides ?? {});
+  const flat = stackConfig(root, options.stack, options.configOverrides);
   const engine = await startFakeEngine({
     project,
     stack: options.stack,

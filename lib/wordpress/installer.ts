@@ -1,18 +1,38 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { join, relative, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 
 /** The installer script, shipped with the program (lib/wordpress/wp-install.sh). */
 export const INSTALL_SCRIPT: string = readFileSync(join(__dirname, "wp-install.sh"), "utf8");
 
+/**
+ * The script's path relative to the project directory, where the Pulumi CLI runs the program and
+ * starts the provider plugins: a file asset's path is stored as given, and resolved against that
+ * directory by the engine (to hash it) and by the command provider (to copy it).
+ */
+export const INSTALLER_SOURCE = relative(resolve(__dirname, "../.."), join(__dirname, "wp-install.sh"));
+
 /** Where the script is installed inside a container. */
 export const INSTALLER_PATH = "/usr/local/sbin/nodepoint-wp-install";
 
-/** Short hash of the script: a new version re-runs the (idempotent) installer on every site. */
-export const INSTALL_SCRIPT_HASH = createHash("sha256").update(INSTALL_SCRIPT).digest("hex").slice(0, 16);
+/** SHA-256 of the script: the command checks the copy against it, and a new version re-runs the installer. */
+export const INSTALL_SCRIPT_SHA256 = createHash("sha256").update(INSTALL_SCRIPT).digest("hex");
 
-/** The site's settings as the script reads them on stdin (KEY=VALUE lines). Contains the admin password. */
+/**
+ * The script as the program ships it: a file asset. The state keeps its path and SHA-256, not its
+ * text (a string, or a text asset, would be stored whole with every site: pulumi/pulumi
+ * `sdk/go/common/resource/asset/asset.go` Serialize).
+ */
+export function installerAsset(): pulumi.asset.FileAsset {
+  return new pulumi.asset.FileAsset(INSTALLER_SOURCE);
+}
+
+/**
+ * The site's settings as the script reads them on stdin (KEY=VALUE lines). Contains the admin
+ * password. The URL, title and admin user are left out when they are the script's defaults
+ * (`https://<domain>/`, the domain, `admin`): the state keeps these settings, encrypted, per site.
+ */
 export function siteEnv(site: {
   url: string;
   domain: string;
@@ -22,10 +42,10 @@ export function siteEnv(site: {
   adminEmail: string;
 }): string {
   const lines: Array<[string, string]> = [
-    ["WP_URL", site.url],
+    ...(site.url === `https://${site.domain}/` ? [] : [["WP_URL", site.url] as [string, string]]),
     ["WP_DOMAIN", site.domain],
-    ["WP_TITLE", site.title],
-    ["WP_ADMIN_USER", site.adminUser],
+    ...(site.title === site.domain ? [] : [["WP_TITLE", site.title] as [string, string]]),
+    ...(site.adminUser === "admin" ? [] : [["WP_ADMIN_USER", site.adminUser] as [string, string]]),
     ["WP_ADMIN_PASSWORD", site.adminPassword],
     ["WP_ADMIN_EMAIL", site.adminEmail],
   ];
@@ -36,26 +56,21 @@ export function siteEnv(site: {
 }
 
 /**
- * The remote command: installs the script (shipped gzipped and base64-encoded in the command, so no
- * quoting can break it; written to a temporary name, then moved) and runs it with the command's
- * stdin, the site's settings. No secret is in it, and the settings never touch the disk.
+ * The remote command: runs the installer the site's copy resource put at `INSTALLER_PATH`, with the
+ * command's stdin (the site's settings), after checking it is this version of the script (a missing
+ * or other copy fails, sha256sum naming the file, and never runs). The command names the script's SHA-256, so a
+ * new script changes the command and the provider runs it again (the script is idempotent). No
+ * secret is in it, and the settings never touch the disk.
  */
 export function installCommand(): string {
   return INSTALL_COMMAND;
 }
 
-/** Built once: every site runs the same command (a string a thousand sites need not copy). */
-const INSTALL_COMMAND = buildInstallCommand();
-
-function buildInstallCommand(): string {
-  const script = gzipSync(INSTALL_SCRIPT, { level: 9 }).toString("base64");
-  const staged = `${INSTALLER_PATH}.new`;
-  return [
-    "set -eu",
-    "umask 077",
-    `echo '${script}' | base64 -d | gunzip > ${staged}`,
-    `chmod 700 ${staged}`,
-    `mv -f ${staged} ${INSTALLER_PATH}`,
-    `exec ${INSTALLER_PATH}`,
-  ].join(" && ");
-}
+const INSTALL_COMMAND = [
+  "set -eu",
+  `f=${INSTALLER_PATH}`,
+  // On a mismatch sha256sum prints "<file>: FAILED" (or that it cannot read it) and the command fails.
+  `echo "${INSTALL_SCRIPT_SHA256}  $f" | sha256sum --check --quiet >&2`,
+  'chmod 700 "$f"',
+  'exec "$f"',
+].join("; ");

@@ -6,8 +6,9 @@
 #
 #   nodepoint-wp-install < SETTINGS
 #
-# SETTINGS, on stdin, are KEY=VALUE lines: WP_URL, WP_DOMAIN, WP_TITLE, WP_ADMIN_USER,
-# WP_ADMIN_PASSWORD, WP_ADMIN_EMAIL. They are never written to disk, and no secret is ever an
+# SETTINGS, on stdin, are KEY=VALUE lines: WP_DOMAIN, WP_ADMIN_PASSWORD, WP_ADMIN_EMAIL, and
+# optionally WP_URL (default https://WP_DOMAIN/), WP_TITLE (default WP_DOMAIN) and WP_ADMIN_USER
+# (default admin). They are never written to disk, and no secret is ever an
 # argument of a command (arguments are visible to every process in /proc): passwords reach
 # mysql and wp-cli on their standard input.
 # NODEPOINT_ROOT (tests only) prefixes every path, so the script can run against a scratch tree.
@@ -38,9 +39,12 @@ while IFS='=' read -r key value; do
     *) say "unknown key $key in the settings"; exit 2 ;;
   esac
 done
-for required in WP_URL WP_DOMAIN WP_TITLE WP_ADMIN_USER WP_ADMIN_PASSWORD WP_ADMIN_EMAIL; do
+for required in WP_DOMAIN WP_ADMIN_PASSWORD WP_ADMIN_EMAIL; do
   if [ -z "${!required:-}" ]; then say "$required missing in the settings"; exit 2; fi
 done
+WP_URL="${WP_URL:-https://${WP_DOMAIN}/}"
+WP_TITLE="${WP_TITLE:-$WP_DOMAIN}"
+WP_ADMIN_USER="${WP_ADMIN_USER:-admin}"
 
 mkdir -p "$STATE"
 # Left by earlier versions of this script: the admin password and a copy of the database password.

@@ -37,14 +37,17 @@ export const DOMAIN = "shop.acme-customer.example";
 export function hostInputs<T extends object>(fake: FakeNpmServer, overrides: T = {} as T) {
   return {
     apiUrl: fake.apiUrl,
-    credentials: { identity: IDENTITY, secret: SECRET },
     domain: DOMAIN,
     forwardHost: "10.20.0.31",
     forwardPort: 80,
-    email: IDENTITY,
     sslForced: true,
     ...overrides,
   };
+}
+
+/** The NPM user in the stack config, as the engine hands it to the dynamic-provider plugin (NpmProxyHost's provider). */
+export function npmStackConfig(identity: string = IDENTITY, secret: string = SECRET): Record<string, string> {
+  return { "nodepoint:npm": JSON.stringify({ identity }), "nodepoint:npmPassword": secret };
 }
 
 /** The fake NPM of a test file: listening from `beforeAll`, emptied before each test, stopped in `afterAll`. */

@@ -1,16 +1,13 @@
 /**
  * The resource as the program registers it: the provider's loader as `__provider` (the same small
- * text for every resource; the dynamic-provider host runs it in tests/runtime/), the credentials as
- * a secret input and a secret output, the defaults applied.
+ * text for every resource; the dynamic-provider host runs it in tests/runtime/), the defaults
+ * applied, and no credential (the provider takes the stack's NPM user from the stack config).
  */
 import { describe, expect, test } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { NpmProxyHost } from "../../components/NpmProxyHost";
 import { PROVIDER_LOADER, PROVIDER_MODULE } from "../../lib/npm/providerLoader";
 import { IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
-
-/** Pulumi's wire signature of a secret value. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 const fake = useFakeNpm();
 
@@ -30,7 +27,7 @@ describe("NpmProxyHost", () => {
     additionalSecretOutputs: string[];
   }
 
-  test("registers credentials as a secret input and a secret output, with defaults applied", async () => {
+  test("registers no credential, the defaults applied", async () => {
     await pulumi.runtime.setMocks(
       {
         newResource: (args) => ({
@@ -59,10 +56,8 @@ describe("NpmProxyHost", () => {
 
     const host = new NpmProxyHost("site-acme", {
       apiUrl: fake.apiUrl,
-      credentials: { identity: IDENTITY, secret: SECRET },
       domain: "acme.example",
       forwardHost: "10.20.0.31",
-      email: IDENTITY,
     });
     const hostId = await new Promise<number>((resolve) => host.hostId.apply(resolve));
 
@@ -71,16 +66,17 @@ describe("NpmProxyHost", () => {
     expect(registration).toBeDefined();
     const { object, additionalSecretOutputs } = registration!;
     expect(object["__provider"]).toBe(PROVIDER_LOADER);
-    expect(additionalSecretOutputs).toEqual(["credentials"]);
-    expect((object["credentials"] as Record<string, unknown>)[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
-    expect(object).toMatchObject({
+    expect(additionalSecretOutputs).toEqual([]);
+    expect(object).toEqual({
+      __provider: PROVIDER_LOADER,
+      apiUrl: fake.apiUrl,
       domain: "acme.example",
       forwardHost: "10.20.0.31",
       forwardPort: 80,
       sslForced: true,
     });
-    const { credentials: _credentials, ...rest } = object;
-    expect(JSON.stringify(rest)).not.toContain(SECRET);
+    expect(JSON.stringify(object)).not.toContain(SECRET);
+    expect(JSON.stringify(object)).not.toContain(IDENTITY);
   });
 });
 

@@ -8,12 +8,17 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { createProxyHostProvider, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
-import { DOMAIN, hostInputs, SECRET, useFakeNpm } from "./fakeNpmServer";
+import { DOMAIN, hostInputs, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 import { contractProblems, loadNpmContract } from "./npmContract";
 
 const contract = loadNpmContract();
 const fake = useFakeNpm();
-const provider = createProxyHostProvider({ timeoutMs: 5_000, certbotRetryMs: 20, certbotAttempts: 100 });
+const provider = createProxyHostProvider({
+  timeoutMs: 5_000,
+  certbotRetryMs: 20,
+  certbotAttempts: 100,
+  credentials: { identity: IDENTITY, secret: SECRET },
+});
 afterEach(() => {
   expect(contractProblems(contract, fake.exchanges)).toEqual([]);
 });

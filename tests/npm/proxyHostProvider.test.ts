@@ -1,18 +1,20 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { createProxyHostProvider, type ProxyHostInputs, type ProxyHostOutputs } from "../../lib/npm/proxyHostProvider";
+import {
+  createProxyHostProvider,
+  npmCredentialsFromConfig,
+  type ProxyHostInputs,
+  type ProxyHostOutputs,
+} from "../../lib/npm/proxyHostProvider";
 import { UNKNOWN_VALUE as UNKNOWN } from "../../lib/pulumiWire";
-import { DOMAIN, FakeNpmServer, hostInputs, IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
+import { DOMAIN, FakeNpmServer, hostInputs, IDENTITY, npmStackConfig, SECRET, useFakeNpm } from "./fakeNpmServer";
 import { contractProblems, loadNpmContract } from "./npmContract";
 
 const contract = loadNpmContract();
 const fake = useFakeNpm();
 /** The client's patience: only the timeout tests reach it, on fake timers (never a wall-clock race under load). */
 const TIMEOUT_MS = 10_000;
-const provider = createProxyHostProvider({
-  timeoutMs: TIMEOUT_MS,
-  certificateTimeoutMs: TIMEOUT_MS,
-  certbotRetryMs: 50,
-});
+const tunables = { timeoutMs: TIMEOUT_MS, certificateTimeoutMs: TIMEOUT_MS, certbotRetryMs: 50 };
+const provider = createProxyHostProvider({ ...tunables, credentials: { identity: IDENTITY, secret: SECRET } });
 
 /**
  * Runs `call` on fake timers: once the fake NPM holds the request `method` `path`, lets `ms` of
@@ -47,11 +49,10 @@ function issuedTokens(): string[] {
   });
 }
 
-/** Outputs with the credentials (marked secret by the resource) left out must not contain the secret; nothing may contain a token. */
+/** Outputs (the state) contain neither the NPM user's password nor a token. */
 function expectNoLeak(outs: unknown): void {
-  const { credentials: _credentials, ...rest } = outs as ProxyHostOutputs;
-  expect(JSON.stringify(rest)).not.toContain(SECRET);
   const all = JSON.stringify(outs);
+  expect(all).not.toContain(SECRET);
   expect(issuedTokens().length).toBeGreaterThan(0);
   for (const token of issuedTokens()) expect(all).not.toContain(token);
   expect(all).not.toMatch(/token/i);
@@ -153,22 +154,27 @@ describe("create", () => {
     expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(0);
   });
 
-  test("an email other than the NPM user's fails before asking Let's Encrypt", async () => {
-    const message = await failureOf(provider.create(inputs({ email: "someone-else@nodepoint.example" })));
-
-    expect(message).toContain(`API user's email (${IDENTITY})`);
-    expect(fake.calls("POST", "/nginx/certificates")).toHaveLength(0);
-    expect(fake.hosts.size).toBe(0);
-  });
-
   test("wrong credentials fail naming the call and NPM's message, never the secret", async () => {
-    const message = await failureOf(
-      provider.create(inputs({ credentials: { identity: IDENTITY, secret: `${SECRET}-wrong` } })),
-    );
+    const wrong = createProxyHostProvider({
+      ...tunables,
+      credentials: { identity: IDENTITY, secret: `${SECRET}-wrong` },
+    });
+    const message = await failureOf(wrong.create(inputs()));
 
     expect(message).toBe(
       "NPM API POST /tokens could not obtain a token: failed with HTTP 400: Invalid email or password",
     );
+  });
+
+  test("the NPM user is the stack's: configure reads it from the stack config; the state holds no credential", async () => {
+    const configured = createProxyHostProvider(tunables);
+    await expect(configured.create(inputs())).rejects.toThrow("the provider has no NPM user");
+    const config = npmStackConfig();
+    await configured.configure!({ config: { get: (key) => config[key], require: (key) => config[key]! } });
+    const { outs } = await configured.create(inputs()).then((r) => ({ outs: r.outs }));
+    expect(fake.servesHttps(DOMAIN)).toBe(true);
+    expect(JSON.stringify(outs)).not.toContain(SECRET);
+    expect(JSON.stringify(outs)).not.toContain(IDENTITY);
   });
 
   test("a certificate request that times out leaves a host and a certificate being issued; the next run adopts both", async () => {
@@ -469,7 +475,6 @@ describe("diff", () => {
     ["forwardHost", { forwardHost: "10.20.0.40" }],
     ["forwardPort", { forwardPort: 8080 }],
     ["sslForced", { sslForced: false }],
-    ["credentials", { credentials: { identity: IDENTITY, secret: "rotated-password" } }],
   ] as const)("%s is an update", async (_name, change) => {
     const result = await provider.diff!(DOMAIN, olds(), inputs(change));
     expect(result).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
@@ -494,31 +499,43 @@ describe("check", () => {
     expect(result.inputs).toMatchObject({ domain: DOMAIN, forwardPort: 80, sslForced: true });
   });
 
-  test("reports every bad input without echoing the credentials", async () => {
+  test("reports every bad input", async () => {
     const bad = {
       apiUrl: "192.168.2.10:81",
-      credentials: { identity: "", secret: SECRET },
       domain: "not a domain",
       forwardHost: "",
       forwardPort: 70000,
-      email: "nope",
       sslForced: "yes",
     };
     const result = await provider.check!(inputs(), bad as unknown as ProxyHostInputs);
     expect(result.failures?.map((f) => f.property).sort()).toEqual([
       "apiUrl",
-      "credentials",
       "domain",
-      "email",
       "forwardHost",
       "forwardPort",
       "sslForced",
     ]);
-    expect(JSON.stringify(result.failures)).not.toContain(SECRET);
   });
 
   test("values not known yet (preview) are not failures", async () => {
     const result = await provider.check!(inputs(), inputs({ forwardHost: UNKNOWN, domain: UNKNOWN }));
     expect(result.failures).toEqual([]);
+  });
+});
+
+describe("the NPM user from the stack config", () => {
+  const from = (config: Record<string, string>) => npmCredentialsFromConfig({ get: (key) => config[key] });
+
+  test("nodepoint:npm's identity and the secret nodepoint:npmPassword", () => {
+    expect(from(npmStackConfig())).toEqual({ identity: IDENTITY, secret: SECRET });
+  });
+
+  test.each([
+    [{ "nodepoint:npmPassword": SECRET }, "stack config nodepoint:npm has no identity"],
+    [{ ...npmStackConfig(), "nodepoint:npm": "{not json" }, "stack config nodepoint:npm has no identity"],
+    [{ ...npmStackConfig(), "nodepoint:npm": JSON.stringify({ identity: "nobody" }) }, "nodepoint:npm has no identity"],
+    [{ "nodepoint:npm": JSON.stringify({ identity: IDENTITY }) }, "stack config nodepoint:npmPassword is not set"],
+  ])("%j fails naming the key", (config, message) => {
+    expect(() => from(config)).toThrow(message);
   });
 });

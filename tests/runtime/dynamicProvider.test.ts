@@ -5,14 +5,14 @@
  * Delete), against the fake NPM. Every error path must arrive with its real message: a provider
  * whose error handling broke once serialized answered `undefined`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PROVIDER_LOADER } from "../../lib/npm/providerLoader";
 import { startDynamicProviderHost, type DynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
-import { IDENTITY, SECRET, useFakeNpm } from "../npm/fakeNpmServer";
+import { npmStackConfig, SECRET, useFakeNpm } from "../npm/fakeNpmServer";
 import { contractProblems, loadNpmContract } from "../npm/npmContract";
 import { ROOT } from "../helpers/offlinePlan";
 
@@ -25,20 +25,19 @@ const fake = useFakeNpm();
 const contract = loadNpmContract();
 let host: DynamicProviderHost;
 beforeAll(async () => {
-  host = await startDynamicProviderHost({ root: ROOT });
+  // Configured as the engine configures it: with the stack's whole config, the NPM user in it.
+  host = await startDynamicProviderHost({ root: ROOT, config: npmStackConfig() });
 }, NO_LIMIT);
 afterAll(() => host.close());
 
-/** Inputs as the program registers them (credentials already unwrapped by the engine). */
+/** Inputs as the program registers them. */
 function inputs(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     __provider: PROVIDER_LOADER,
     apiUrl: fake.apiUrl,
-    credentials: { identity: IDENTITY, secret: SECRET },
     domain: "Shop.ACME-customer.example",
     forwardHost: "10.20.0.31",
     forwardPort: 80,
-    email: IDENTITY,
     sslForced: true,
     ...overrides,
   };
@@ -68,19 +67,14 @@ async function failure(call: Promise<unknown>): Promise<string> {
 }
 
 describe("the provider served by cmd/dynamic-provider from its __provider text", () => {
-  test("check: defaults, normalization; bad inputs are failures naming the property, never the password", async () => {
+  test("check: defaults, normalization; bad inputs are failures naming the property", async () => {
     const { __provider: _p, forwardPort: _f, ...rest } = inputs();
     const ok = await host.check(URN, {}, { ...rest, __provider: PROVIDER_LOADER });
     expect(ok.failures).toEqual([]);
     expect(ok.inputs).toMatchObject({ domain: DOMAIN, forwardPort: 80, __provider: PROVIDER_LOADER });
 
-    const bad = await host.check(
-      URN,
-      {},
-      inputs({ domain: "not a domain", forwardPort: 0, credentials: { identity: "", secret: SECRET } }),
-    );
-    expect(bad.failures.map((f) => f.property).sort()).toEqual(["credentials", "domain", "forwardPort"]);
-    expect(JSON.stringify(bad.failures)).not.toContain(SECRET);
+    const bad = await host.check(URN, {}, inputs({ domain: "not a domain", forwardPort: 0 }));
+    expect(bad.failures.map((f) => f.property).sort()).toEqual(["domain", "forwardPort"]);
   });
 
   test("create, read, diff, update, delete: a host that serves HTTPS, then nothing left behind", async () => {
@@ -146,13 +140,31 @@ describe("the provider served by cmd/dynamic-provider from its __provider text",
 });
 
 describe("every error path arrives over gRPC with its real message", () => {
-  test("wrong password", async () => {
-    const checked = (
-      await host.check(URN, {}, inputs({ credentials: { identity: IDENTITY, secret: "wrong-password-1" } }))
-    ).inputs;
-    expect(await failure(host.create(URN, checked))).toBe(
-      "NPM API POST /tokens could not obtain a token: failed with HTTP 400: Invalid email or password",
-    );
+  test("wrong password in the stack config", async () => {
+    const misconfigured = await startDynamicProviderHost({
+      root: ROOT,
+      config: npmStackConfig(undefined, "wrong-password-1"),
+    });
+    try {
+      const checked = (await misconfigured.check(URN, {}, inputs())).inputs;
+      expect(await failure(misconfigured.create(URN, checked))).toBe(
+        "NPM API POST /tokens could not obtain a token: failed with HTTP 400: Invalid email or password",
+      );
+    } finally {
+      await misconfigured.close();
+    }
+  });
+
+  test("no NPM password in the stack config: the key is named", async () => {
+    const { "nodepoint:npmPassword": _password, ...config } = npmStackConfig();
+    const misconfigured = await startDynamicProviderHost({ root: ROOT, config });
+    try {
+      expect(await failure(misconfigured.check(URN, {}, inputs()))).toContain(
+        "stack config nodepoint:npmPassword is not set",
+      );
+    } finally {
+      await misconfigured.close();
+    }
   });
 
   test("NPM unreachable", async () => {
@@ -168,11 +180,6 @@ describe("every error path arrives over gRPC with its real message", () => {
     expect(await failure(host.create(URN, checked))).toContain(
       `NPM refused proxy host for ${DOMAIN}: the domain is already in use`,
     );
-  });
-
-  test("Let's Encrypt email that is not the NPM user's", async () => {
-    const checked = (await host.check(URN, {}, inputs({ email: "someone@nodepoint.example" }))).inputs;
-    expect(await failure(host.create(URN, checked))).toContain(`API user's email (${IDENTITY})`);
   });
 
   test("certbot failed: NPM's real cause", async () => {
@@ -200,13 +207,13 @@ describe("every error path arrives over gRPC with its real message", () => {
   });
 
   test(
-    "run outside the project directory: the loader says where it must run",
+    "run outside the project directory: the loader names the file it looked for there",
     async () => {
       const elsewhere = mkdtempSync(join(tmpdir(), "not-the-project-"));
       const misplaced = await startDynamicProviderHost({ root: ROOT, cwd: elsewhere });
       try {
         expect(await failure(misplaced.check(URN, {}, inputs()))).toContain(
-          "run pulumi in the nodepoint project directory (where Pulumi.yaml is)",
+          `Cannot find module '${join(realpathSync(elsewhere), "lib/dynamicProviderBootstrap.cjs")}'`,
         );
       } finally {
         await misplaced.close();

@@ -91,6 +91,7 @@ describe("index.ts through cmd/run against a gRPC engine", () => {
       ...["acme-bakery", "nordlicht", "studio-kern"].flatMap((slug) => [
         `${slug}-ct.inputs.initialization.userAccount.keys.0: "[unknown]" != "ssh-ed25519 [computed wordpress-installer-key]"`,
         `${slug}-ct.inputs.initialization.userAccount.password: "[unknown]" != "[secret]"`,
+        `${slug}-installer.inputs.connection: "[unknown]" != "[secret]"`,
         `${slug}-wordpress.inputs.connection: "[unknown]" != "[secret]"`,
         `${slug}-wordpress.inputs.stdin: "[unknown]" != "[secret]"`,
         `${slug}-initial.inputs.connection: "[unknown]" != "[secret]"`,

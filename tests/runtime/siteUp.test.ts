@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PROVIDER_LOADER } from "../../lib/npm/providerLoader";
 import { echoInputs } from "../../lib/runtimePath/fakeEngine";
 import { dynamicResourcesThrough, startDynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
-import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
+import { runStack, stackConfig, type StackRunResult } from "../../lib/runtimePath/languageHost";
 import { fixtureProject } from "../helpers/fixtureProject";
 import { ROOT, stackValue, REAL_RUN_CONFIG } from "../helpers/offlinePlan";
 import { FakeNpmServer, IDENTITY, SECRET } from "../npm/fakeNpmServer";
@@ -39,7 +39,18 @@ beforeAll(async () => {
       tokens: { "pulumi-infra@pve!iac": "00000000-0000-0000-0000-000000000000", [CUSTOMER_TOKEN]: CUSTOMER_SECRET },
     })
   ).liveCluster();
-  const plugin = await startDynamicProviderHost({ root: ROOT });
+  const configOverrides = {
+    ...REAL_RUN_CONFIG, // a run under the engine refuses the stack file's stand-in IP and zone ID
+    "nodepoint:customersDir": "tests/fixtures/customers",
+    "nodepoint:npm": JSON.stringify({ ...stackValue<object>("npm"), apiUrl: fake.apiUrl, identity: IDENTITY }),
+    "nodepoint:npmPassword": SECRET,
+    "nodepoint:proxmox": JSON.stringify({ ...stackValue<object>("proxmox"), endpoint: pve.endpoint }),
+  };
+  // The engine configures the plugin with the stack's whole config (the NPM user is in it).
+  const plugin = await startDynamicProviderHost({
+    root: ROOT,
+    config: stackConfig(ROOT, "prod", configOverrides).config,
+  });
   try {
     project = fixtureProject(); // the fixtures and their desired state: never the project's own customers/
     // nordlicht brings a custom domain whose proof was recorded; its DNS (the customer's) already
@@ -53,13 +64,7 @@ beforeAll(async () => {
       root: project.root,
       stack: "prod",
       dryRun: false,
-      configOverrides: {
-        ...REAL_RUN_CONFIG, // a run under the engine refuses the stack file's stand-in IP and zone ID
-        "nodepoint:customersDir": "tests/fixtures/customers",
-        "nodepoint:npm": JSON.stringify({ ...stackValue<object>("npm"), apiUrl: fake.apiUrl, identity: IDENTITY }),
-        "nodepoint:npmPassword": SECRET,
-        "nodepoint:proxmox": JSON.stringify({ ...stackValue<object>("proxmox"), endpoint: pve.endpoint }),
-      },
+      configOverrides,
       create: dynamicResourcesThrough(plugin, async (req) => {
         // The customer token PVE creates (its value, shown once), and each customer container as PVE
         // then lists it (the restore point `initial` is taken of it with that token).

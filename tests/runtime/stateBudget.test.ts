@@ -1,0 +1,52 @@
+/**
+ * What the state keeps per customer site (issue 13): at most SITE_INPUT_BUDGET bytes of stored
+ * inputs, measured on the real path (index.ts through cmd/run, `pulumi up` with real-sized computed
+ * values: keys, passwords), in the checkpoint's form (secrets encrypted, file assets as path and
+ * hash). A site once stored 44 KB: the serialized NPM provider and the installer script, per site.
+ */
+import { beforeAll, describe, expect, test } from "vitest";
+import { SITE_INPUT_BUDGET, siteInputBytes } from "../../lib/bench/stateCost";
+import { checkpointBytes } from "../../lib/runtimePath/checkpoint";
+import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
+import { realisticCreate } from "../../lib/runtimePath/realisticOutputs";
+import { FIXTURE_CUSTOMERS, REAL_RUN_CONFIG, ROOT } from "../helpers/offlinePlan";
+
+const NO_LIMIT = 0;
+let run: StackRunResult;
+beforeAll(async () => {
+  run = await runStack({
+    root: ROOT,
+    stack: "prod",
+    dryRun: false,
+    configOverrides: { "nodepoint:customersDir": FIXTURE_CUSTOMERS, ...REAL_RUN_CONFIG },
+    create: realisticCreate,
+  });
+}, NO_LIMIT);
+
+describe("state per customer site", () => {
+  test(`every site's stored inputs fit in ${SITE_INPUT_BUDGET} bytes`, () => {
+    expect(run.exitCode, run.stderr).toBe(0);
+    const bytes = siteInputBytes(run.engine.resources, run.engine.inputsOf);
+    expect([...bytes.keys()].sort()).toEqual(["acme-bakery", "nordlicht", "studio-kern"]);
+    for (const [site, size] of bytes) expect(size, site).toBeLessThanOrEqual(SITE_INPUT_BUDGET);
+  });
+
+  test("nothing large is stored per site: the installer is a file asset, the proxy host's provider a loader line", () => {
+    const ofSites = run.engine.resources.filter((r) => r.parent.includes("WordPressSite"));
+    for (const r of ofSites) expect(checkpointBytes(run.engine.inputsOf(r.urn) ?? {}), r.name).toBeLessThan(1_500);
+    const copy = ofSites.find((r) => r.type === "command:remote:CopyToRemote")!;
+    expect(JSON.stringify(run.engine.inputsOf(copy.urn))).not.toContain("#!/usr/bin/env bash");
+  });
+
+  test("no credential of the NPM user is stored with a proxy host", () => {
+    for (const r of run.engine.resources.filter((x) => x.type.endsWith("NpmProxyHost")))
+      expect(Object.keys(run.engine.inputsOf(r.urn) ?? {}).sort()).toEqual([
+        "__provider",
+        "apiUrl",
+        "domain",
+        "forwardHost",
+        "forwardPort",
+        "sslForced",
+      ]);
+  });
+});
