@@ -26,7 +26,7 @@ import { declaredPlacement } from "./lib/customers/replacement";
 import { prefixLength } from "./lib/net/ipv4";
 import { automationAccess, INFRASTRUCTURE_POOL } from "./lib/permissions/access";
 import { loadPlatformInputs } from "./lib/platformInputs";
-import { createAccessProvider, createProviders, customerConnection, infrastructureConnection } from "./lib/providers";
+import { createAccessProvider, createProviders, customerConnection } from "./lib/providers";
 import { declareInTurns, SITES_PER_TURN } from "./lib/declareInTurns";
 
 const { config, secrets, customers, capacity: capacityOfCluster, replacements } = loadPlatformInputs();
@@ -51,19 +51,15 @@ const cluster = new ClusterNodes(
   { clusterName: config.cluster.name, nodes: config.nodes },
   { provider },
 );
-// Storage checks and backup jobs call PVE's API themselves (lib/pve/), with the infrastructure token.
-const connection = infrastructureConnection(config, secrets);
+// Storage checks and backup jobs call PVE's API themselves (lib/pve/), with the infrastructure
+// connection of the stack config (lib/pve/stackConnection.ts).
 const infraGrants = access.grants("infrastructure");
 const storage = new StoragePools(
   "storage",
-  { pools: config.storage, clusterNodes: cluster.names, connection },
+  { pools: config.storage, clusterNodes: cluster.names },
   { dependsOn: infraGrants },
 );
-const backupJobs = new BackupJobs(
-  "backups",
-  { jobs: config.backupJobs, connection },
-  { dependsOn: [...infraGrants, storage] },
-);
+const backupJobs = new BackupJobs("backups", { jobs: config.backupJobs }, { dependsOn: [...infraGrants, storage] });
 const templates = new Templates(
   "templates",
   {
@@ -134,7 +130,7 @@ const sites = declareInTurns(customers, SITES_PER_TURN, (file) => {
       // The proxy hosts' provider logs in with nodepoint:npm's identity and nodepoint:npmPassword itself.
       proxy: { apiUrl: config.npm.apiUrl },
       installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyPemPkcs8 },
-      backup: { settings: config.customerBackups, connection, dependsOn: backupJobs.settled },
+      backup: { settings: config.customerBackups, dependsOn: backupJobs.settled },
       restorePoints: { connection: customerApi },
     },
     { providers: [providers.proxmoxCustomers, providers.cloudflare] },

@@ -1,14 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupJobConfig } from "../lib/config/schema";
-import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
+import { PveBackupJob } from "./PveBackupJob";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { formerlyNamed } from "./childNames";
 
 export interface BackupJobsArgs {
   /** The vzdump jobs, each to a `backup`-content storage; `adopt` for the ones the cluster has. */
   jobs: readonly BackupJobConfig[];
-  /** API endpoint and the infrastructure token (backup jobs need Sys.Modify on `/`). */
-  connection: PveBackupJobArgs["connection"];
 }
 
 /**
@@ -45,7 +43,6 @@ export class BackupJobs extends pulumi.ComponentResource {
           compress: job.compress,
           keep: job.keep,
           adopt: job.adopt,
-          connection: args.connection,
         },
         // Children wait for what the component waits for (the infrastructure token's grants).
         { parent: this, ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}), ...formerlyNamed(job.id) },

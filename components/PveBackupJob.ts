@@ -3,11 +3,7 @@ import { dynamicProviderLoader } from "../lib/dynamicProviderLoader";
 import { TYPES } from "../lib/providerFacts";
 
 /** The `__provider` of every PveBackupJob: loads lib/pve/backupJobProvider.ts in the project directory. */
-export const BACKUP_JOB_PROVIDER_LOADER = dynamicProviderLoader(
-  "lib/pve/backupJobProvider.ts",
-  "backupJobProvider",
-  "PveBackupJob",
-);
+export const BACKUP_JOB_PROVIDER_LOADER = dynamicProviderLoader("PveBackupJob");
 
 export interface PveBackupJobArgs {
   /** Job id; for an adopted job, the live job's id. Changing it replaces the job (the old one is deleted first). */
@@ -32,13 +28,13 @@ export interface PveBackupJobArgs {
   comment?: string;
   /** Take over the existing job with this id (writing only its guest selection) instead of creating it. */
   adopt: boolean;
-  /** API endpoint and token; the token is kept in the state as a secret (read and delete need it). */
-  connection: pulumi.Input<{ endpoint: string; insecure: boolean; apiToken: pulumi.Input<string> }>;
 }
 
 /**
  * A scheduled vzdump job (lib/pve/backupJobProvider.ts) of every guest, a pool's guests or listed
  * guests (of a node): adopted when it exists, never created beside a job that backs up the same guests.
+ * The provider calls the API with the stack's infrastructure connection, from the stack config
+ * (lib/pve/stackConnection.ts): no token is stored with the job.
  */
 export class PveBackupJob extends pulumi.CustomResource {
   declare readonly schedule: pulumi.Output<string>;
@@ -62,9 +58,8 @@ export class PveBackupJob extends pulumi.CustomResource {
         enabled: true,
         ...(args.comment ? { comment: args.comment } : {}),
         adopt: args.adopt,
-        connection: pulumi.secret(args.connection),
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
+      opts,
     );
   }
 }

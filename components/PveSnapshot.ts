@@ -3,11 +3,7 @@ import { dynamicProviderLoader } from "../lib/dynamicProviderLoader";
 import { TYPES } from "../lib/providerFacts";
 
 /** The `__provider` of every PveSnapshot: loads lib/pve/snapshotProvider.ts in the project directory. */
-export const SNAPSHOT_PROVIDER_LOADER = dynamicProviderLoader(
-  "lib/pve/snapshotProvider.ts",
-  "snapshotProvider",
-  "PveSnapshot",
-);
+export const SNAPSHOT_PROVIDER_LOADER = dynamicProviderLoader("PveSnapshot");
 
 export interface PveSnapshotArgs {
   /** The customer whose container it is (its host name). */

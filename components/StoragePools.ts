@@ -9,15 +9,13 @@ export interface StoragePoolsArgs {
   pools: readonly StorageConfig[];
   /** Names of all the cluster's nodes: a storage on every one of them has no `nodes` line in storage.cfg. */
   clusterNodes: readonly string[];
-  /** API endpoint and the infrastructure token, for the checks (PveStorage). */
-  connection: PveStorageArgs["connection"];
 }
 
 /** The definition PveStorage checks for one configured storage (DRBD excluded). Pure. */
 export function storageDefinition(
   pool: Exclude<StorageConfig, { type: "drbd" }>,
   clusterNodes: readonly string[],
-): Omit<PveStorageArgs, "connection"> {
+): PveStorageArgs {
   const everywhere = clusterNodes.every((n) => pool.nodes.includes(n));
   const common = {
     storage: pool.id,
@@ -62,7 +60,7 @@ export class StoragePools extends pulumi.ComponentResource {
       }
       new PveStorage(
         `${name}-${pool.id}`,
-        { ...storageDefinition(pool, args.clusterNodes), connection: args.connection },
+        storageDefinition(pool, args.clusterNodes),
         // Children wait for what the component waits for (the infrastructure token's grants).
         {
           parent: this,

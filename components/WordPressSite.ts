@@ -12,7 +12,7 @@ import { customerBackupJob } from "../lib/backups/customerBackupJob";
 import type { CustomerBackupsConfig } from "../lib/config/schema";
 import type { HaBinding } from "./HaPlacement";
 import { NpmProxyHost } from "./NpmProxyHost";
-import { PveBackupJob, type PveBackupJobArgs } from "./PveBackupJob";
+import { PveBackupJob } from "./PveBackupJob";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { PveSnapshot, type PveSnapshotArgs } from "./PveSnapshot";
 import { requireProviders } from "./providerOptions";
@@ -75,13 +75,12 @@ export interface WordPressSiteArgs {
    */
   installerKey: { publicKey: pulumi.Output<string>; privateKey: pulumi.Output<string> };
   /**
-   * The container's scheduled backup (lib/backups/customerBackupJob.ts): the stack's `customerBackups`,
-   * the API connection with the infrastructure token (backup jobs need Sys.Modify on `/`), and what the
-   * job waits for (the infrastructure jobs, narrowed so that none backs up customer containers).
+   * The container's scheduled backup (lib/backups/customerBackupJob.ts): the stack's `customerBackups`
+   * and what the job waits for (the infrastructure jobs, narrowed so that none backs up customer
+   * containers). Its provider uses the stack's infrastructure connection (lib/pve/stackConnection.ts).
    */
   backup: {
     settings: CustomerBackupsConfig;
-    connection: PveBackupJobArgs["connection"];
     dependsOn: pulumi.Input<pulumi.Resource>[];
   };
   /**
@@ -360,7 +359,6 @@ export class WordPressSite extends pulumi.ComponentResource {
         keep: job.keep,
         comment: job.comment,
         adopt: false,
-        connection: args.backup.connection,
       },
       { parent: this, dependsOn: [this.container, ...args.backup.dependsOn] },
     );

@@ -51,23 +51,6 @@ function secretOf(secrets: Secrets, key: string): pulumi.Output<string> {
 }
 
 /**
- * What the program's own PVE resources (storage checks, backup jobs: lib/pve/) connect with: the
- * endpoint and the infrastructure token, a secret.
- */
-export function infrastructureConnection(
-  config: StackConfig,
-  secrets: Secrets,
-): pulumi.Output<{ endpoint: string; insecure: boolean; apiToken: string }> {
-  return pulumi.secret(
-    pulumi.output({
-      endpoint: config.proxmox.endpoint,
-      insecure: config.proxmox.insecure,
-      apiToken: secretOf(secrets, "proxmoxve:apiToken"),
-    }),
-  );
-}
-
-/**
  * What the program's own calls on customer containers (the restore point `initial`) connect with: the
  * endpoint and the customer token, a secret.
  */

@@ -27,7 +27,7 @@ export interface CustomerBackupJob {
   compress: CustomerBackupsConfig["compress"];
   /** Retention: the last N archives, N the plan's `backups` quota. */
   keep: { "keep-last": number };
-  /** Shown in PVE's job list. */
+  /** Shown in PVE's job list: whose container (PVE's list shows the retention beside it). */
   comment: string;
 }
 
@@ -73,6 +73,6 @@ export function customerBackupJob(
     mode: settings.mode,
     compress: settings.compress,
     keep: { "keep-last": keep },
-    comment: `customer ${customer.slug} (${customer.plan} plan): keeps the last ${keep}`,
+    comment: `customer ${customer.slug}`,
   };
 }

@@ -8,7 +8,7 @@
  * resource here, twice per resource in the state, changing with the compiler that ran the program,
  * and rewriting code on the way (an `Error` subclass came back as a plain function, so every error
  * path failed only once serialized: `../shared/reality/pulumi-runtime.md`). This text is the same
- * bytes everywhere and under 170 bytes; the code it loads is `lib/npm/proxyHostProvider.ts` as it is
+ * bytes everywhere and under 100 bytes; the code it loads is `lib/npm/proxyHostProvider.ts` as it is
  * in the checkout, compiled with the project's TypeScript, unchanged by any serializer.
  *
  * The CLI starts the plugin in the project directory (the directory of Pulumi.yaml), so the module
@@ -18,8 +18,5 @@
  */
 import { dynamicProviderLoader } from "../dynamicProviderLoader";
 
-/** The provider module, relative to the project directory. */
-export const PROVIDER_MODULE = "lib/npm/proxyHostProvider.ts";
-
 /** CommonJS text exporting `handler`, which returns the provider. */
-export const PROVIDER_LOADER = dynamicProviderLoader(PROVIDER_MODULE, "proxyHostProvider", "NpmProxyHost");
+export const PROVIDER_LOADER = dynamicProviderLoader("NpmProxyHost");

@@ -28,6 +28,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { createPveClient, pveParamErrors, pveStatus, type PveClient, type PveConnection } from "./client";
 import { UNKNOWN_VALUE } from "../pulumiWire";
+import { stackConnection } from "./stackConnection";
 
 export const BACKUP_MODES = ["snapshot", "suspend", "stop"] as const;
 export const BACKUP_COMPRESSION = ["0", "1", "gzip", "lzo", "zstd"] as const;
@@ -72,9 +73,14 @@ export interface BackupJobInputs extends Omit<BackupJobDefinition, "id"> {
    * job but the guest selection (`all`, `pool`, `vmid`), which is set to the declared one.
    */
   adopt: boolean;
-  /** API endpoint and the infrastructure token (secret). */
-  connection: PveConnection;
+  /** API endpoint and token; absent (the program's resources): the stack's (lib/pve/stackConnection.ts). */
+  connection?: PveConnection;
 }
+
+/** The stack's connection, set when the plugin configures the provider. */
+const connection = stackConnection();
+const clientOf = (inputs: Pick<BackupJobInputs, "connection">): PveClient =>
+  createPveClient(connection.use(inputs.connection));
 
 /** Which guests a job backs up. */
 const SELECTION = ["all", "pool", "vmid"] as const;
@@ -300,7 +306,7 @@ function params(job: BackupJobDefinition): Record<string, string | number | bool
 const selectionOf = (job: BackupJobDefinition) => JSON.stringify(SELECTION.map((f) => job[f] ?? null));
 
 async function create(inputs: BackupJobInputs): Promise<void> {
-  const client = createPveClient(inputs.connection);
+  const client = clientOf(inputs);
   const declared = definitionOf(inputs);
   const jobs = await liveJobs(client);
   const members = poolMembersOf(client);
@@ -381,6 +387,10 @@ export function checkBackupJobInputs(news: Record<string, unknown>): pulumi.dyna
 }
 
 export const backupJobProvider: pulumi.dynamic.ResourceProvider<BackupJobInputs, BackupJobInputs> = {
+  async configure(req) {
+    connection.configure(req.config);
+  },
+
   async check(_olds, news) {
     return checkBackupJobInputs(news as unknown as Record<string, unknown>);
   },
@@ -398,15 +408,16 @@ export const backupJobProvider: pulumi.dynamic.ResourceProvider<BackupJobInputs,
   },
 
   async read(id, props) {
-    if (!props?.connection) throw new Error(`backup job ${id}: no connection in the state; cannot read it`);
-    const live = (await liveJobs(createPveClient(props.connection))).find((j) => j.id === id);
+    if (!props) throw new Error(`backup job ${id}: cannot read without prior state`);
+    const live = (await liveJobs(clientOf(props))).find((j) => j.id === id);
     if (!live) return {};
     const { id: jobId, ...definition } = live;
-    return { id, props: { ...definition, jobId, adopt: props.adopt, connection: props.connection } };
+    const named = props.connection ? { connection: props.connection } : {};
+    return { id, props: { ...definition, jobId, adopt: props.adopt, ...named } };
   },
 
   async update(id, olds, news) {
-    const client = createPveClient(news.connection);
+    const client = clientOf(news);
     const [declared, before] = [definitionOf(news), definitionOf(olds)];
     if (selectionOf(declared) !== selectionOf(before) || declared.node !== before.node || !before.enabled)
       await refuseDoubled(declared, await liveJobs(client), poolMembersOf(client), `(${selectionText(declared)})`);
@@ -426,7 +437,7 @@ export const backupJobProvider: pulumi.dynamic.ResourceProvider<BackupJobInputs,
 
   async delete(id, props) {
     try {
-      await createPveClient(props.connection).delete(`/cluster/backup/${encodeURIComponent(id)}`);
+      await clientOf(props).delete(`/cluster/backup/${encodeURIComponent(id)}`);
     } catch (err) {
       // PVE answers a job that is gone with 400 "No such job" on `id` (API2/Backup.pm delete_job).
       if (pveStatus(err) === 400 && /no such job/i.test(pveParamErrors(err)["id"] ?? "")) return;

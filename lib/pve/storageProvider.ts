@@ -18,6 +18,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { createPveClient, type PveConnection } from "./client";
 import { UNKNOWN_VALUE } from "../pulumiWire";
+import { stackConnection } from "./stackConnection";
 
 /** Storage types the program declares (PVE's plugin type names). */
 export const STORAGE_TYPES = ["dir", "zfspool", "lvmthin", "nfs"] as const;
@@ -53,9 +54,12 @@ export interface StorageDefinition {
 }
 
 export interface StorageInputs extends StorageDefinition {
-  /** API endpoint and the infrastructure token (secret). */
-  connection: PveConnection;
+  /** API endpoint and token; absent (the program's resources): the stack's (lib/pve/stackConnection.ts). */
+  connection?: PveConnection;
 }
+
+/** The stack's connection, set when the plugin configures the provider. */
+const connection = stackConnection();
 
 const list = (v: unknown): string[] | undefined =>
   typeof v === "string" && v !== ""
@@ -101,8 +105,8 @@ const declaredOf = (inputs: StorageInputs): StorageDefinition => {
 };
 
 /** The live definition of `id`, or undefined when the token sees none. */
-async function liveDefinition(connection: PveConnection, id: string): Promise<StorageDefinition | undefined> {
-  const all = await createPveClient(connection).get<Array<Record<string, unknown>>>("/storage");
+async function liveDefinition(named: PveConnection | undefined, id: string): Promise<StorageDefinition | undefined> {
+  const all = await createPveClient(connection.use(named)).get<Array<Record<string, unknown>>>("/storage");
   const found = all.find((s) => s["storage"] === id);
   return found ? definitionOf(found) : undefined;
 }
@@ -139,13 +143,17 @@ export function checkStorageInputs(news: Record<string, unknown>): pulumi.dynami
       failures.push({ property: key, reason: "must be a non-empty list of names" });
     else inputs[key] = [...(v as string[])].sort();
   }
-  const connection = news["connection"] as Record<string, unknown> | undefined;
-  if (known(connection) && (!connection || typeof connection["endpoint"] !== "string"))
+  const named = news["connection"] as Record<string, unknown> | undefined;
+  if (named !== undefined && known(named) && (!named || typeof named["endpoint"] !== "string"))
     failures.push({ property: "connection", reason: "must give the API endpoint and token" });
   return { inputs: inputs as unknown as StorageInputs, failures };
 }
 
 export const storageProvider: pulumi.dynamic.ResourceProvider<StorageInputs, StorageInputs> = {
+  async configure(req) {
+    connection.configure(req.config);
+  },
+
   async check(_olds, news) {
     return checkStorageInputs(news as unknown as Record<string, unknown>);
   },
@@ -165,10 +173,10 @@ export const storageProvider: pulumi.dynamic.ResourceProvider<StorageInputs, Sto
   },
 
   async read(id, props) {
-    if (!props?.connection) throw new Error(`storage ${id}: no connection in the state; cannot read it`);
+    if (!props) throw new Error(`storage ${id}: cannot read without prior state`);
     const live = await liveDefinition(props.connection, id);
     if (!live) return {};
-    return { id, props: { ...live, connection: props.connection } };
+    return { id, props: { ...live, ...(props.connection ? { connection: props.connection } : {}) } };
   },
 
   async update(_id, _olds, news) {

@@ -6,17 +6,19 @@
 import { describe, expect, test } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { NpmProxyHost } from "../../components/NpmProxyHost";
-import { PROVIDER_LOADER, PROVIDER_MODULE } from "../../lib/npm/providerLoader";
+import { DYNAMIC_PROVIDERS } from "../../lib/dynamicProviderLoader";
+import { PROVIDER_LOADER } from "../../lib/npm/providerLoader";
 import { IDENTITY, SECRET, useFakeNpm } from "./fakeNpmServer";
 
 const fake = useFakeNpm();
 
 describe("the loader", () => {
-  test("is small and names the provider module, which exports the provider", async () => {
-    expect(Buffer.byteLength(PROVIDER_LOADER)).toBeLessThan(1_024);
-    expect(PROVIDER_LOADER).toContain(JSON.stringify(PROVIDER_MODULE));
-    const module = (await import(`../../${PROVIDER_MODULE}`)) as { proxyHostProvider?: { create?: unknown } };
-    expect(typeof module.proxyHostProvider?.create).toBe("function");
+  test("is small and names the provider, whose module exports it", async () => {
+    expect(Buffer.byteLength(PROVIDER_LOADER)).toBeLessThan(100);
+    expect(PROVIDER_LOADER).toContain(JSON.stringify("NpmProxyHost"));
+    const { module, export: name } = DYNAMIC_PROVIDERS.NpmProxyHost;
+    const loaded = (await import(`../../${module}`)) as Record<string, { create?: unknown } | undefined>;
+    expect(typeof loaded[name]?.create).toBe("function");
   });
 });
 

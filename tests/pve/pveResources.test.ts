@@ -10,6 +10,7 @@ import { BACKUP_JOB_PROVIDER_LOADER } from "../../components/PveBackupJob";
 import { STORAGE_PROVIDER_LOADER } from "../../components/PveStorage";
 import type { RecordedResource } from "../../lib/plan/offlineRuntime";
 import { ID_OVERRIDE_BUG, TYPES } from "../../lib/providerFacts";
+import { PVE_CONFIG } from "../../lib/pve/stackConnection";
 import { startDynamicProviderHost, type DynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
 import { offlinePlan, ROOT } from "../helpers/offlinePlan";
 import { useFakePve } from "./fakePveServer";
@@ -27,7 +28,8 @@ let plan: RecordedResource[];
 beforeAll(async () => {
   plan = (await offlinePlan()).resources;
   Object.assign(access, accessStateOf(plan));
-  host = await startDynamicProviderHost({ root: ROOT });
+  // Configured as the engine configures it: with the stack's whole config (endpoint, infrastructure token).
+  host = await startDynamicProviderHost({ root: ROOT, config: pveStackConfig(`${INFRA}=${SECRET}`) });
 }, 0);
 afterAll(() => host.close());
 
@@ -37,9 +39,17 @@ function seedStorages(): void {
   fake.jobs.clear();
 }
 
+/** The stack config the engine hands the plugin, the fake's endpoint in `nodepoint:proxmox`. */
+function pveStackConfig(apiToken?: string): Record<string, string> {
+  return {
+    [PVE_CONFIG.proxmox]: JSON.stringify({ endpoint: fake.endpoint, insecure: true }),
+    ...(apiToken ? { [PVE_CONFIG.token]: apiToken } : {}),
+  };
+}
+
 /**
- * The plan's inputs of the storage or backup job with this resource name or PVE ID, with the fake's
- * endpoint and the token as the engine hands them over.
+ * The plan's inputs of the storage or backup job with this resource name or PVE ID (no connection:
+ * the provider has the stack's), the loader as the engine hands it over.
  */
 function inputsOf(id: string, type: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const pveId = (x: { inputs: Record<string, unknown> }) => x.inputs[type === TYPES.storage ? "storage" : "jobId"];
@@ -48,7 +58,6 @@ function inputsOf(id: string, type: string, overrides: Record<string, unknown> =
   return {
     ...r.inputs,
     __provider: type === TYPES.storage ? STORAGE_PROVIDER_LOADER : BACKUP_JOB_PROVIDER_LOADER,
-    connection: { endpoint: fake.endpoint, insecure: true, apiToken: `${INFRA}=${SECRET}` },
     ...overrides,
   };
 }
@@ -85,6 +94,31 @@ describe("no resource type that crashes the plugin", () => {
     ).toEqual(["storage-backup", "storage-local", "storage-local-lvm", "storage-local-zfs", "storage-node3-backup"]);
     // The three per-node jobs the seed runs, and one per customer container.
     expect(plan.filter((r) => r.type === TYPES.backupJob)).toHaveLength(3 + 3);
+  });
+});
+
+describe("the connection: the stack's, from the config the engine hands the plugin", () => {
+  test("no storage or backup job of the plan stores an endpoint or token; they read and write with the stack's token", async () => {
+    const own = plan.filter((r) => r.type === TYPES.storage || r.type === TYPES.backupJob);
+    expect(own.length).toBeGreaterThan(0);
+    for (const r of own) expect(Object.keys(r.inputs), r.name).not.toContain("connection");
+    seedStorages();
+    await create(TYPES.storage, "local-lvm");
+    expect(fake.exchanges.map((e) => e.token)).toContain(INFRA);
+  });
+
+  test("a plugin configured without the token fails naming the stack config key, before any request", async () => {
+    const unconfigured = await startDynamicProviderHost({ root: ROOT, config: pveStackConfig() });
+    try {
+      fake.exchanges.length = 0;
+      const checked = await unconfigured.check(urn(TYPES.storage, "local"), {}, inputsOf("local", TYPES.storage));
+      expect(await failure(unconfigured.create(urn(TYPES.storage, "local"), checked.inputs))).toContain(
+        "no PVE connection: stack config proxmoxve:apiToken is not set",
+      );
+      expect(fake.exchanges).toEqual([]);
+    } finally {
+      await unconfigured.close();
+    }
   });
 });
 
@@ -291,9 +325,9 @@ describe("customer backups: one job per container, never beside a job that backs
     for (const site of ["acme-bakery", "nordlicht", "studio-kern"]) await create(TYPES.backupJob, `${site}-backup`);
     expect(writes().map((e) => [e.method, e.path, e.params])).toEqual(
       [
-        ["customer-1000", "1000", "keep-last=2", "acme-bakery (basic plan): keeps the last 2"],
-        ["customer-1001", "1001", "keep-last=5", "nordlicht (premium plan): keeps the last 5"],
-        ["customer-1002", "1002", "keep-last=2", "studio-kern (basic plan): keeps the last 2"],
+        ["customer-1000", "1000", "keep-last=2", "acme-bakery"],
+        ["customer-1001", "1001", "keep-last=5", "nordlicht"],
+        ["customer-1002", "1002", "keep-last=2", "studio-kern"],
       ].map(([id, vmid, prune, comment]) => [
         "POST",
         "/cluster/backup",
@@ -323,10 +357,7 @@ describe("customer backups: one job per container, never beside a job that backs
       await host.check(
         urn(TYPES.backupJob, "acme-bakery-backup"),
         properties,
-        inputsOf("acme-bakery-backup", TYPES.backupJob, {
-          "prune-backups": { "keep-last": 3 },
-          comment: "customer acme-bakery (standard plan): keeps the last 3",
-        }),
+        inputsOf("acme-bakery-backup", TYPES.backupJob, { "prune-backups": { "keep-last": 3 } }),
       )
     ).inputs;
     expect(await host.diff(id, urn(TYPES.backupJob, "acme-bakery-backup"), properties, standard)).toMatchObject({
@@ -334,9 +365,7 @@ describe("customer backups: one job per container, never beside a job that backs
       replaces: [],
     });
     await host.update(id, urn(TYPES.backupJob, "acme-bakery-backup"), properties, standard);
-    expect(writes().map((e) => e.params)).toEqual([
-      { "prune-backups": "keep-last=3", comment: "customer acme-bakery (standard plan): keeps the last 3" },
-    ]);
+    expect(writes().map((e) => e.params)).toEqual([{ "prune-backups": "keep-last=3" }]);
 
     // Someone adds CT 1001 to the infrastructure pool by hand: nightly-node1 now backs it up.
     fake.addGuest({ vmid: 1001, type: "lxc", node: "node1", name: "nordlicht", status: "running" }, "infrastructure");
