@@ -4,24 +4,28 @@
  * values: keys, passwords), in the checkpoint's form (secrets encrypted, file assets as path and
  * hash). A site once stored 44 KB: the serialized NPM provider and the installer script, per site.
  */
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SITE_INPUT_BUDGET, siteInputBytes } from "../../lib/bench/stateCost";
 import { checkpointBytes } from "../../lib/runtimePath/checkpoint";
 import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
 import { realisticCreate } from "../../lib/runtimePath/realisticOutputs";
-import { FIXTURE_CUSTOMERS, REAL_RUN_CONFIG, ROOT } from "../helpers/offlinePlan";
+import { fixtureProject } from "../helpers/fixtureProject";
+import { REAL_RUN_CONFIG } from "../helpers/offlinePlan";
 
 const NO_LIMIT = 0;
 let run: StackRunResult;
+let project: ReturnType<typeof fixtureProject> | undefined;
 beforeAll(async () => {
+  project = fixtureProject(); // the fixtures and their desired state: never the project's own customers/
   run = await runStack({
-    root: ROOT,
+    root: project.root,
     stack: "prod",
     dryRun: false,
-    configOverrides: { "nodepoint:customersDir": FIXTURE_CUSTOMERS, ...REAL_RUN_CONFIG },
+    configOverrides: { "nodepoint:customersDir": "tests/fixtures/customers", ...REAL_RUN_CONFIG },
     create: realisticCreate,
   });
 }, NO_LIMIT);
+afterAll(() => project?.cleanup());
 
 describe("state per customer site", () => {
   test(`every site's stored inputs fit in ${SITE_INPUT_BUDGET} bytes`, () => {
