@@ -4,11 +4,11 @@
  * checkpoint's form (lib/runtimePath/checkpoint.ts). Outputs are not counted: for these providers
  * they repeat the inputs plus a few computed values.
  */
+import { COMPONENT_TYPES } from "../componentTypes";
 import type { RecordedResource } from "../plan/offlineRuntime";
 import { checkpointBytes } from "../runtimePath/checkpoint";
 
-/** The component type of a customer site. */
-export const SITE_TYPE = "nodepoint:customers:WordPressSite";
+const SITE_TYPE = COMPONENT_TYPES.wordPressSite;
 
 /** At most this many bytes of stored inputs per site (issue 13: nothing repeated per site that could be stored once). */
 export const SITE_INPUT_BUDGET = 4096;
