@@ -436,11 +436,9 @@ export class WordPressSite extends pulumi.ComponentResource {
         `${name}-domain-${domain}`,
         {
           apiUrl: args.proxy.apiUrl,
-          credentials: { identity: args.proxy.identity, secret: args.proxy.password },
           domain,
           forwardHost: c.ip,
           forwardPort: 80,
-          email: args.proxy.identity,
           sslForced: true,
         },
         { parent: this, dependsOn: [this.container] },
