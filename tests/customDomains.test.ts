@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { changeCustomerPlan } from "../lib/customers/customerChanges";
-import { judgeDomainProof, proofRecord } from "../lib/customers/customDomains";
+import { judgeDomainProof, proofRecord, servedDomains } from "../lib/customers/customDomains";
 import { parseCustomerText, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
 import { validateCustomers } from "../lib/customers/validateCustomers";
 import { TYPES } from "../lib/providerFacts";
@@ -185,6 +185,21 @@ describe("the ownership proof", () => {
         `shop.example.com points at 198.51.100.7, not at the platform's ${PUBLIC_IP}`,
       ],
     });
+  });
+});
+
+describe("the names a site answers on (the provisioner's GET /status domains)", () => {
+  it("its domain, then its proven custom domains; an unproven one is not served", () => {
+    expect(servedDomains({ domain: "Shop.nodepoint.eu" })).toEqual(["shop.nodepoint.eu"]);
+    expect(
+      servedDomains({
+        domain: "shop.nodepoint.eu",
+        customDomains: [
+          { domain: "Pending.example.com", proof: PROOF },
+          { domain: "WWW.example.com", proof: PROOF, verifiedAt: "2026-11-29T21:00:00.000Z" },
+        ],
+      }),
+    ).toEqual(["shop.nodepoint.eu", "www.example.com"]);
   });
 });
 

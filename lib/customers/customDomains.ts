@@ -104,6 +104,19 @@ export function customDomainsOf(entries: readonly CustomDomainEntry[] | undefine
   return (entries ?? []).map((e) => ({ domain: e.domain.toLowerCase(), verified: e.verifiedAt !== undefined }));
 }
 
+/** The names a site answers on: its domain, then its proven custom domains (GET /status `domains`). */
+export function servedDomains(file: {
+  domain: string;
+  customDomains?: readonly CustomDomainEntry[] | undefined;
+}): string[] {
+  return [
+    file.domain.toLowerCase(),
+    ...customDomainsOf(file.customDomains)
+      .filter((d) => d.verified)
+      .map((d) => d.domain),
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------
 // The proof
 

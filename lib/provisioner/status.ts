@@ -2,9 +2,10 @@
  * `GET /status?service_id=`: a site as the customer files describe it (with every accepted event),
  * what the last deploy left (the stack's `sitesBySlug` output) and, with a Proxmox token, what the
  * container is doing now. Field names follow the seed's backend (service_id, vmid, private_ip,
- * subdomain, public_ip, status, node, resources, domains).
+ * subdomain, public_ip, status, node, resources, domains: the site's and its proven custom domains).
  */
 import { customerOfService } from "../customers/customerChanges";
+import { servedDomains } from "../customers/customDomains";
 import type { DeployedOutputsReader } from "./deployedOutputs";
 import { describeEvent } from "./events";
 import { error, subdomainOf, type Ledger, type Reply } from "./ledger";
@@ -80,7 +81,7 @@ export async function siteStatus(
       node: live?.guest?.node ?? site.data.node,
       ...(site.data.email ? { email: site.data.email } : {}),
       ...(live?.guest ? { resources: resources(live.guest) } : {}),
-      domains: [site.data.domain],
+      domains: servedDomains(site.data),
       provisioning: {
         pending_events: pending.map((e) => ({ event: describeEvent(e.event), accepted_at: e.at })),
         on_branch: onBranch ? { state: onBranch.data.state, plan: onBranch.data.plan ?? config.defaultPlan } : null,
