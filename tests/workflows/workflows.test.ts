@@ -432,26 +432,56 @@ describe("deploy.yml", () => {
     expect(source("deploy.yml")).toMatch(/required reviewers/i);
   });
 
-  it("npm ci, npm test, the policy pack's npm ci, pulumi up with the policy pack, then a preview that must show no changes", () => {
+  it("npm ci, npm test, the policy pack's npm ci, the deploy's scope, pulumi up (targeted or whole) with the policy pack, then a preview that must show no changes", () => {
     const steps = job("deploy.yml", "deploy").steps ?? [];
     const order = steps.flatMap((s) =>
-      s.run ? [s.run.trim()] : s.uses?.startsWith("pulumi/actions@") ? [`pulumi ${String(s.with?.["command"])}`] : [],
+      s.run
+        ? [s.run.trim().split(" -- ")[0]!]
+        : s.uses?.startsWith("pulumi/actions@")
+          ? [`pulumi ${String(s.with?.["command"])}`]
+          : [],
     );
-    expect(order).toEqual(["npm ci", "npm test", "npm ci", "pulumi up", "pulumi preview"]);
-    const [up, verify] = pulumiSteps(job("deploy.yml", "deploy"));
-    expect(up?.with).toMatchObject({
-      command: "up",
-      "stack-name": "${{ matrix.stack }}",
-      policyPacks: "policy",
-      // Each stack's own policy config (npm run generate derives it from Pulumi.<stack>.yaml).
-      policyPackConfigs: "policy/config.${{ matrix.stack }}.json",
-    });
-    expect(up?.with?.["expect-no-changes"]).toBeUndefined();
+    expect(order).toEqual([
+      "npm ci",
+      "npm test",
+      "npm ci",
+      "npm run --silent deploy-scope",
+      "pulumi up",
+      "pulumi up",
+      "pulumi preview",
+    ]);
+    const [targeted, full, verify] = pulumiSteps(job("deploy.yml", "deploy"));
+    for (const up of [targeted, full])
+      expect(up?.with).toMatchObject({
+        command: "up",
+        "stack-name": "${{ matrix.stack }}",
+        policyPacks: "policy",
+        // Each stack's own policy config (npm run generate derives it from Pulumi.<stack>.yaml).
+        policyPackConfigs: "policy/config.${{ matrix.stack }}.json",
+      });
+    expect(full?.with?.["expect-no-changes"]).toBeUndefined();
     expect(verify?.with).toMatchObject({
       command: "preview",
       "stack-name": "${{ matrix.stack }}",
       "expect-no-changes": true,
     });
+  });
+
+  it("a push of customers only updates their resources (pulumi up --target with the scope's URNs); anything else the whole stack", () => {
+    const steps = job("deploy.yml", "deploy").steps ?? [];
+    const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkout?.with?.["fetch-depth"]).toBe(0); // the commit before the push is needed
+    const scope = steps.find((s) => s.run?.includes("deploy-scope"));
+    expect(scope?.id).toBe("scope");
+    expect(scope?.run).toContain('--base "$BASE" --github-output "$GITHUB_OUTPUT"');
+    expect(scope?.env?.["BASE"]).toBe("${{ github.event_name == 'push' && github.event.before || '' }}");
+    const [targeted, full] = pulumiSteps(job("deploy.yml", "deploy"));
+    expect(targeted?.if).toBe("steps.scope.outputs.mode == 'targeted'");
+    expect(targeted?.with?.["target"]).toBe("${{ steps.scope.outputs.targets }}");
+    expect(full?.if).toBe("steps.scope.outputs.mode == 'full'");
+    expect(full?.with?.["target"]).toBeUndefined();
+    // The nightly drift check always runs the whole stack.
+    for (const s of pulumiSteps(job("drift.yml", "drift"))) expect(s.with?.["target"]).toBeUndefined();
   });
 });
 
@@ -505,7 +535,7 @@ describe("shared conventions", () => {
     const all = allJobs().flatMap(({ file, id, job: j }) =>
       pulumiSteps(j).map((s) => ({ where: `${file}:${id}`, s, j, env: { ...j.env, ...s.env } })),
     );
-    expect(all.length).toBe(4);
+    expect(all.length).toBe(5);
     for (const { where, s, j, env } of all) {
       expect(s.with?.["stack-name"], where).toBe("${{ matrix.stack }}");
       expect(JSON.stringify(j.strategy?.matrix?.include), where).toMatch(/fromJSON\(needs\.\w+\.outputs\.stacks\)/);
@@ -558,7 +588,7 @@ describe("shared conventions", () => {
       ),
     );
     expect(new Set(commands)).toEqual(
-      new Set(["ci", "test", "run lint", "run test:integration", "run plan", "run stacks"]),
+      new Set(["ci", "test", "run lint", "run test:integration", "run plan", "run stacks", "run deploy-scope"]),
     );
     expect(existsSync(join(ROOT, "package-lock.json"))).toBe(true); // npm ci needs the lockfile
     for (const c of commands) {
