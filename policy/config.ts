@@ -29,19 +29,40 @@ export function policyConfigFile(stack: string): string {
 /** The stack whose policy config is the pack's default (used without --policy-pack-config). */
 export const DEFAULT_STACK = "prod";
 
+/** customer-container-isolation: where customer root disks must live. */
+export interface IsolationConfig {
+  /** Storage customer root disks must live on (the customers' replicated pool). */
+  storage: string;
+}
+
+/** customer-container-plan-bounds: the plan bounds of a customer container. */
+export interface BoundsConfig {
+  minCores: number;
+  maxCores: number;
+  minMemoryMiB: number;
+  maxMemoryMiB: number;
+  minDiskGiB: number;
+  maxDiskGiB: number;
+}
+
+/** ha-resource-limits: what every HA resource must say. */
+export interface HaLimitsConfig {
+  maxRestart: number;
+  maxRelocate: number;
+}
+
+/** only-router-privileged: how the router container is known. */
+export interface RouterConfig {
+  /** Tag that marks the router container. */
+  routerTag: string;
+}
+
 /** Each configurable policy's config, as `--policy-pack-config` takes it (policy name to its settings). */
 export interface PolicyPackConfig {
-  [POLICY_NAMES.isolation]: { storage: string };
-  [POLICY_NAMES.planBounds]: {
-    minCores: number;
-    maxCores: number;
-    minMemoryMiB: number;
-    maxMemoryMiB: number;
-    minDiskGiB: number;
-    maxDiskGiB: number;
-  };
-  [POLICY_NAMES.haLimits]: { maxRestart: number; maxRelocate: number };
-  [POLICY_NAMES.onlyRouterPrivileged]: { routerTag: string };
+  [POLICY_NAMES.isolation]: IsolationConfig;
+  [POLICY_NAMES.planBounds]: BoundsConfig;
+  [POLICY_NAMES.haLimits]: HaLimitsConfig;
+  [POLICY_NAMES.onlyRouterPrivileged]: RouterConfig;
 }
 
 /** A stack's policy config: its customer storage, plan bounds and HA limits. */

@@ -17,7 +17,16 @@ import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { FACTS, TYPES as ALL_TYPES } from "../lib/providerFacts";
 import { UNKNOWN_VALUE } from "../lib/pulumiWire";
 import { REPLACEMENT_PENDING } from "../lib/replacementNote";
-import { defaultPolicyConfig, POLICY_NAMES } from "./config";
+import {
+  defaultPolicyConfig,
+  POLICY_NAMES,
+  type BoundsConfig,
+  type HaLimitsConfig,
+  type IsolationConfig,
+  type RouterConfig,
+} from "./config";
+
+export type { BoundsConfig, HaLimitsConfig, IsolationConfig, RouterConfig };
 
 /** Resource types the policies look at (their tokens: lib/providerFacts.ts). */
 export const TYPES = {
@@ -123,11 +132,6 @@ function report(messages: readonly string[], reportViolation: ReportViolation): 
 // 1. Customer containers: unprivileged, root disk on the DRBD pool
 // ---------------------------------------------------------------------------------------------
 
-export interface IsolationConfig {
-  /** Storage customer root disks must live on (the DRBD pool). */
-  storage: string;
-}
-
 export function checkCustomerIsolation(r: ResourceView, config: IsolationConfig): string[] {
   if (!isCustomerContainer(r)) return [];
   const out: string[] = [];
@@ -167,15 +171,6 @@ export const customerContainerIsolation: ResourceValidationPolicy = {
 // ---------------------------------------------------------------------------------------------
 // 2. Customer containers within the plan bounds
 // ---------------------------------------------------------------------------------------------
-
-export interface BoundsConfig {
-  minCores: number;
-  maxCores: number;
-  minMemoryMiB: number;
-  maxMemoryMiB: number;
-  minDiskGiB: number;
-  maxDiskGiB: number;
-}
 
 function checkRange(label: string, value: unknown, fallback: number, min: number, max: number): string | undefined {
   const v = value === undefined ? fallback : value;
@@ -232,11 +227,6 @@ export const customerContainerPlanBounds: ResourceValidationPolicy = {
 // 3. HA resources: restart and relocate limits
 // ---------------------------------------------------------------------------------------------
 
-export interface HaLimitsConfig {
-  maxRestart: number;
-  maxRelocate: number;
-}
-
 export function checkHaLimits(r: ResourceView, config: HaLimitsConfig): string[] {
   if (r.type !== TYPES.haResource) return [];
   const out: string[] = [];
@@ -290,11 +280,6 @@ export const guestsProtected: ResourceValidationPolicy = {
 // ---------------------------------------------------------------------------------------------
 // 5. Only the router container may be privileged
 // ---------------------------------------------------------------------------------------------
-
-export interface RouterConfig {
-  /** Tag that marks the router container. */
-  routerTag: string;
-}
 
 export function checkOnlyRouterPrivileged(r: ResourceView, config: RouterConfig): string[] {
   if (r.type !== TYPES.container) return [];
