@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { AutomationAccessPlan, Role, TokenAccess } from "../lib/permissions/access";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
+import { formerlyNamed } from "./childNames";
 
 export interface AutomationAccessArgs {
   /**
@@ -46,23 +47,23 @@ export class AutomationAccess extends pulumi.ComponentResource {
   private readonly tokens = new Map<TokenAccess["name"], TokenResources>();
   private readonly roles = new Map<string, proxmoxve.RoleLegacy>();
   private readonly poolResources = new Map<string, { pool: proxmoxve.PoolLegacy; members: pulumi.Resource[] }>();
+  private readonly componentName: string;
 
   constructor(name: string, args: AutomationAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPES.automationAccess, name, {}, opts);
-    const base = { parent: this };
+    this.componentName = name;
     for (const p of args.access.pools) {
+      const [poolName, poolOpts] = this.child(`pool-${p.id}`);
       const pool = new proxmoxve.PoolLegacy(
-        `pool-${p.id}`,
+        poolName,
         { poolId: p.id, comment: p.comment },
-        { ...base, protect: true },
+        { ...poolOpts, protect: true },
       );
       // Guests that exist join by a membership: `poolId` on the guest would replace it (lib/providerFacts.ts).
       const members = p.members.map(
         (m) =>
           new proxmoxve.pool.Membership(
-            `pool-${p.id}-${m.vmid}-${m.name}`,
-            { poolId: pool.poolId, vmId: m.vmid },
-            base,
+            ...this.child(`pool-${p.id}-${m.vmid}-${m.name}`, { poolId: pool.poolId, vmId: m.vmid }),
           ),
       );
       this.poolResources.set(p.id, { pool, members });
@@ -115,35 +116,48 @@ export class AutomationAccess extends pulumi.ComponentResource {
     return pulumi.secret(t.token.value);
   }
 
+  /**
+   * A child's name from the component's (`<component>-<former>`) and its options: parented here,
+   * with the alias of the name it had before, so its URN is kept. With `args`, the constructor's
+   * three arguments.
+   */
+  private child(former: string): [string, { parent: pulumi.Resource } & ReturnType<typeof formerlyNamed>];
+  private child<A>(
+    former: string,
+    args: A,
+  ): [string, A, { parent: pulumi.Resource } & ReturnType<typeof formerlyNamed>];
+  private child(former: string, ...args: unknown[]): unknown[] {
+    return [`${this.componentName}-${former}`, ...args, { parent: this, ...formerlyNamed(former) }];
+  }
+
   private role(role: Role): proxmoxve.RoleLegacy {
     const known = this.roles.get(role.id);
     if (known) return known;
     const created = new proxmoxve.RoleLegacy(
-      `role-${role.id}`,
-      { roleId: role.id, privileges: [...role.privileges].sort() },
-      { parent: this },
+      ...this.child(`role-${role.id}`, { roleId: role.id, privileges: [...role.privileges].sort() }),
     );
     this.roles.set(role.id, created);
     return created;
   }
 
   private declareToken(access: TokenAccess, adopted: boolean): TokenResources {
-    const base = { parent: this };
     const who = access.userId.split("@")[0]!;
     const adoptOpts = (importId: string): pulumi.CustomResourceOptions =>
       adopted ? { import: importId, ignoreChanges: ["comment"] } : {};
 
+    const [userName, userOpts] = this.child(who);
     const user = new proxmoxve.UserLegacy(
-      who,
+      userName,
       {
         userId: access.userId,
         enabled: true,
         comment: `nodepoint ${access.name} automation (API token only; managed by Pulumi)`,
       },
-      { ...base, protect: true, ...adoptOpts(access.userId) },
+      { ...userOpts, protect: true, ...adoptOpts(access.userId) },
     );
+    const [tokenName, tokenOpts] = this.child(`${who}-${access.tokenName}`);
     const token = new proxmoxve.user.Token(
-      `${who}-${access.tokenName}`,
+      tokenName,
       {
         userId: user.userId,
         tokenName: access.tokenName,
@@ -151,7 +165,12 @@ export class AutomationAccess extends pulumi.ComponentResource {
         comment: `nodepoint ${access.name} token (managed by Pulumi)`,
       },
       // Replacing it (rotation) must delete first: PVE refuses a second token with the same id.
-      { ...base, protect: true, deleteBeforeReplace: true, ...adoptOpts(`${access.userId}!${access.tokenName}`) },
+      {
+        ...tokenOpts,
+        protect: true,
+        deleteBeforeReplace: true,
+        ...adoptOpts(`${access.userId}!${access.tokenName}`),
+      },
     );
     const tokenId = pulumi.interpolate`${token.userId}!${token.tokenName}`;
 
@@ -162,8 +181,8 @@ export class AutomationAccess extends pulumi.ComponentResource {
       // A path with several grants names the role too, so every entry has its own name.
       const slug = `${aclSlug(grant.path)}${paths.filter((p) => p === grant.path).length > 1 ? `-${grant.role.id}` : ""}`;
       return [
-        new proxmoxve.Acl(`acl-${who}-${slug}`, { ...common, userId: user.userId }, base),
-        new proxmoxve.Acl(`acl-${who}-${access.tokenName}-${slug}`, { ...common, tokenId }, base),
+        new proxmoxve.Acl(...this.child(`acl-${who}-${slug}`, { ...common, userId: user.userId })),
+        new proxmoxve.Acl(...this.child(`acl-${who}-${access.tokenName}-${slug}`, { ...common, tokenId })),
       ];
     });
     return { user, token, tokenId, acls, adopted };

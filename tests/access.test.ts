@@ -228,8 +228,8 @@ describe("the automation tokens' grants", () => {
     expect(providers.sort()).toEqual(["proxmox-access", "proxmox-customers", "proxmox-infra"]);
     const tokens = prod.resources.filter((r) => r.type === TYPES.token);
     expect(tokens.map((t) => [t.name, t.options.import])).toEqual([
-      ["pulumi-infra-iac", "pulumi-infra@pve!iac"],
-      ["pulumi-customers-iac", null],
+      ["automation-access-pulumi-infra-iac", "pulumi-infra@pve!iac"],
+      ["automation-access-pulumi-customers-iac", null],
     ]);
     // Only the administrator token declares access objects.
     for (const r of prod.resources.filter((x) =>

@@ -68,7 +68,7 @@ beforeAll(async () => {
       create: dynamicResourcesThrough(plugin, async (req) => {
         // The customer token PVE creates (its value, shown once), and each customer container as PVE
         // then lists it (the restore point `initial` is taken of it with that token).
-        if (req.type === "proxmoxve:user/token:Token" && req.name === "pulumi-customers-iac")
+        if (req.type === "proxmoxve:user/token:Token" && req.name === "automation-access-pulumi-customers-iac")
           return { id: CUSTOMER_TOKEN, outputs: { ...req.inputs, value: `${CUSTOMER_TOKEN}=${CUSTOMER_SECRET}` } };
         if (req.type === "proxmoxve:index/containerLegacy:ContainerLegacy" && req.inputs["poolId"] === "customers") {
           const init = req.inputs["initialization"] as { hostname: string };
