@@ -1,22 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { routerRuleProblems } from "../lib/config/clusterRules";
-import type { ContainerGuestConfig, NetworksConfig } from "../lib/config/schema";
+import type { ContainerGuestConfig } from "../lib/config/schema";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { declareInfraContainer } from "./ServiceContainer";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
+import type { InfraGuestArgs } from "./infraGuest";
 
-export interface OpenWrtRouterArgs {
-  /** The router container: privileged, marked `router`, on the WAN (and the networks it routes). */
-  guest: ContainerGuestConfig;
-  /** The cluster's networks: WAN is PPPoE on the WAN bridge, tagged with the ISP's VLAN. */
-  networks: NetworksConfig;
-  /**
-   * Pool a guest the program creates joins at creation (the infrastructure token's grant is on it); an
-   * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
-   */
-  pool: string;
-}
+/** The router container (privileged, marked `router`, on the WAN), the networks (WAN is PPPoE on the WAN bridge, tagged with the ISP's VLAN), the pool. */
+export type OpenWrtRouterArgs = InfraGuestArgs<ContainerGuestConfig>;
 
 /**
  * The OpenWrt router CT. All internet traffic flows through it, so it boots first (startup order

@@ -6,18 +6,9 @@ import { containerInterfaces } from "./guestNetworks";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
 import { formerlyNamed } from "./childNames";
+import type { InfraGuestArgs } from "./infraGuest";
 
-export interface ServiceContainerArgs {
-  /** The container as the stack config describes it (VMID, node, cores, memory, networks). */
-  guest: ContainerGuestConfig;
-  /** The cluster's networks, to map network names to bridges. */
-  networks: NetworksConfig;
-  /**
-   * Pool a guest the program creates joins at creation (the infrastructure token's grant is on it); an
-   * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
-   */
-  pool: string;
-}
+export type ServiceContainerArgs = InfraGuestArgs<ContainerGuestConfig>;
 
 /** An infrastructure LXC container: protected, adoptable. */
 export class ServiceContainer extends pulumi.ComponentResource {

@@ -6,18 +6,9 @@ import { vmNetworkDevices } from "./guestNetworks";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
 import { requireProviders } from "./providerOptions";
 import { formerlyNamed } from "./childNames";
+import type { InfraGuestArgs } from "./infraGuest";
 
-export interface ServiceVmArgs {
-  /** The VM as the stack config describes it (VMID, node, vCPU, memory, networks). */
-  guest: VmGuestConfig;
-  /** The cluster's networks, to map network names to bridges. */
-  networks: NetworksConfig;
-  /**
-   * Pool a guest the program creates joins at creation (the infrastructure token's grant is on it); an
-   * adopted guest joins through a membership (components/AutomationAccess.ts), since `poolId` would replace it.
-   */
-  pool: string;
-}
+export type ServiceVmArgs = InfraGuestArgs<VmGuestConfig>;
 
 /** A service VM: protected, adoptable, never migrated by a diff. */
 export class ServiceVm extends pulumi.ComponentResource {
