@@ -25,6 +25,7 @@ const FACTS: Array<{ fact: string; pattern: RegExp; home: string }> = [
   { fact: "the desired-state path", pattern: /desired-state\/\$\{/, home: "lib/config/stackFile.ts" },
   { fact: "the unknown-value sentinel", pattern: /04da6b54-80e4-46f7-96ec-b56ff0331ba9/, home: "lib/pulumiWire.ts" },
   { fact: "the secret signature", pattern: /1b47061264138c4ac30d75fd1eb44270/, home: "lib/pulumiWire.ts" },
+  { fact: "sorted-key JSON", pattern: /Object\.keys\([^)]*\)\.sort\(\)/, home: "lib/plan/planJson.ts" },
   { fact: "the quorum formula", pattern: /Math\.floor\([^)]*\/ 2\) \+ 1/, home: "lib/config/clusterRules.ts" },
 ];
 
