@@ -1,33 +1,45 @@
 /**
- * One benchmark measurement in a fresh process (fresh heap): the real program's offline plan, or
- * the baseline that registers the same custom resources with the same inputs straight through the
- * SDK's stock mocks (no components, no config parsing, no validation).
+ * One benchmark measurement in a fresh process (fresh heap):
+ * - `program`: the real program's offline plan (in-process monitor);
+ * - `baseline`: the same custom resources with the same inputs straight through the SDK's stock
+ *   mocks (no components, no config parsing, no validation);
+ * - `runtime`: the real program through the SDK's entrypoint `cmd/run` (a child process, TypeScript
+ *   type-checked as the CLI runs it) against a gRPC engine, as `pulumi up` runs it
+ *   (lib/runtimePath/), with what the state would store per site;
+ * - `targets`: the targeted set of a one-customer change (lib/plan/deployTargets.ts).
  *
  *   tsx scripts/benchWorker.ts program  <stack> <customersDir> <recordFile>
  *   tsx scripts/benchWorker.ts baseline <stack> <recordFile>
- * Prints one JSON line: { ms, peakHeapMiB, resources, invokes, depth? }.
+ *   tsx scripts/benchWorker.ts runtime  <stack> <customersDir>
+ *   tsx scripts/benchWorker.ts targets  <stack> <customersDir> <recordFile>   (the program's record: before)
+ * Prints one JSON line (ms, peakHeapMiB and peakRssMiB of the process measured, and the mode's figures).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { graphDepth } from "../lib/bench/graph";
+import { siteInputBytes, stackInputBytes } from "../lib/bench/stateCost";
+import { desiredStateFile } from "../lib/config/stackFile";
+import { deployScope } from "../lib/plan/deployTargets";
 import type { RecordedResource } from "../lib/plan/offlineRuntime";
 import { runPlan } from "../lib/plan/runPlan";
+import { runStack } from "../lib/runtimePath/languageHost";
+import { realisticCreate } from "../lib/runtimePath/realisticOutputs";
 
 let peak = 0;
 const sample = () => {
   peak = Math.max(peak, process.memoryUsage().heapUsed);
 };
 const timer = setInterval(sample, 2);
+const MiB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 async function program(stack: string, customersDir: string, recordFile: string) {
   const t0 = performance.now();
   const result = await runPlan({ stack, root: process.cwd(), customersDir });
   const ms = performance.now() - t0;
   sample();
-  writeFileSync(
-    recordFile,
-    JSON.stringify(result.resources.map((r) => ({ type: r.type, name: r.name, custom: r.custom, inputs: r.inputs }))),
-  );
+  writeFileSync(recordFile, JSON.stringify(result.resources));
   return { ms, resources: result.resources.length, invokes: result.invokes, depth: graphDepth(result.resources) };
 }
 
@@ -68,12 +80,95 @@ async function baseline(stack: string, recordFile: string) {
   return { ms: performance.now() - t0, resources: count, invokes };
 }
 
+/**
+ * A fictional stack is refused under the engine (lib/config/realRun.ts): for measuring the program
+ * only, it is run as if deployable, with a public address and random-looking zone IDs. Nothing is
+ * contacted: the engine is the fake one.
+ */
+function measurableUnderTheEngine(): Record<string, string> {
+  const zoneId = (seed: number) =>
+    Array.from({ length: 32 }, (_, i) => ((seed * 7 + i * 11) % 16).toString(16)).join("");
+  return {
+    "nodepoint:deploy": "true",
+    "nodepoint:ingress": JSON.stringify({ publicIp: "203.0.114.20" }),
+    "nodepoint:cloudflare": JSON.stringify({
+      zones: { "bench-one.example": zoneId(3), "bench-two.example": zoneId(5) },
+      proxied: true,
+    }),
+  };
+}
+
+async function runtime(stack: string, customersDir: string) {
+  const rssFile = join(mkdtempSync(join(tmpdir(), "bench-rss-")), "peak");
+  try {
+    const run = await runStack({
+      root: process.cwd(),
+      stack,
+      dryRun: false,
+      configOverrides: { ...measurableUnderTheEngine(), "nodepoint:customersDir": customersDir },
+      create: realisticCreate,
+      nodeArgs: ["--require", join(process.cwd(), "lib/bench/peakRss.cjs")],
+      env: { NODEPOINT_PEAK_RSS_FILE: rssFile },
+    });
+    if (run.exitCode !== 0) throw new Error(`cmd/run exited ${run.exitCode}:\n${run.stderr.slice(-4000)}`);
+    const perSite = [...siteInputBytes(run.engine.resources, run.engine.inputsOf).values()];
+    return {
+      ms: run.elapsedMs,
+      resources: run.engine.resources.length,
+      programRssMiB: MiB(Number(readFileSync(rssFile, "utf8")) * 1024),
+      siteBytesMax: Math.max(...perSite),
+      siteBytesMean: Math.round(perSite.reduce((a, b) => a + b, 0) / perSite.length),
+      stackInputBytes: stackInputBytes(run.engine.resources, run.engine.inputsOf),
+    };
+  } finally {
+    rmSync(join(rssFile, ".."), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The targeted set when one customer (the first generated file) changes plan: the program's record
+ * of `customersDir` (its offline plan) is the desired state before, this process plans the changed
+ * copy (a module is evaluated once per process: one plan per process).
+ */
+async function targets(stack: string, customersDir: string, recordFile: string) {
+  const scratch = mkdtempSync(join(tmpdir(), "bench-targets-"));
+  try {
+    const changed = join(scratch, "customers");
+    cpSync(customersDir, changed, { recursive: true });
+    const file = readdirSync(changed).sort()[0]!;
+    const text = readFileSync(join(changed, file), "utf8");
+    writeFileSync(
+      join(changed, file),
+      /plan: premium/.test(text)
+        ? text.replace("plan: premium", "plan: standard")
+        : text.replace(/plan: \w+/, "plan: premium"),
+    );
+    const before = JSON.parse(readFileSync(recordFile, "utf8")) as RecordedResource[];
+    const t0 = performance.now();
+    const after = await runPlan({ stack, root: process.cwd(), customersDir: changed });
+    const scope = deployScope(before, after.resources, [`customers/${file}`, desiredStateFile(stack)]);
+    if (scope.mode !== "targeted") throw new Error(`a one-customer change deploys the whole stack: ${scope.reason}`);
+    return { ms: performance.now() - t0, resources: after.resources.length, targets: scope.targets.length };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const [mode, stack = "bench", a = "", b = ""] = process.argv.slice(2);
-  const result = mode === "program" ? await program(stack, a, b) : await baseline(stack, a);
+  const result =
+    mode === "program"
+      ? await program(stack, a, b)
+      : mode === "runtime"
+        ? await runtime(stack, a)
+        : mode === "targets"
+          ? await targets(stack, a, b)
+          : await baseline(stack, a);
   clearInterval(timer);
   sample();
-  console.log(JSON.stringify({ ...result, peakHeapMiB: Math.round((peak / 1024 / 1024) * 10) / 10 }));
+  console.log(
+    JSON.stringify({ ...result, peakHeapMiB: MiB(peak), peakRssMiB: MiB(process.resourceUsage().maxRSS * 1024) }),
+  );
 }
 
 main().catch((err: unknown) => {

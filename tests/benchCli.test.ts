@@ -33,28 +33,36 @@ describe("npm run bench", () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 
-  it("reports progress on stderr for each step, the table on stdout", () => {
+  it("reports progress on stderr for each step, the table on stdout: offline, cmd/run, baseline, targeted set", () => {
     const r = bench("--sizes", "2,3");
     expect(r.code, r.err).toBe(0);
     const steps = r.err.trim().split("\n");
+    const step = (n: number, i: number) => [
+      `bench [t] N=${n} (${i}/2): generating ${n} customers`,
+      `bench [t] N=${n} (${i}/2): offline plan (stack bench, fresh process)`,
+      `bench [t] N=${n} (${i}/2): offline X; the program through cmd/run`,
+      `bench [t] N=${n} (${i}/2): cmd/run Y; running the SDK baseline`,
+      `bench [t] N=${n} (${i}/2): baseline Y; the targeted set of a one-customer change`,
+      `bench [t] N=${n} (${i}/2): T resources targeted; done`,
+    ];
     expect(
       steps.map((l) =>
         l
           .replace(/\[\d+\.\d s\]/, "[t]")
           .replace(/\d+ ms, \d+ resources/, "X")
-          .replace(/\d+ ms;/, "Y;"),
+          .replace(/\d+ ms;/, "Y;")
+          .replace(/: \d+ resources targeted/, ": T resources targeted"),
       ),
-    ).toEqual([
-      "bench [t] N=2 (1/2): generating 2 customers",
-      "bench [t] N=2 (1/2): planning the program (stack bench, fresh process)",
-      "bench [t] N=2 (1/2): program X; running the SDK baseline",
-      "bench [t] N=2 (1/2): baseline Y; done",
-      "bench [t] N=3 (2/2): generating 3 customers",
-      "bench [t] N=3 (2/2): planning the program (stack bench, fresh process)",
-      "bench [t] N=3 (2/2): program X; running the SDK baseline",
-      "bench [t] N=3 (2/2): baseline Y; done",
-    ]);
-    expect(r.out).toMatch(/^\s*sites\s+resources\s+plan ms/);
-    expect(r.out.trim().split("\n")).toHaveLength(4);
+    ).toEqual(["bench [t] N=10: the targeted set of a one-customer change", ...step(2, 1), ...step(3, 2)]);
+    const lines = r.out.trim().split("\n");
+    expect(lines[0]).toMatch(/^\s*sites\s+resources\s+offline ms\s+cmd\/run ms\s+baseline ms/);
+    expect(lines).toHaveLength(6); // header, rule, two rows, blank, the targeted sets
+    const targeted =
+      /targeted set of a one-customer change: 2 sites: (\d+), 3 sites: (\d+), 10 sites: (\d+) resources/.exec(r.out);
+    expect(targeted, r.out).not.toBeNull();
+    expect(new Set(targeted!.slice(1)).size).toBe(1); // the same size whatever the number of sites
+    // Bytes stored per site, measured on the cmd/run path: a number of the right order.
+    const row = lines[2]!.trim().split(/\s+/);
+    expect(Number(row[9])).toBeGreaterThan(1000);
   });
 });
