@@ -534,6 +534,9 @@ describe("through the SDK's own gRPC handlers (Remediate, then Analyze, as the e
 describe("the real plan (lib/plan/runPlan, stack prod)", () => {
   let resources: RecordedResource[] = [];
   beforeAll(async () => {
+    // runPlan evaluates index.ts as the CLI does, once per process: in a worker shared with other
+    // test files (the unit tier does not isolate them), the program must be evaluated afresh.
+    vi.resetModules();
     resources = (await runPlan({ stack: "prod", root: ROOT })).resources;
   }, 60_000);
 
