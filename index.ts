@@ -32,17 +32,17 @@ import { declareInTurns, SITES_PER_TURN } from "./lib/declareInTurns";
 const { config, secrets, customers, capacity: capacityOfCluster, replacements } = loadPlatformInputs();
 
 // Users, tokens, roles, ACL entries and pools, as reviewed in lib/permissions/access.ts, with the
-// administrator token. The infrastructure user and token are made by hand to bootstrap and adopted;
-// the customer ones are created here (README, "Running it for real").
+// administrator token. Both automation users and tokens are made by hand to bootstrap and adopted
+// (their values live in the stack config, once; README, "Running it for real").
 const proxmoxAccess = createAccessProvider(config, secrets);
 const access = new AutomationAccess(
   "automation-access",
-  { access: automationAccess(config), adopt: ["infrastructure"] },
+  { access: automationAccess(config), adopt: ["infrastructure", "customer"] },
   { providers: [proxmoxAccess] },
 );
 const providers = createProviders(config, secrets, proxmoxAccess, {
   infrastructure: { grants: access.grants("infrastructure") },
-  customer: { grants: access.grants("customer"), apiToken: access.apiToken("customer") },
+  customer: { grants: access.grants("customer") },
 });
 const provider = providers.proxmoxInfra;
 
@@ -93,9 +93,9 @@ const isolation = new CustomerIsolation(
 // The WordPress installer's SSH key (README, "The provisioning flow"): its public key is put into
 // every customer container when it is created; the private key stays a secret in the state.
 // Protected: a new key would lock the installer out of every container created before it.
-// Customer operations (npm run customer -- start|stop|snapshot|restore ...) and the restore point
-// `initial` use the customer token: the endpoint and its value, a secret (README, "Customer operations").
-const customerApi = customerConnection(config, access.apiToken("customer"));
+// Customer operations (npm run customer -- start|stop|snapshot|restore ...) use the customer token:
+// the endpoint and its value from the stack config, a secret (README, "Customer operations").
+const customerApi = customerConnection(config, secrets);
 const installerKey = new tls.PrivateKey("wordpress-installer-key", { algorithm: "ED25519" }, { protect: true });
 
 // One site per customer, a hundred per turn of the event loop (lib/declareInTurns.ts: why).
@@ -131,7 +131,6 @@ const sites = declareInTurns(customers, SITES_PER_TURN, (file) => {
       proxy: { apiUrl: config.npm.apiUrl },
       installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyPemPkcs8 },
       backup: { settings: config.customerBackups, dependsOn: backupJobs.settled },
-      restorePoints: { connection: customerApi },
     },
     { providers: [providers.proxmoxCustomers, providers.cloudflare] },
   );

@@ -103,20 +103,6 @@ export class AutomationAccess extends pulumi.ComponentResource {
   }
 
   /**
-   * The token's value, `user@realm!name=secret`, as a Pulumi secret. Only for a token this program
-   * created: PVE shows the secret once, at creation, and the provider keeps it in state.
-   */
-  apiToken(name: TokenAccess["name"]): pulumi.Output<string> {
-    const t = this.token(name);
-    if (t.adopted)
-      throw new pulumi.ResourceError(
-        `the ${name} token was adopted: its value cannot be read back, take it from config`,
-        this,
-      );
-    return pulumi.secret(t.token.value);
-  }
-
-  /**
    * A child's name from the component's (`<component>-<former>`) and its options: parented here,
    * with the alias of the name it had before, so its URN is kept. With `args`, the constructor's
    * three arguments.

@@ -12,8 +12,11 @@ export interface PveSnapshotArgs {
   /** The snapshot's name, e.g. `initial`. */
   snapname: string;
   description: string;
-  /** API endpoint and the customer token; kept in the state as a secret (read needs it). */
-  connection: pulumi.Input<{ endpoint: string; insecure: boolean; apiToken: pulumi.Input<string> }>;
+  /**
+   * API endpoint and token, kept in the state as a secret; absent (the program's own restore points):
+   * the stack's customer token from the stack config (lib/pve/stackConnection.ts), stored once.
+   */
+  connection?: pulumi.Input<{ endpoint: string; insecure: boolean; apiToken: pulumi.Input<string> }>;
 }
 
 /**
@@ -34,10 +37,10 @@ export class PveSnapshot extends pulumi.CustomResource {
         vmid: args.vmid,
         snapname: args.snapname,
         description: args.description,
-        connection: pulumi.secret(args.connection),
+        ...(args.connection !== undefined ? { connection: pulumi.secret(args.connection) } : {}),
         snaptime: undefined,
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
+      args.connection !== undefined ? pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }) : opts,
     );
   }
 }

@@ -14,7 +14,7 @@ import type { HaBinding } from "./HaPlacement";
 import { NpmProxyHost } from "./NpmProxyHost";
 import { PveBackupJob } from "./PveBackupJob";
 import { COMPONENT_TYPES } from "../lib/componentTypes";
-import { PveSnapshot, type PveSnapshotArgs } from "./PveSnapshot";
+import { PveSnapshot } from "./PveSnapshot";
 import { requireProviders } from "./providerOptions";
 
 /** The LAN a site's container sits on. */
@@ -83,11 +83,6 @@ export interface WordPressSiteArgs {
     settings: CustomerBackupsConfig;
     dependsOn: pulumi.Input<pulumi.Resource>[];
   };
-  /**
-   * The API connection with the customer token, for the restore point `initial` taken once WordPress
-   * is installed (VM.Snapshot through the customer pool).
-   */
-  restorePoints: { connection: PveSnapshotArgs["connection"] };
 }
 
 /**
@@ -334,7 +329,6 @@ export class WordPressSite extends pulumi.ComponentResource {
         vmid: c.vmid,
         snapname: "initial",
         description: "WordPress as installed (the site's first restore point)",
-        connection: args.restorePoints.connection,
       },
       { parent: this, dependsOn: [installer], replaceWith: [this.container] },
     );

@@ -12,12 +12,12 @@ import type { Secrets } from "./config/secrets";
  *   and the pools guests are granted through.
  * - `proxmox-infra`: `pulumi-infra@pve!iac` (`proxmoxve:apiToken`): everything but customer guests,
  *   including every HA resource (they are checked on `/`, cluster-wide).
- * - `proxmox-customers`: `pulumi-customers@pve!iac`: customer containers and their firewall, in the
- *   `customers` pool. Its token is created by AutomationAccess; its value comes from the state.
+ * - `proxmox-customers`: `pulumi-customers@pve!iac` (`nodepoint:proxmoxCustomersApiToken`): customer
+ *   containers and their firewall, in the `customers` pool.
  *
- * Bootstrap: the infrastructure token is created by hand before the first `pulumi up` and adopted
- * by AutomationAccess (its secret is shown once, at creation, so it stays in config); the customer
- * token is created by Pulumi. Each provider depends on its token's grants (roles, ACL entries, pools
+ * Bootstrap: both automation tokens are created by hand before the first `pulumi up` and adopted by
+ * AutomationAccess (a secret is shown once, at creation, so it stays in config, where the dynamic
+ * providers read it too: stored once, not with every resource). Each provider depends on its token's grants (roles, ACL entries, pools
  * and memberships), so no call is made with a token before they exist. Steps: README, "Running it for real".
  */
 export interface Providers {
@@ -40,8 +40,7 @@ export interface TokenAccess {
 /** The automation tokens' access, as AutomationAccess declares it. */
 export interface AutomationTokens {
   infrastructure: TokenAccess;
-  /** The customer token also brings its value (`user@realm!name=secret`, a Pulumi secret). */
-  customer: TokenAccess & { apiToken: pulumi.Output<string> };
+  customer: TokenAccess;
 }
 
 function secretOf(secrets: Secrets, key: string): pulumi.Output<string> {
@@ -51,13 +50,14 @@ function secretOf(secrets: Secrets, key: string): pulumi.Output<string> {
 }
 
 /**
- * What the program's own calls on customer containers (the restore point `initial`) connect with: the
- * endpoint and the customer token, a secret.
+ * What customer operations (`npm run customer -- start ...`, through the stack output) connect with:
+ * the endpoint and the customer token, a secret.
  */
 export function customerConnection(
   config: StackConfig,
-  apiToken: pulumi.Output<string>,
+  secrets: Secrets,
 ): pulumi.Output<{ endpoint: string; insecure: boolean; apiToken: string }> {
+  const apiToken = secretOf(secrets, "nodepoint:proxmoxCustomersApiToken");
   return pulumi.secret(
     pulumi.output({ endpoint: config.proxmox.endpoint, insecure: config.proxmox.insecure, apiToken }),
   );
@@ -89,7 +89,7 @@ export function createProviders(
     ),
     proxmoxCustomers: new proxmoxve.Provider(
       "proxmox-customers",
-      { ...endpoint, apiToken: pulumi.secret(tokens.customer.apiToken) },
+      { ...endpoint, apiToken: secretOf(secrets, "nodepoint:proxmoxCustomersApiToken") },
       { dependsOn: tokens.customer.grants },
     ),
     cloudflare: new cloudflare.Provider("cloudflare", { apiToken: secretOf(secrets, "cloudflare:apiToken") }),

@@ -223,13 +223,13 @@ describe("the automation tokens' grants", () => {
       for (const p of r.inputs["privileges"] as string[]) expect(PVE9_PRIVILEGES.has(p), `${r.name}: ${p}`).toBe(true);
   });
 
-  it("keep the three tokens: access (administrator, by hand), infrastructure (adopted), customer (created)", () => {
+  it("keep the three tokens: access (administrator, by hand), infrastructure and customer (by hand, adopted)", () => {
     const providers = prod.resources.filter((r) => r.type === "pulumi:providers:proxmoxve").map((r) => r.name);
     expect(providers.sort()).toEqual(["proxmox-access", "proxmox-customers", "proxmox-infra"]);
     const tokens = prod.resources.filter((r) => r.type === TYPES.token);
     expect(tokens.map((t) => [t.name, t.options.import])).toEqual([
       ["automation-access-pulumi-infra-iac", "pulumi-infra@pve!iac"],
-      ["automation-access-pulumi-customers-iac", null],
+      ["automation-access-pulumi-customers-iac", "pulumi-customers@pve!iac"],
     ]);
     // Only the administrator token declares access objects.
     for (const r of prod.resources.filter((x) =>

@@ -117,7 +117,7 @@ beforeAll(async () => {
 });
 
 describe("adoption: every import matches what the importer reads back", () => {
-  it("imports exactly what the seed lists (and the hand-made bootstrap user and token)", () => {
+  it("imports exactly what the seed lists (and the hand-made bootstrap users and tokens)", () => {
     const imported = plan.resources.filter((r) => r.options.import).map((r) => r.options.import);
     expect(imported.sort()).toEqual(
       [
@@ -131,6 +131,8 @@ describe("adoption: every import matches what the importer reads back", () => {
         "node2/local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
         "pulumi-infra@pve",
         "pulumi-infra@pve!iac",
+        "pulumi-customers@pve",
+        "pulumi-customers@pve!iac",
         ...plan.resources.filter((r) => r.type.startsWith("proxmoxve:storage/")).map((r) => r.options.import),
       ].sort(),
     );

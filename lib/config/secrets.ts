@@ -22,6 +22,14 @@ export const REQUIRED_SECRETS: readonly RequiredSecret[] = [
     pattern: /^[^@\s]+@[^!\s]+![A-Za-z][\w.-]*=[0-9a-f-]{36}$/,
   },
   {
+    // The customer token, made by hand like the infrastructure one and adopted (AutomationAccess), so
+    // that its value lives once, here, rather than with every customer's restore point in the state.
+    key: "nodepoint:proxmoxCustomersApiToken",
+    what: "the Proxmox VE API token for customer containers (pulumi-customers@pve!iac)",
+    example: "pulumi-customers@pve!iac=00000000-0000-0000-0000-000000000000",
+    pattern: /^[^@\s]+@[^!\s]+![A-Za-z][\w.-]*=[0-9a-f-]{36}$/,
+  },
+  {
     // Only the `proxmox-access` provider uses it (components/AutomationAccess.ts): neither automation
     // token may edit users, tokens, roles or ACLs, since a token that can edit ACLs can grant itself
     // anything. An administrator's token, not one the program creates.

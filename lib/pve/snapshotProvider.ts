@@ -10,16 +10,19 @@
  * - read (refresh): the container gone: the resource goes too (its snapshots went with it). The
  *   snapshot gone but the container there (deleted by hand): the resource stays as it is; taking a new
  *   `initial` then would record a later state under the install's name.
- * - update: nothing to write (only the connection or the description's wording changed).
+ * - update: nothing to write (only the description's wording changed).
  * - delete: nothing: a restore point is deleted only by a person, as a customer operation
  *   (`customer delete-snapshot`), and goes with its container.
  *
  * Calls: VM.Audit (list, read) and VM.Snapshot (create) on the container, which the customer token
- * holds through the customer pool; the task's status is readable by its owner.
+ * holds through the customer pool; the task's status is readable by its owner. The token comes from
+ * the stack config (`nodepoint:proxmoxCustomersApiToken`, lib/pve/stackConnection.ts), so it is not
+ * stored with every site's restore point.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { UNKNOWN_VALUE } from "../pulumiWire";
 import { createPveClient, type PveConnection } from "./client";
+import { PVE_CONFIG, stackConnection } from "./stackConnection";
 import { containerPath, containerSnapshots, customerContainer, listedGuest } from "./containers";
 import { waitForTask } from "./tasks";
 
@@ -30,8 +33,8 @@ export interface SnapshotInputs {
   /** The snapshot's name (`pve-configid`, at most 40 characters). */
   snapname: string;
   description: string;
-  /** API endpoint and the customer token (secret). */
-  connection: PveConnection;
+  /** API endpoint and token; absent (the program's resources): the stack's customer token. */
+  connection?: PveConnection;
 }
 
 export interface SnapshotOutputs extends SnapshotInputs {
@@ -62,8 +65,10 @@ export function checkSnapshotInputs(news: Record<string, unknown>): pulumi.dynam
   return { inputs: news as unknown as SnapshotInputs, failures };
 }
 
+const connection = stackConnection(PVE_CONFIG.customerToken);
+
 async function take(inputs: SnapshotInputs): Promise<number | undefined> {
-  const client = createPveClient(inputs.connection);
+  const client = createPveClient(connection.use(inputs.connection));
   const ct = await customerContainer(client, { slug: inputs.slug, vmid: inputs.vmid });
   const existing = (await containerSnapshots(client, ct.node, inputs.vmid)).find((s) => s.name === inputs.snapname);
   if (existing) return existing.snaptime;
@@ -78,6 +83,10 @@ async function take(inputs: SnapshotInputs): Promise<number | undefined> {
 }
 
 export const snapshotProvider: pulumi.dynamic.ResourceProvider<SnapshotInputs, SnapshotOutputs> = {
+  async configure(req) {
+    connection.configure(req.config);
+  },
+
   async check(_olds, news) {
     return checkSnapshotInputs(news as unknown as Record<string, unknown>);
   },
@@ -101,8 +110,8 @@ export const snapshotProvider: pulumi.dynamic.ResourceProvider<SnapshotInputs, S
   },
 
   async read(id, props) {
-    if (!props?.connection) throw new Error(`snapshot ${id}: no connection in the state; cannot read it`);
-    const client = createPveClient(props.connection);
+    if (!props) throw new Error(`snapshot ${id}: nothing in the state; cannot read it`);
+    const client = createPveClient(connection.use(props.connection));
     const listed = await listedGuest(client, props.vmid);
     if (!listed) return {};
     const live = (await containerSnapshots(client, listed.node, props.vmid)).find((s) => s.name === props.snapname);

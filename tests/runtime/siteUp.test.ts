@@ -45,6 +45,8 @@ beforeAll(async () => {
     "nodepoint:npm": JSON.stringify({ ...stackValue<object>("npm"), apiUrl: fake.apiUrl, identity: IDENTITY }),
     "nodepoint:npmPassword": SECRET,
     "nodepoint:proxmox": JSON.stringify({ ...stackValue<object>("proxmox"), endpoint: pve.endpoint }),
+    // The customer token, made by hand and adopted: the restore points' provider reads it from here.
+    "nodepoint:proxmoxCustomersApiToken": `${CUSTOMER_TOKEN}=${CUSTOMER_SECRET}`,
   };
   // The engine configures the plugin with the stack's whole config (the NPM user is in it).
   const plugin = await startDynamicProviderHost({
@@ -66,10 +68,8 @@ beforeAll(async () => {
       dryRun: false,
       configOverrides,
       create: dynamicResourcesThrough(plugin, async (req) => {
-        // The customer token PVE creates (its value, shown once), and each customer container as PVE
-        // then lists it (the restore point `initial` is taken of it with that token).
-        if (req.type === "proxmoxve:user/token:Token" && req.name === "automation-access-pulumi-customers-iac")
-          return { id: CUSTOMER_TOKEN, outputs: { ...req.inputs, value: `${CUSTOMER_TOKEN}=${CUSTOMER_SECRET}` } };
+        // Each customer container as PVE then lists it (the restore point `initial` is taken of it with
+        // the customer token).
         if (req.type === "proxmoxve:index/containerLegacy:ContainerLegacy" && req.inputs["poolId"] === "customers") {
           const init = req.inputs["initialization"] as { hostname: string };
           pve.addGuest(
