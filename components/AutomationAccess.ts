@@ -28,8 +28,6 @@ export interface TokenResources {
   readonly tokenId: pulumi.Output<string>;
   /** Two per grant: one for the token, one for its user. */
   readonly acls: readonly proxmoxve.Acl[];
-  /** Whether the user and token were adopted (`import`) rather than created. */
-  readonly adopted: boolean;
 }
 
 /**
@@ -171,7 +169,7 @@ export class AutomationAccess extends pulumi.ComponentResource {
         new proxmoxve.Acl(...this.child(`acl-${who}-${access.tokenName}-${slug}`, { ...common, tokenId })),
       ];
     });
-    return { user, token, tokenId, acls, adopted };
+    return { user, token, tokenId, acls };
   }
 }
 
