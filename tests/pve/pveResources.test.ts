@@ -10,12 +10,12 @@ import { BACKUP_JOB_PROVIDER_LOADER } from "../../components/PveBackupJob";
 import { STORAGE_PROVIDER_LOADER } from "../../components/PveStorage";
 import type { RecordedResource } from "../../lib/plan/offlineRuntime";
 import { ID_OVERRIDE_BUG, TYPES } from "../../lib/providerFacts";
-import { PVE_CONFIG } from "../../lib/pve/stackConnection";
 import { startDynamicProviderHost, type DynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
 import { offlinePlan, ROOT } from "../helpers/offlinePlan";
 import { useFakePve } from "./fakePveServer";
 import { emptyAccessState } from "./permissionModel";
 import { accessStateOf } from "./planAccess";
+import { pveStackConfig } from "./pveStackConfig";
 
 const INFRA = "pulumi-infra@pve!iac";
 const SECRET = "9f2c4b1e-0d6a-4e3b-9a77-5c1d2e3f4a5b";
@@ -29,7 +29,10 @@ beforeAll(async () => {
   plan = (await offlinePlan()).resources;
   Object.assign(access, accessStateOf(plan));
   // Configured as the engine configures it: with the stack's whole config (endpoint, infrastructure token).
-  host = await startDynamicProviderHost({ root: ROOT, config: pveStackConfig(`${INFRA}=${SECRET}`) });
+  host = await startDynamicProviderHost({
+    root: ROOT,
+    config: pveStackConfig(fake.endpoint, { infrastructure: `${INFRA}=${SECRET}` }),
+  });
 }, 0);
 afterAll(() => host.close());
 
@@ -37,14 +40,6 @@ afterAll(() => host.close());
 function seedStorages(): void {
   fake.liveCluster();
   fake.jobs.clear();
-}
-
-/** The stack config the engine hands the plugin, the fake's endpoint in `nodepoint:proxmox`. */
-function pveStackConfig(apiToken?: string): Record<string, string> {
-  return {
-    [PVE_CONFIG.proxmox]: JSON.stringify({ endpoint: fake.endpoint, insecure: true }),
-    ...(apiToken ? { [PVE_CONFIG.token]: apiToken } : {}),
-  };
 }
 
 /**
@@ -108,7 +103,7 @@ describe("the connection: the stack's, from the config the engine hands the plug
   });
 
   test("a plugin configured without the token fails naming the stack config key, before any request", async () => {
-    const unconfigured = await startDynamicProviderHost({ root: ROOT, config: pveStackConfig() });
+    const unconfigured = await startDynamicProviderHost({ root: ROOT, config: pveStackConfig(fake.endpoint) });
     try {
       fake.exchanges.length = 0;
       const checked = await unconfigured.check(urn(TYPES.storage, "local"), {}, inputsOf("local", TYPES.storage));

@@ -1,7 +1,8 @@
 /**
  * The restore point `initial` (lib/pve/snapshotProvider.ts) as `pulumi up` runs it: its `__provider`
  * text loaded by the SDK's dynamic-provider plugin and driven over gRPC, against the fake PVE API
- * (schema and permission checks with the plan's grants), with the customer token.
+ * (schema and permission checks with the plan's grants), with the customer token the engine hands
+ * the plugin in the stack config (nothing of it in the resource's inputs).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SNAPSHOT_PROVIDER_LOADER } from "../../components/PveSnapshot";
@@ -12,6 +13,8 @@ import { offlinePlan, ROOT } from "../helpers/offlinePlan";
 import { useFakePve } from "./fakePveServer";
 import { emptyAccessState } from "./permissionModel";
 import { accessStateOf } from "./planAccess";
+import { pveStackConfig } from "./pveStackConfig";
+import { PVE_CONFIG } from "../../lib/pve/stackConnection";
 
 const CUSTOMER = "pulumi-customers@pve!iac";
 const INFRA = "pulumi-infra@pve!iac";
@@ -24,25 +27,27 @@ let plan: RecordedResource[];
 beforeAll(async () => {
   plan = (await offlinePlan()).resources;
   Object.assign(access, accessStateOf(plan));
-  host = await startDynamicProviderHost({ root: ROOT });
+  // Configured as the engine configures it: with the stack's whole config (endpoint, customer token).
+  host = await startDynamicProviderHost({
+    root: ROOT,
+    config: pveStackConfig(fake.endpoint, { infrastructure: `${INFRA}=${SECRET}`, customer: `${CUSTOMER}=${SECRET}` }),
+  });
 }, 0);
 afterAll(() => host.close());
 
 const urn = (name: string) => `urn:pulumi:prod::nodepoint::${TYPES.snapshot}::${name}`;
-function inputsOf(name: string, token = CUSTOMER): Record<string, unknown> {
+/** The plan's inputs, the loader as the engine hands it over; `asToken`: a connection naming another token. */
+function inputsOf(name: string, asToken?: string): Record<string, unknown> {
   const r = plan.find((x) => x.name === name && x.type === TYPES.snapshot);
   if (!r) throw new Error(`no ${name}`);
   const { snaptime: _unknown, ...inputs } = r.inputs;
-  return {
-    ...inputs,
-    __provider: SNAPSHOT_PROVIDER_LOADER,
-    connection: { endpoint: fake.endpoint, insecure: true, apiToken: `${token}=${SECRET}` },
-  };
+  const connection = asToken && { endpoint: fake.endpoint, insecure: true, apiToken: `${asToken}=${SECRET}` };
+  return { ...inputs, __provider: SNAPSHOT_PROVIDER_LOADER, ...(connection ? { connection } : {}) };
 }
-async function create(name: string, token = CUSTOMER) {
-  const checked = await host.check(urn(name), {}, inputsOf(name, token));
+async function create(name: string, asToken?: string, on: DynamicProviderHost = host) {
+  const checked = await on.check(urn(name), {}, inputsOf(name, asToken));
   expect(checked.failures).toEqual([]);
-  return host.create(urn(name), checked.inputs);
+  return on.create(urn(name), checked.inputs);
 }
 const failure = async (call: Promise<unknown>) => {
   const err = await call.then(
@@ -99,6 +104,23 @@ describe("the restore point initial", () => {
     await create("acme-bakery-initial");
     expect(writes()).toEqual([]);
     expect(fake.contractProblems()).toEqual([]);
+  });
+
+  test("the plan stores no connection with it, and a plugin without the stack's customer token refuses it naming the key, sending nothing", async () => {
+    for (const p of plan.filter((r) => r.type === TYPES.snapshot)) expect(p.inputs).not.toHaveProperty("connection");
+    cluster();
+    const unconfigured = await startDynamicProviderHost({
+      root: ROOT,
+      config: pveStackConfig(fake.endpoint, { infrastructure: `${INFRA}=${SECRET}` }),
+    });
+    try {
+      expect(await failure(create("acme-bakery-initial", undefined, unconfigured))).toContain(
+        `stack config ${PVE_CONFIG.customerToken} is not set`,
+      );
+    } finally {
+      await unconfigured.close();
+    }
+    expect(writes()).toEqual([]);
   });
 
   test("refused for a container that is not the customer's, or that the token cannot see; PVE's failure named", async () => {
