@@ -13,18 +13,18 @@ import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
 import { changeCustomerPlan } from "../lib/customers/customerChanges";
 import { judgeDomainProof, proofRecord, servedDomains } from "../lib/customers/customDomains";
-import { parseCustomerText, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
-import { validateCustomers } from "../lib/customers/validateCustomers";
+import { parseCustomerText } from "../lib/customers/loadCustomers";
 import { TYPES } from "../lib/providerFacts";
 import { runDomainCommand } from "../scripts/customerDomains";
 import { FakeDnsServer } from "./dns/fakeDnsServer";
 import { FIXTURE_CUSTOMERS, offlinePlan, ROOT } from "./helpers/offlinePlan";
+import { customerYaml, validateFiles } from "./helpers/validateFiles";
 
 const config = stackConfigOf("prod", ROOT);
 const PUBLIC_IP = config.ingress.publicIp;
 const PROOF = "0123456789abcdef0123456789abcdef";
-const site = (slug: string, vmid: number, ip: string, extra = "") =>
-  `domain: ${slug}.nodepoint.eu\nvmid: ${vmid}\nip: ${ip}\nnode: node1\n${extra}`;
+const site = customerYaml;
+const check = (files: Record<string, string>) => validateFiles(files);
 const domainsYaml = (...domains: Array<string | [string, string]>) =>
   `customDomains:\n${domains
     .map((d) =>
@@ -33,18 +33,6 @@ const domainsYaml = (...domains: Array<string | [string, string]>) =>
         : `  - { domain: ${d[0]}, proof: ${PROOF}, verifiedAt: "${d[1]}" }`,
     )
     .join("\n")}\n`;
-
-function check(files: Record<string, string>) {
-  const parsed: ParsedCustomerFile[] = [];
-  const problems = [];
-  for (const [name, text] of Object.entries(files).sort()) {
-    const r = parseCustomerText(text, name, `customers/${name}`);
-    problems.push(...r.problems);
-    if (r.file) parsed.push(r.file);
-  }
-  const v = validateCustomers(config, topologyOf(config), parsed, undefined, "Pulumi.prod.yaml");
-  return { problems: [...problems, ...v.problems].map((p) => `${p.file}: ${p.field}: ${p.message}`), v };
-}
 
 describe("the customer file's customDomains", () => {
   it("within the plan's quota; over it refused naming the file and the field", () => {
@@ -57,7 +45,7 @@ describe("the customer file's customDomains", () => {
       ),
     });
     expect(three.problems).toEqual([]);
-    expect(three.v.customers[0]!.customDomains).toEqual([
+    expect(three.customers[0]!.customDomains).toEqual([
       { domain: "a.example.com", verified: false },
       { domain: "b.example.com", verified: false },
       { domain: "c.example.com", verified: false },

@@ -2,16 +2,16 @@
 import { describe, expect, it } from "vitest";
 import { stackConfigOf } from "../lib/config/stacks";
 import { topologyOf } from "../lib/config/topology";
-import { parseCustomerText, type ParsedCustomerFile } from "../lib/customers/loadCustomers";
 import { containerNameProblems, validateCustomers } from "../lib/customers/validateCustomers";
 import { domainCases } from "./helpers/customerCases";
 import type { Baseline, DeployedSite } from "../lib/customers/baseline";
 import { ROOT } from "./helpers/offlinePlan";
+import { customerYaml, validateFiles } from "./helpers/validateFiles";
 
 const config = stackConfigOf("prod", ROOT);
 const topology = topologyOf(config);
-const good = (slug: string, vmid: number, ip: string, extra = "") =>
-  `domain: ${slug}.nodepoint.eu\nvmid: ${vmid}\nip: ${ip}\nnode: node1\n${extra}`;
+const good = customerYaml;
+const check = validateFiles;
 const BASE = { "alpha.yaml": good("alpha", 1000, "192.168.1.100") };
 
 /** A committed desired state holding these sites (placement defaults: node1, global-lvm, 20 GiB). */
@@ -29,21 +29,6 @@ function deployed(sites: Record<string, Partial<DeployedSite["placement"]> & Par
 }
 const pick = (s: object) =>
   Object.fromEntries(Object.entries(s).filter(([k]) => ["vmid", "node", "storage", "diskGiB"].includes(k)));
-
-function check(files: Record<string, string>, previous?: Baseline) {
-  const parsed: ParsedCustomerFile[] = [];
-  const problems = [];
-  for (const [name, text] of Object.entries(files).sort()) {
-    const r = parseCustomerText(text, name, `customers/${name}`);
-    problems.push(...r.problems);
-    if (r.file) parsed.push(r.file);
-  }
-  const v = validateCustomers(config, topology, parsed, previous, "Pulumi.prod.yaml");
-  return {
-    problems: [...problems, ...v.problems].map((p) => `${p.file}: ${p.field}: ${p.message}`),
-    customers: v.customers,
-  };
-}
 
 const bad: Array<[string, Record<string, string>, string]> = [
   [
