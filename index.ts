@@ -10,7 +10,6 @@
  * (the API cannot create them), the DRBD storage `global-lvm` (no provider type; LINSTOR owns
  * it) and SDN `localnetwork` (PVE's synthetic zone for the nodes' local bridges, not a real zone).
  */
-import * as tls from "@pulumi/tls";
 import { AutomationAccess } from "./components/AutomationAccess";
 import { BackupJobs } from "./components/BackupJobs";
 import { ClusterNodes } from "./components/ClusterNodes";
@@ -29,7 +28,7 @@ import { loadPlatformInputs } from "./lib/platformInputs";
 import { createAccessProvider, createProviders, customerConnection } from "./lib/providers";
 import { declareInTurns, SITES_PER_TURN } from "./lib/declareInTurns";
 
-const { config, secrets, customers, capacity: capacityOfCluster, replacements } = loadPlatformInputs();
+const { config, secrets, customers, capacity: capacityOfCluster, replacements, installerKey } = loadPlatformInputs();
 
 // Users, tokens, roles, ACL entries and pools, as reviewed in lib/permissions/access.ts, with the
 // administrator token. Both automation users and tokens are made by hand to bootstrap and adopted
@@ -90,13 +89,9 @@ const isolation = new CustomerIsolation(
   },
   { provider },
 );
-// The WordPress installer's SSH key (README, "The provisioning flow"): its public key is put into
-// every customer container when it is created; the private key stays a secret in the state.
-// Protected: a new key would lock the installer out of every container created before it.
 // Customer operations (npm run customer -- start|stop|snapshot|restore ...) use the customer token:
 // the endpoint and its value from the stack config, a secret (README, "Customer operations").
 const customerApi = customerConnection(config, secrets);
-const installerKey = new tls.PrivateKey("wordpress-installer-key", { algorithm: "ED25519" }, { protect: true });
 
 // One site per customer, a hundred per turn of the event loop (lib/declareInTurns.ts: why).
 const sites = declareInTurns(customers, SITES_PER_TURN, (file) => {
@@ -129,7 +124,10 @@ const sites = declareInTurns(customers, SITES_PER_TURN, (file) => {
       firewall: { securityGroup: isolation.securityGroup, outputPolicy: config.customerFirewall.outputPolicy },
       // The proxy hosts' provider logs in with nodepoint:npm's identity and nodepoint:npmPassword itself.
       proxy: { apiUrl: config.npm.apiUrl },
-      installerKey: { publicKey: installerKey.publicKeyOpenssh, privateKey: installerKey.privateKeyPemPkcs8 },
+      // The WordPress installer's key (README, "The provisioning flow"): its public half, derived from
+      // the stack's secret nodepoint:installerSshKey, goes into every container when it is created;
+      // the installer logs in through the ssh-agent of the machine running `pulumi up`.
+      installerPublicKey: installerKey.openssh,
       backup: { settings: config.customerBackups, dependsOn: backupJobs.settled },
     },
     { providers: [providers.proxmoxCustomers, providers.cloudflare] },

@@ -68,12 +68,12 @@ export interface WordPressSiteArgs {
    */
   proxy: { apiUrl: string };
   /**
-   * The WordPress installer's SSH key pair: the public key in OpenSSH format, put in root's
-   * `authorized_keys` when the container is created; the private key (a secret) in PKCS#8 PEM, the
-   * shortest form the command provider reads (golang.org/x/crypto/ssh ParsePrivateKey), since every
-   * site's state keeps it twice. Password login for root stays off, as the Ubuntu template has it.
+   * The WordPress installer's public SSH key (`ssh-ed25519 AAAA...`), put in root's `authorized_keys`
+   * when the container is created. The private key is in no resource: the installer's SSH connection
+   * authenticates with the ssh-agent at SSH_AUTH_SOCK of the machine running `pulumi up` (README,
+   * "Running it for real"). Password login for root stays off, as the Ubuntu template has it.
    */
-  installerKey: { publicKey: pulumi.Output<string>; privateKey: pulumi.Output<string> };
+  installerPublicKey: string;
   /**
    * The container's scheduled backup (lib/backups/customerBackupJob.ts): the stack's `customerBackups`
    * and what the job waits for (the infrastructure jobs, narrowed so that none backs up customer
@@ -204,7 +204,7 @@ export class WordPressSite extends pulumi.ComponentResource {
         initialization: {
           hostname: c.slug,
           ipConfigs: [{ ipv4: { address: `${c.ip}/${args.network.prefixLength}`, gateway: args.network.gateway } }],
-          userAccount: { password: rootPassword, keys: [args.installerKey.publicKey.apply((k) => k.trim())] },
+          userAccount: { password: rootPassword, keys: [args.installerPublicKey] },
         },
         startOnBoot: running,
         started: running,
@@ -264,7 +264,7 @@ export class WordPressSite extends pulumi.ComponentResource {
 
   /**
    * Installs WordPress inside the running container over SSH from the machine running `pulumi up`,
-   * as root with the installer key. It starts once the container runs and its firewall admits SSH
+   * as root with the installer key (from the ssh-agent). It starts once the container runs and its firewall admits SSH
    * from the management network (where that machine must be). The script is copied as a file asset
    * (the state keeps its path and hash, not its text), then run; it is idempotent and re-runs when
    * it changes (the command names its hash) or the site's settings do; the settings travel on
@@ -287,7 +287,8 @@ export class WordPressSite extends pulumi.ComponentResource {
     const connection = {
       host: c.ip,
       user: "root",
-      privateKey: pulumi.secret(args.installerKey.privateKey),
+      // No key: pulumi-command then authenticates with the ssh-agent at SSH_AUTH_SOCK, which the
+      // program checked holds the installer key (lib/ssh/installerAgent.ts); nothing of it per site.
       // A new container boots and starts sshd first: keep dialling for up to 5 minutes.
       dialErrorLimit: 20,
     };

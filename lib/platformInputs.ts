@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/loadStackConfig";
 import { desiredStateFile, stackFileName } from "./config/stackFile";
 import type { StackConfig } from "./config/schema";
-import { loadSecrets, type Secrets } from "./config/secrets";
+import { INSTALLER_SSH_KEY, loadSecrets, type Secrets } from "./config/secrets";
 import { topologyOf, type Topology } from "./config/topology";
 import { InvalidInputError, type InputProblem } from "./errors";
 import { loadCustomerFiles } from "./customers/loadCustomers";
@@ -15,6 +15,8 @@ import { baselineOf, type Baseline } from "./customers/baseline";
 import type { SiteReplacement } from "./customers/replacement";
 import { offlineRun } from "./runContext";
 import { realRunProblems } from "./config/realRun";
+import { installerPublicKey, type InstallerPublicKey } from "./ssh/installerKey";
+import { installerAgentProblem } from "./ssh/installerAgent";
 
 /** Everything the program declares from, validated. */
 export interface PlatformInputs {
@@ -26,6 +28,8 @@ export interface PlatformInputs {
   capacity: CapacityReport;
   /** Confirmed replacements of customers' containers, by slug. */
   replacements: Map<string, SiteReplacement>;
+  /** The WordPress installer key's public half (derived from the secret `nodepoint:installerSshKey`). */
+  installerKey: InstallerPublicKey;
 }
 
 /**
@@ -53,7 +57,15 @@ export function loadPlatformInputs(root: string = process.cwd()): PlatformInputs
   problems.push(...read.problems);
   const validated = validateCustomers(config, topology, loaded.files, read.baseline, stackFileName(stack));
   problems.push(...validated.problems);
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  // Validated by loadSecrets when present. On `pulumi up` with sites to install, the installer's
+  // ssh-agent is checked here, before anything is declared (lib/ssh/installerAgent.ts).
+  const keyText = secrets[INSTALLER_SSH_KEY] ? pulumi.runtime.getConfig(INSTALLER_SSH_KEY) : undefined;
+  const installerKey = keyText ? installerPublicKey(keyText) : undefined;
+  if (installerKey && validated.customers.length > 0 && !offlineRun() && !pulumi.runtime.isDryRun()) {
+    const problem = installerAgentProblem(installerKey);
+    if (problem) problems.push({ file: stackFileName(stack), field: INSTALLER_SSH_KEY, message: problem });
+  }
+  if (problems.length > 0 || !installerKey) throw new InvalidInputError(problems);
   return {
     config,
     topology,
@@ -61,6 +73,7 @@ export function loadPlatformInputs(root: string = process.cwd()): PlatformInputs
     customers: validated.customers,
     capacity: validated.capacity,
     replacements: validated.replacements,
+    installerKey,
   };
 }
 

@@ -115,7 +115,6 @@ export const TYPES = {
   randomPassword: "random:index/randomPassword:RandomPassword",
   remoteCommand: "command:remote:Command",
   remoteCopy: "command:remote:CopyToRemote",
-  privateKey: "tls:index/privateKey:PrivateKey",
 } as const;
 
 export type TypeName = keyof typeof TYPES;
@@ -586,16 +585,6 @@ export const FACTS: Readonly<Record<TypeName, TypeFacts>> = {
         source: "pulumi/pulumi-command provider/pkg/provider/remote/copy.go (Triggers provider:replaceOnChanges)",
       },
     ],
-  },
-  privateKey: {
-    token: TYPES.privateKey,
-    replaceMeans:
-      "a new key pair is generated; containers created before keep the old public key (it is create-only), so the WordPress installer can no longer log in to them",
-    replaceOnChange: ["algorithm", "ecdsaCurve", "rsaBits"].map((path) => ({
-      path,
-      source:
-        "hashicorp/terraform-provider-tls internal/provider/resource_private_key.go (every argument RequiresReplace)",
-    })),
   },
 };
 

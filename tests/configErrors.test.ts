@@ -252,6 +252,20 @@ const cases: Array<[string, Parameters<typeof offlinePlan>[0], string]> = [
     { set: { "proxmoxve:apiToken": "root:password" } },
     "proxmoxve:apiToken: does not look like the Proxmox VE API token",
   ],
+  [
+    "installer key missing",
+    { omit: ["nodepoint:installerSshKey"] },
+    "nodepoint:installerSshKey: is missing (the WordPress installer's SSH private key (unencrypted ed25519, OpenSSH format)); set it with: ssh-keygen -t ed25519",
+  ],
+  [
+    "installer key not a private key",
+    {
+      set: {
+        "nodepoint:installerSshKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhsFtuDLm66Hr0UBuuCKB7FosO8HKzBf2vaddDN9OEF",
+      },
+    },
+    "nodepoint:installerSshKey: is not an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----); set it with:",
+  ],
 ];
 
 /** Cases only the whole program sees: credentials (the secret config) and capacity (customer validation). */
@@ -262,6 +276,8 @@ const PROGRAM_ONLY = new Set([
   "missing Cloudflare token",
   "token in plain text",
   "token malformed",
+  "installer key missing",
+  "installer key not a private key",
 ]);
 /** A validator case the whole program runs too: the program reports it and declares nothing. */
 const THROUGH_THE_PROGRAM = "node cores not a number";

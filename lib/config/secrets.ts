@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { InvalidInputError, type InputProblem } from "../errors";
+import { createHash } from "node:crypto";
+import { installerKeyProblem, throwawayInstallerKey } from "../ssh/installerKey";
 
 /** A credential the program reads from stack config; never stored in plain text. */
 export interface RequiredSecret {
@@ -11,7 +13,17 @@ export interface RequiredSecret {
   example: string;
   /** Validates the form, when the form is known. */
   pattern?: RegExp;
+  /** Validates the form when a pattern cannot: what is wrong with the value, or undefined. */
+  problem?: (value: string) => string | undefined;
+  /** How to set it, when not `pulumi config set --secret KEY 'example'`. */
+  setWith?: string;
+  /** The stand-in offline plans and tests use (default: `example`). */
+  placeholder?: () => string;
 }
+
+/** The WordPress installer's SSH private key (lib/ssh/installerKey.ts). */
+export const INSTALLER_SSH_KEY = "nodepoint:installerSshKey";
+let throwawayKey: string | undefined;
 
 /** Every credential the program needs. The offline plan gives each a placeholder. */
 export const REQUIRED_SECRETS: readonly RequiredSecret[] = [
@@ -50,7 +62,27 @@ export const REQUIRED_SECRETS: readonly RequiredSecret[] = [
     example: "npm-automation-password",
     pattern: /^\S{8,}$/,
   },
+  {
+    // One key for every customer container: the state keeps neither half per site. The containers get
+    // the public key; the installer logs in through an ssh-agent holding this key (README, "Running it for real").
+    key: INSTALLER_SSH_KEY,
+    what: "the WordPress installer's SSH private key (unencrypted ed25519, OpenSSH format)",
+    example: "-----BEGIN OPENSSH PRIVATE KEY----- ...",
+    problem: installerKeyProblem,
+    setWith: `ssh-keygen -t ed25519 -N '' -C wordpress-installer -f installer-key && pulumi config set --secret ${INSTALLER_SSH_KEY} < installer-key && shred -u installer-key`,
+    // A throwaway key from a fixed seed: the same public key in every plan (desired-state/*.json
+    // records the containers' key), never a real stack's (whose key comes from its own config).
+    placeholder: () =>
+      (throwawayKey ??= throwawayInstallerKey(
+        createHash("sha256").update("nodepoint placeholder installer key").digest(),
+      )),
+  },
 ];
+
+/** The stand-in for a credential the stack file does not hold in the clear (offline plans, tests). */
+export function placeholderOf(secret: RequiredSecret): string {
+  return secret.placeholder ? secret.placeholder() : secret.example;
+}
 
 /** The credentials, each a Pulumi secret output. */
 export type Secrets = Record<string, pulumi.Output<string>>;
@@ -64,7 +96,7 @@ export function loadSecrets(stackFile: string, required: readonly RequiredSecret
   const secrets: Secrets = {};
   for (const secret of required) {
     const value = pulumi.runtime.getConfig(secret.key);
-    const setIt = `set it with: pulumi config set --secret ${secret.key} '${secret.example}'`;
+    const setIt = `set it with: ${secret.setWith ?? `pulumi config set --secret ${secret.key} '${secret.example}'`}`;
     if (value === undefined || value === "") {
       problems.push({ file: stackFile, field: secret.key, message: `is missing (${secret.what}); ${setIt}` });
       continue;
@@ -79,6 +111,11 @@ export function loadSecrets(stackFile: string, required: readonly RequiredSecret
         field: secret.key,
         message: `does not look like ${secret.what} (expected the form ${secret.example})`,
       });
+      continue;
+    }
+    const problem = secret.problem?.(value);
+    if (problem) {
+      problems.push({ file: stackFile, field: secret.key, message: `${problem}; ${setIt}` });
       continue;
     }
     const [namespace, key] = secret.key.split(":") as [string, string];

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { InvalidInputError } from "../errors";
-import { REQUIRED_SECRETS } from "./secrets";
+import { placeholderOf, REQUIRED_SECRETS } from "./secrets";
 
 /** The file a stack's config lives in (`Pulumi.<stack>.yaml`), relative to the project root. */
 export function stackFileName(stack: string): string {
@@ -61,7 +61,7 @@ export function readStackFile(path: string, displayName: string = path): FlatCon
   }
   for (const secret of REQUIRED_SECRETS) {
     if (!(secret.key in config)) {
-      config[secret.key] = secret.example;
+      config[secret.key] = placeholderOf(secret);
       secretKeys.push(secret.key);
     }
   }
@@ -73,5 +73,6 @@ function isSecure(value: unknown): boolean {
 }
 
 function placeholderFor(key: string): string {
-  return REQUIRED_SECRETS.find((s) => s.key === key)?.example ?? "offline-placeholder";
+  const secret = REQUIRED_SECRETS.find((s) => s.key === key);
+  return secret ? placeholderOf(secret) : "offline-placeholder";
 }

@@ -127,12 +127,6 @@ export function computedOutputs(type: string, name: string, inputs: Record<strin
     return { result: "x".repeat(length), bcryptHash: "[computed]" };
   }
   if (type.startsWith("proxmoxve:user/token:Token")) return { value: `${name}=[computed]` };
-  if (type === "tls:index/privateKey:PrivateKey")
-    return {
-      publicKeyOpenssh: `ssh-ed25519 [computed ${name}]\n`,
-      privateKeyOpenssh: "[computed]",
-      privateKeyPemPkcs8: "[computed]",
-    };
   return {};
 }
 

@@ -14,7 +14,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
+import { INSTALLER_SSH_KEY } from "../config/secrets";
 import { readStackFile, stackFileName } from "../config/stackFile";
+import { startSshAgent, type SshAgent } from "../ssh/sshAgent";
 import { startFakeEngine, type FakeEngine, type ResourceHandler } from "./fakeEngine";
 
 export interface ProgramRunOptions {
@@ -127,6 +129,11 @@ export interface StackRunOptions {
   configOverrides?: Record<string, string>;
   /** Update mode: how custom resources are created (default: outputs = inputs). */
   create?: ResourceHandler;
+  /**
+   * Extra environment. An update without SSH_AUTH_SOCK here gets a private ssh-agent holding the
+   * stack config's installer key, as the deploy runner has one (lib/ssh/installerAgent.ts); give
+   * SSH_AUTH_SOCK (empty for none) to run with another agent.
+   */
   env?: Record<string, string>;
   nodeArgs?: readonly string[];
 }
@@ -160,11 +167,20 @@ export async function runStack(options: StackRunOptions): Promise<StackRunResult
   const root = resolve(options.root);
   const project = (parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
   const flat = stackConfig(root, options.stack, options.configOverrides);
+  const installerKey = flat.config[INSTALLER_SSH_KEY];
+  const agent: SshAgent | undefined =
+    !options.dryRun && !(options.env && "SSH_AUTH_SOCK" in options.env) && installerKey
+      ? await startSshAgent([installerKey])
+      : undefined;
+  const env = { ...options.env, ...(agent ? { SSH_AUTH_SOCK: agent.socket } : {}) };
   const engine = await startFakeEngine({
     project,
     stack: options.stack,
     dryRun: options.dryRun,
     ...(options.create ? { create: options.create } : {}),
+  }).catch(async (err: unknown) => {
+    await agent?.stop();
+    throw err;
   });
   try {
     const result = await runProgram({
@@ -175,11 +191,12 @@ export async function runStack(options: StackRunOptions): Promise<StackRunResult
       secretKeys: flat.secretKeys,
       dryRun: options.dryRun,
       engineAddress: engine.address,
-      ...(options.env ? { env: options.env } : {}),
+      env,
       ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     });
     return { ...result, engine };
   } finally {
     await engine.close();
+    await agent?.stop();
   }
 }

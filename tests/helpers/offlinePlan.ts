@@ -4,6 +4,8 @@ import { join, resolve } from "node:path";
 import { vi } from "vitest";
 import { runOffline, type OfflineRunResult, type RecordedResource } from "../../lib/plan/offlineRuntime";
 import { readStackFile, stackFileName } from "../../lib/config/stackFile";
+import { INSTALLER_SSH_KEY, placeholderOf, REQUIRED_SECRETS } from "../../lib/config/secrets";
+import { installerPublicKey } from "../../lib/ssh/installerKey";
 
 export const ROOT = resolve(__dirname, "../..");
 /**
@@ -24,6 +26,10 @@ export const REAL_RUN_VALUES = {
 export const REAL_RUN_CONFIG: Record<string, string> = Object.fromEntries(
   Object.entries(REAL_RUN_VALUES).map(([k, v]) => [`nodepoint:${k}`, JSON.stringify(v)]),
 );
+/** The public half of the installer key's stand-in (lib/config/secrets.ts), as the containers get it. */
+export const INSTALLER_PUBLIC_KEY = installerPublicKey(
+  placeholderOf(REQUIRED_SECRETS.find((s) => s.key === INSTALLER_SSH_KEY)!),
+).openssh;
 /** The real program, by path: imported fresh for every plan. */
 const PROGRAM = join(ROOT, "index.ts");
 

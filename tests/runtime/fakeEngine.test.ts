@@ -4,7 +4,6 @@
  * values), so the SDK does the same work on the answer as under the CLI; and the real-sized computed
  * outputs (lib/runtimePath/realisticOutputs.ts) have the forms the providers return.
  */
-import { createPublicKey } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import * as resourceRpc from "@pulumi/pulumi/proto/resource_grpc_pb";
@@ -12,7 +11,7 @@ import * as resourceProto from "@pulumi/pulumi/proto/resource_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { describe, expect, test } from "vitest";
 import { startFakeEngine, type FakeEngineOptions } from "../../lib/runtimePath/fakeEngine";
-import { ed25519OpenSsh, realisticComputedOutputs } from "../../lib/runtimePath/realisticOutputs";
+import { realisticComputedOutputs } from "../../lib/runtimePath/realisticOutputs";
 
 const SIG = pulumi.runtime.specialSigKey;
 const OUTPUT = pulumi.runtime.specialOutputValueSig;
@@ -63,20 +62,6 @@ describe("the fake engine's answer to RegisterResource", () => {
 });
 
 describe("real-sized computed outputs", () => {
-  test("the ED25519 key in OpenSSH form is the key of its PKCS#8 form, sized as ssh-keygen writes it", () => {
-    const key = ed25519OpenSsh();
-    const body = Buffer.from(key.privateKey.split("\n").slice(1, -2).join(""), "base64");
-    expect(body.subarray(0, 15).toString()).toBe("openssh-key-v1\0");
-    const jwk = createPublicKey(key.privateKeyPkcs8).export({ format: "jwk" });
-    const publicBlob = Buffer.from(key.publicKey.split(" ")[1]!, "base64");
-    expect(publicBlob.subarray(-32).toString("base64url")).toBe(jwk.x);
-    expect(body.includes(publicBlob)).toBe(true);
-    expect(key.privateKey).toHaveLength(387); // ssh-keygen -t ed25519 -C '' writes 387 bytes
-    expect(key.privateKeyPkcs8).toMatch(
-      /^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=]{64}\n-----END PRIVATE KEY-----\n$/,
-    );
-  });
-
   test("passwords have the requested length; a token's secret is user!name=uuid", () => {
     const pw = realisticComputedOutputs({
       urn: "u",

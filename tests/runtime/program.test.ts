@@ -14,7 +14,13 @@ import { plainWireValue } from "../../lib/runtimePath/dynamicProviderHost";
 import { engineUrnOf } from "../../lib/runtimePath/fakeEngine";
 import { pulumiConfigEnv, runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
 import { fixtureProject } from "../helpers/fixtureProject";
-import { FIXTURE_CUSTOMERS, offlinePlan, REAL_RUN_CONFIG, REAL_RUN_VALUES } from "../helpers/offlinePlan";
+import {
+  FIXTURE_CUSTOMERS,
+  INSTALLER_PUBLIC_KEY,
+  offlinePlan,
+  REAL_RUN_CONFIG,
+  REAL_RUN_VALUES,
+} from "../helpers/offlinePlan";
 
 /** No time limit: the run type-checks the whole program, and the machine is shared. */
 const NO_LIMIT = 0;
@@ -83,22 +89,19 @@ describe("index.ts through cmd/run against a gRPC engine", () => {
   test("pulumi preview: the same, except values derived from outputs not created yet, which are unknown", () => {
     const runtime = planDocument("prod", preview.engine.resources);
     const found = planDifferences(runtime, planDocument("prod", offline.resources));
-    // A first preview cannot know a RandomPassword's result or the installer key: inputs built from
-    // them are unknown (not secret strings) on the real path, where the offline plan shows what they
-    // will be. Both tokens come from the stack config, so the providers' inputs are known.
+    // A first preview cannot know a RandomPassword's result: inputs built from it are unknown (not
+    // secret strings) on the real path, where the offline plan shows what they will be. Both tokens
+    // and the installer key come from the stack config, so the providers' and installers' inputs are known.
     const expected = [
       ...["acme-bakery", "nordlicht", "studio-kern"].flatMap((slug) => [
-        `${slug}-ct.inputs.initialization.userAccount.keys.0: "[unknown]" != "ssh-ed25519 [computed wordpress-installer-key]"`,
         `${slug}-ct.inputs.initialization.userAccount.password: "[unknown]" != "[secret]"`,
-        `${slug}-installer.inputs.connection: "[unknown]" != "[secret]"`,
-        `${slug}-wordpress.inputs.connection: "[unknown]" != "[secret]"`,
         `${slug}-wordpress.inputs.stdin: "[unknown]" != "[secret]"`,
       ]),
     ];
     expect(found.sort()).toEqual(expected.sort());
   });
 
-  test("the installer logs in with the installer key, no password; the create command also serves updates", () => {
+  test("the installer logs in through the ssh-agent (no key, no password stored); the create command also serves updates", () => {
     for (const slug of ["acme-bakery", "nordlicht", "studio-kern"]) {
       const urn = update.engine.resources.find((r) => r.name === `${slug}-wordpress`)!.urn;
       const inputs = plainWireValue(update.engine.inputsOf(urn)) as Record<string, any>;
@@ -106,14 +109,13 @@ describe("index.ts through cmd/run against a gRPC engine", () => {
         host: expect.stringMatching(/^192\.168\.1\.\d+$/),
         user: "root",
         port: 22,
-        privateKey: "[computed]", // the installer key's private half (tls.PrivateKey)
         dialErrorLimit: 20,
         perDialTimeout: 15, // the SDK's default, filled in by @pulumi/command
       });
       expect(inputs["update"]).toBeUndefined();
       const ct = update.engine.resources.find((r) => r.name === `${slug}-ct`)!.urn;
       const account = (plainWireValue(update.engine.inputsOf(ct)) as any).initialization.userAccount;
-      expect(account.keys).toEqual(["ssh-ed25519 [computed wordpress-installer-key]"]);
+      expect(account.keys).toEqual([INSTALLER_PUBLIC_KEY]);
     }
   });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SITE_INPUT_BUDGET, siteInputBytes } from "../../lib/bench/stateCost";
 import { checkpointBytes } from "../../lib/runtimePath/checkpoint";
 import { TYPES } from "../../lib/providerFacts";
+import { plainWireValue } from "../../lib/runtimePath/dynamicProviderHost";
 import { runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
 import { realisticCreate } from "../../lib/runtimePath/realisticOutputs";
 import { fixtureProject } from "../helpers/fixtureProject";
@@ -51,13 +52,24 @@ describe("state per customer site", () => {
     for (const [site, size] of bytes) expect(size, site).toBeLessThanOrEqual(SITE_INPUT_BUDGET);
   });
 
-  // Expected to fail while an HA site exceeds it (4,327 bytes: the installer key, one for every site,
-  // is stored with both installer steps of each): once every site fits, vitest reports it and this
-  // marker goes (README, "Cost on the real path").
-  test.fails(`every site's stored inputs fit in ${SITE_INPUT_BUDGET} bytes (not yet: an HA site)`, () => {
+  test(`every site's stored inputs fit in ${SITE_INPUT_BUDGET} bytes, HA site included`, () => {
     const bytes = siteInputBytes(run.engine.resources, run.engine.inputsOf);
     expect(bytes.size).toBe(3);
     for (const [site, size] of bytes) expect(size, site).toBeLessThanOrEqual(SITE_INPUT_BUDGET);
+  });
+
+  test("no installer step stores a private key: it logs in through the deploy runner's ssh-agent", () => {
+    const steps = run.engine.resources.filter((r) => r.type === TYPES.remoteCopy || r.type === TYPES.remoteCommand);
+    expect(steps).toHaveLength(6);
+    for (const r of steps) {
+      const connection = plainWireValue(run.engine.inputsOf(r.urn)?.["connection"]) as Record<string, unknown>;
+      expect(connection, r.name).toMatchObject({ host: expect.stringMatching(/^192\.168\.1\.\d+$/), user: "root" });
+      expect(
+        Object.keys(connection).filter((k) => /key|password/i.test(k)),
+        r.name,
+      ).toEqual([]);
+      expect(JSON.stringify(run.engine.inputsOf(r.urn)), r.name).not.toContain("PRIVATE KEY");
+    }
   });
 
   test("no PVE token is stored with a restore point: its provider reads the stack's customer token", () => {
