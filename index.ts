@@ -27,6 +27,11 @@ import { automationAccess, INFRASTRUCTURE_POOL } from "./lib/permissions/access"
 import { loadPlatformInputs } from "./lib/platformInputs";
 import { createAccessProvider, createProviders, customerConnection } from "./lib/providers";
 import { declareInTurns, SITES_PER_TURN } from "./lib/declareInTurns";
+import { withoutSdkDebugLogs } from "./lib/sdkDebugLogs";
+
+// The SDK's three debug lines per resource, sent to the engine one at a time, cost a quarter of
+// the program's time under `pulumi up` (lib/sdkDebugLogs.ts; NODEPOINT_SDK_DEBUG_LOGS keeps them).
+withoutSdkDebugLogs();
 
 const { config, secrets, customers, capacity: capacityOfCluster, replacements, installerKey } = loadPlatformInputs();
 
@@ -93,7 +98,7 @@ const isolation = new CustomerIsolation(
 // the endpoint and its value from the stack config, a secret (README, "Customer operations").
 const customerApi = customerConnection(config, secrets);
 
-// One site per customer, a hundred per turn of the event loop (lib/declareInTurns.ts: why).
+// One site per customer, SITES_PER_TURN per turn of the event loop (lib/declareInTurns.ts: why).
 const sites = declareInTurns(customers, SITES_PER_TURN, (file) => {
   // Where the container is declared: where it is deployed while a replacement is being prepared.
   const replacement = replacements.get(file.slug);

@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { markOfflineRun, type OfflineRun } from "../runContext";
+import { restoreSdkDebugLogs } from "../sdkDebugLogs";
 import {
   ARCHIVE_SIG,
   ASSET_SIG,
@@ -275,6 +276,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     unmark();
     restoreStacks();
     Error.stackTraceLimit = stackTraceLimit;
+    restoreSdkDebugLogs(); // the program may have turned it off (lib/sdkDebugLogs.ts)
   }
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the program threw, as it threw it
   if (programError !== undefined) throw programError;

@@ -2,9 +2,12 @@
  * Runs a Pulumi program the way the Node.js language host (`pulumi-language-nodejs`) does for
  * `pulumi preview` and `pulumi up`: `node node_modules/@pulumi/pulumi/cmd/run` with the host's
  * arguments, the stack's config in `PULUMI_CONFIG` (keys rewritten to `namespace:config:key`,
- * structured values as JSON text), the secret keys in `PULUMI_CONFIG_SECRET_KEYS`, and
- * `PULUMI_NODEJS_TYPESCRIPT=true` when `Pulumi.yaml` asks for TypeScript (the SDK then registers its
- * TypeScript loader, with type checking). The program talks gRPC to the engine at `engineAddress`.
+ * structured values as JSON text), the secret keys in `PULUMI_CONFIG_SECRET_KEYS`, and the
+ * project's runtime options (`Pulumi.yaml` `runtime.options`, read as pulumi/pulumi
+ * `sdk/nodejs/cmd/pulumi-language-nodejs/main.go` `parseOptions` and `Run` do): `typescript` (default
+ * true) sets `PULUMI_NODEJS_TYPESCRIPT=true` (the SDK then registers its TypeScript loader),
+ * `tsconfig` sets `PULUMI_NODEJS_TSCONFIG_PATH`, `nodeargs` go to node before `cmd/run`. The program
+ * talks gRPC to the engine at `engineAddress`.
  *
  * `runStack` wires this to a fake engine: the stack file's config, a preview or an update, and what
  * the program registered. It is the unit a benchmark through `cmd/run` repeats.
@@ -32,8 +35,8 @@ export interface ProgramRunOptions {
   dryRun: boolean;
   /** Address of the ResourceMonitor and Engine services. */
   engineAddress: string;
-  /** `Pulumi.yaml`'s `runtime.options.typescript` (default: read from `Pulumi.yaml`). */
-  typescript?: boolean;
+  /** `Pulumi.yaml`'s `runtime.options` (default: read from `Pulumi.yaml` in `root`). */
+  runtimeOptions?: NodeRuntimeOptions;
   /** `--parallel`: how many resource operations the program may have in flight (the CLI passes its own). */
   parallel?: number;
   /** Extra environment (e.g. `PULUMI_NODEJS_TRANSPILE_ONLY`). */
@@ -62,20 +65,50 @@ export function pulumiConfigEnv(config: Record<string, string>): string {
   return JSON.stringify(out);
 }
 
-/** Whether `Pulumi.yaml` asks for TypeScript (`runtime.options.typescript`, default true for nodejs). */
-export function projectUsesTypeScript(root: string): boolean {
-  const doc = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as {
-    runtime?: string | { options?: { typescript?: boolean } };
+/** The Node.js runtime options of `Pulumi.yaml` that shape how the language host starts the program. */
+export interface NodeRuntimeOptions {
+  /** `typescript` (default true): the SDK loads the program through its TypeScript loader (ts-node). */
+  typescript: boolean;
+  /** `tsconfig`: the TypeScript config ts-node reads (its `noCheck` turns type checking off). */
+  tsconfig?: string;
+  /** `nodeargs`, split into arguments: given to node before `cmd/run`. */
+  nodeArgs: string[];
+}
+
+/**
+ * `runtime.options` of a `Pulumi.yaml` text, as the language host reads them. The host splits
+ * `nodeargs` with shlex; this harness takes plain whitespace-separated arguments and refuses quotes
+ * rather than split them differently.
+ */
+export function nodeRuntimeOptions(pulumiYaml: string): NodeRuntimeOptions {
+  const doc = parse(pulumiYaml) as { runtime?: string | { options?: Record<string, unknown> } };
+  const options = typeof doc.runtime === "object" ? (doc.runtime.options ?? {}) : {};
+  const { typescript = true, tsconfig, nodeargs = "" } = options;
+  if (typeof typescript !== "boolean") throw new Error("Pulumi.yaml: runtime.options.typescript must be a boolean");
+  if (tsconfig !== undefined && typeof tsconfig !== "string")
+    throw new Error("Pulumi.yaml: runtime.options.tsconfig must be a string");
+  if (typeof nodeargs !== "string") throw new Error("Pulumi.yaml: runtime.options.nodeargs must be a string");
+  if (/["'\\]/.test(nodeargs))
+    throw new Error("Pulumi.yaml: runtime.options.nodeargs with quotes or escapes is not supported here");
+  return {
+    typescript,
+    ...(tsconfig !== undefined ? { tsconfig } : {}),
+    nodeArgs: nodeargs.split(/\s+/).filter((a) => a !== ""),
   };
-  const runtime = doc.runtime;
-  return typeof runtime === "object" ? (runtime.options?.typescript ?? true) : true;
+}
+
+/** The runtime options of the project at `root` (its `Pulumi.yaml`). */
+export function projectRuntimeOptions(root: string): NodeRuntimeOptions {
+  return nodeRuntimeOptions(readFileSync(join(root, "Pulumi.yaml"), "utf8"));
 }
 
 /** Runs the program once through `cmd/run`. Resolves with its exit code and output, whatever they are. */
 export async function runProgram(options: ProgramRunOptions): Promise<ProgramRunResult> {
   const root = resolve(options.root);
   const sync = mkdtempSync(join(tmpdir(), "pulumi-sync-"));
+  const runtime = options.runtimeOptions ?? projectRuntimeOptions(root);
   const args = [
+    ...runtime.nodeArgs,
     ...(options.nodeArgs ?? []),
     join(root, "node_modules/@pulumi/pulumi/cmd/run"),
     ...["--monitor", options.engineAddress, "--engine", options.engineAddress, "--sync", sync],
@@ -95,7 +128,8 @@ export async function runProgram(options: ProgramRunOptions): Promise<ProgramRun
     ...inherited,
     PULUMI_CONFIG: pulumiConfigEnv(options.config),
     PULUMI_CONFIG_SECRET_KEYS: JSON.stringify([...options.secretKeys]),
-    ...((options.typescript ?? projectUsesTypeScript(root)) ? { PULUMI_NODEJS_TYPESCRIPT: "true" } : {}),
+    ...(runtime.typescript ? { PULUMI_NODEJS_TYPESCRIPT: "true" } : {}),
+    ...(runtime.tsconfig !== undefined ? { PULUMI_NODEJS_TSCONFIG_PATH: runtime.tsconfig } : {}),
     ...options.env,
   };
   const started = performance.now();

@@ -12,7 +12,14 @@ import { sanitizeWireValue, type OfflineRunResult } from "../../lib/plan/offline
 import { planDocument, type PlanDocument } from "../../lib/plan/planJson";
 import { plainWireValue } from "../../lib/runtimePath/dynamicProviderHost";
 import { engineUrnOf } from "../../lib/runtimePath/fakeEngine";
-import { pulumiConfigEnv, runStack, type StackRunResult } from "../../lib/runtimePath/languageHost";
+import {
+  nodeRuntimeOptions,
+  projectRuntimeOptions,
+  pulumiConfigEnv,
+  runStack,
+  type StackRunResult,
+} from "../../lib/runtimePath/languageHost";
+import { SDK_DEBUG_LOGS_VARIABLE } from "../../lib/sdkDebugLogs";
 import { fixtureProject } from "../helpers/fixtureProject";
 import {
   FIXTURE_CUSTOMERS,
@@ -128,6 +135,35 @@ describe("index.ts through cmd/run against a gRPC engine", () => {
     }
   });
 
+  test("the SDK's debug lines about the program's resources (three each, sent one at a time) do not reach the engine", () => {
+    // Only those sent before index.ts runs: the TypeScript loader's and the root stack's registration.
+    for (const run of [preview, update]) {
+      const debug = run.engine.logs.filter((l) => l.severity === "debug");
+      expect(debug.filter((l) => / t=(?!pulumi:pulumi:Stack,)/.test(l.message))).toEqual([]);
+      expect(debug.length).toBeLessThan(10);
+    }
+  });
+
+  test(
+    `with ${SDK_DEBUG_LOGS_VARIABLE} set, the SDK's debug lines reach the engine as the SDK sends them`,
+    async () => {
+      const fixtures = { "nodepoint:customersDir": "tests/fixtures/customers", ...REAL_RUN_CONFIG };
+      const traced = await runStack({
+        root: project!.root,
+        stack: "prod",
+        dryRun: true,
+        configOverrides: fixtures,
+        env: { [SDK_DEBUG_LOGS_VARIABLE]: "1" },
+      });
+      expect(traced.exitCode, traced.stderr).toBe(0);
+      const registering = traced.engine.logs.filter(
+        (l) => l.severity === "debug" && l.message.startsWith("Registering resource:"),
+      );
+      expect(registering).toHaveLength(traced.engine.resources.length);
+    },
+    NO_LIMIT,
+  );
+
   test("no provider function call (data source) is made", () => {
     expect(preview.engine.invokes).toBe(0);
     expect(update.engine.invokes).toBe(0);
@@ -174,6 +210,28 @@ describe("the harness's own rules", () => {
       "proxmoxve:config:apiToken": "t",
     });
     expect(() => pulumiConfigEnv({ plain: "x" })).toThrow("config key plain has no namespace");
+  });
+
+  test("Pulumi.yaml's runtime options as the language host reads them: typescript, tsconfig, nodeargs", () => {
+    expect(nodeRuntimeOptions("name: p\nruntime: nodejs\n")).toEqual({ typescript: true, nodeArgs: [] });
+    expect(
+      nodeRuntimeOptions(
+        "runtime:\n  name: nodejs\n  options:\n    typescript: false\n    tsconfig: t.json\n    nodeargs: ' --a=1   --b '\n",
+      ),
+    ).toEqual({ typescript: false, tsconfig: "t.json", nodeArgs: ["--a=1", "--b"] });
+    expect(() => nodeRuntimeOptions("runtime:\n  options:\n    typescript: 'yes'\n")).toThrow(
+      "typescript must be a boolean",
+    );
+    expect(() => nodeRuntimeOptions("runtime:\n  options:\n    nodeargs: [a]\n")).toThrow("nodeargs must be a string");
+    expect(() => nodeRuntimeOptions("runtime:\n  options:\n    nodeargs: --x='a b'\n")).toThrow("quotes");
+    // This project: transpiled only (npm test type-checks it), a larger young generation.
+    expect(projectRuntimeOptions(".")).toEqual({
+      typescript: true,
+      tsconfig: "tsconfig.pulumi.json",
+      nodeArgs: ["--max-semi-space-size=64"],
+    });
+    const pulumiTsconfig = JSON.parse(readFileSync("tsconfig.pulumi.json", "utf8")) as Record<string, unknown>;
+    expect(pulumiTsconfig).toEqual({ extends: "./tsconfig.json", compilerOptions: { noCheck: true } });
   });
 
   test("URNs: plain type under the stack, the parent's type chain under a component", () => {
