@@ -18,7 +18,7 @@ export interface HaBinding {
   /** Group name (PVE 8); undefined with rules, where PVE 9 rejects the `group` parameter. */
   group?: string;
   /** What each resource's own rule says (PVE 9); undefined with groups. */
-  rule?: { nodes: Record<string, number>; strict: boolean; comment: string };
+  rule?: { nodes: Record<string, number>; strict: boolean };
   /** Resources the HA resource must wait for. */
   dependsOn: pulumi.Resource[];
   /** Restarts on the same node, then relocations, every HA resource is given. */
@@ -69,7 +69,7 @@ export class HaPlacement extends pulumi.ComponentResource {
     } else {
       this.binding = {
         ...common,
-        rule: { nodes: { ...ha.nodes }, strict: ha.strict, comment: PURPOSE },
+        rule: { nodes: { ...ha.nodes }, strict: ha.strict },
         dependsOn: [],
       };
     }

@@ -191,7 +191,8 @@ export class WordPressSite extends pulumi.ComponentResource {
         vmId: c.vmid,
         nodeName: c.node,
         poolId: args.proxmoxPool,
-        description: `WordPress site ${c.domain} (customer ${c.slug}, ${c.plan} plan). Managed by Pulumi from customers/${c.slug}.yaml.${pending}`,
+        // The customer is named by its file (the slug); every byte here is stored with each site.
+        description: `WordPress site ${c.domain}, ${c.plan} plan. Managed by Pulumi from customers/${c.slug}.yaml.${pending}`,
         // No tags: PVE checks tags on /vms/<vmid> alone at creation, which the customer token's pool
         // grant does not reach, so any tag makes the create fail (README, "Access").
         unprivileged: true,
@@ -255,7 +256,9 @@ export class WordPressSite extends pulumi.ComponentResource {
           nodes: { ...rule.nodes },
           strict: rule.strict,
           resources: [sid],
-          comment: `customer ${c.slug}: ${rule.comment}`,
+          // The customer only: the rule's purpose is the same for every site, so it is not repeated
+          // in each one's state (README, "Cost on the real path").
+          comment: `customer ${c.slug}`,
         },
         { ...options, dependsOn: [resource], ...replacementOptions("haRule") },
       );
@@ -329,7 +332,7 @@ export class WordPressSite extends pulumi.ComponentResource {
         slug: c.slug,
         vmid: c.vmid,
         snapname: "initial",
-        description: "WordPress as installed (the site's first restore point)",
+        description: "WordPress as installed",
       },
       { parent: this, dependsOn: [installer], replaceWith: [this.container] },
     );

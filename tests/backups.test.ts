@@ -141,7 +141,7 @@ describe("the plan: one backup job per customer container, with its plan's reten
       const selecting = jobs(plan.resources).filter((j) => j.inputs["vmid"] === String(vmid));
       expect(selecting, ct.name).toHaveLength(1);
       const job = selecting[0]!;
-      const planName = /, (\w+) plan\)/.exec(String(ct.inputs["description"]))![1]!;
+      const planName = /, (\w+) plan\./.exec(String(ct.inputs["description"]))![1]!;
       expect(job.inputs).toMatchObject({
         jobId: `customer-${vmid}`,
         storage: "node3-backup",

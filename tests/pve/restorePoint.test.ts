@@ -91,11 +91,7 @@ describe("the restore point initial", () => {
     const { id, properties } = await create("acme-bakery-initial");
     expect(id).toBe("1000/initial");
     expect(writes()).toEqual([
-      [
-        "POST",
-        "/nodes/node2/lxc/1000/snapshot",
-        { snapname: "initial", description: "WordPress as installed (the site's first restore point)" },
-      ],
+      ["POST", "/nodes/node2/lxc/1000/snapshot", { snapname: "initial", description: "WordPress as installed" }],
     ]);
     expect(fake.exchanges.some((e) => e.path.startsWith("/nodes/node2/tasks/") && e.status === 200)).toBe(true);
     expect(fake.guests.get(1000)!.snapshots.has("initial")).toBe(true);
