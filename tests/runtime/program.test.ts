@@ -224,11 +224,11 @@ describe("the harness's own rules", () => {
     );
     expect(() => nodeRuntimeOptions("runtime:\n  options:\n    nodeargs: [a]\n")).toThrow("nodeargs must be a string");
     expect(() => nodeRuntimeOptions("runtime:\n  options:\n    nodeargs: --x='a b'\n")).toThrow("quotes");
-    // This project: transpiled only (npm test type-checks it), a larger young generation.
+    // This project: transpiled only (npm test type-checks it), a larger young generation, Node's compile cache.
     expect(projectRuntimeOptions(".")).toEqual({
       typescript: true,
       tsconfig: "tsconfig.pulumi.json",
-      nodeArgs: ["--max-semi-space-size=64"],
+      nodeArgs: ["--max-semi-space-size=64", "--require", "./lib/nodeCompileCache.cjs"],
     });
     const pulumiTsconfig = JSON.parse(readFileSync("tsconfig.pulumi.json", "utf8")) as Record<string, unknown>;
     expect(pulumiTsconfig).toEqual({ extends: "./tsconfig.json", compilerOptions: { noCheck: true } });
