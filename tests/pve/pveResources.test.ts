@@ -5,36 +5,21 @@
  * API schema and every call against PVE's permission rules with the grants the plan declares
  * (tests/pve/fakePveServer.ts). The live cluster is the seed's, as PVE stores it.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { BACKUP_JOB_PROVIDER_LOADER } from "../../components/PveBackupJob";
 import { STORAGE_PROVIDER_LOADER } from "../../components/PveStorage";
-import type { RecordedResource } from "../../lib/plan/offlineRuntime";
 import { ID_OVERRIDE_BUG, TYPES } from "../../lib/providerFacts";
-import { startDynamicProviderHost, type DynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
-import { offlinePlan, ROOT } from "../helpers/offlinePlan";
-import { useFakePve } from "./fakePveServer";
-import { emptyAccessState } from "./permissionModel";
-import { accessStateOf } from "./planAccess";
+import { startDynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
+import { ROOT } from "../helpers/offlinePlan";
 import { pveStackConfig } from "./pveStackConfig";
+import { failure, PVE_TOKEN_SECRET, PVE_TOKENS, usePvePluginOnFake } from "./pvePluginOnFake";
 
-const INFRA = "pulumi-infra@pve!iac";
-const SECRET = "9f2c4b1e-0d6a-4e3b-9a77-5c1d2e3f4a5b";
-const CUSTOMER = "pulumi-customers@pve!iac";
-const access = emptyAccessState();
-const fake = useFakePve({ tokens: { [INFRA]: SECRET, [CUSTOMER]: SECRET }, access });
-
-let host: DynamicProviderHost;
-let plan: RecordedResource[];
-beforeAll(async () => {
-  plan = (await offlinePlan()).resources;
-  Object.assign(access, accessStateOf(plan));
-  // Configured as the engine configures it: with the stack's whole config (endpoint, infrastructure token).
-  host = await startDynamicProviderHost({
-    root: ROOT,
-    config: pveStackConfig(fake.endpoint, { infrastructure: `${INFRA}=${SECRET}` }),
-  });
-}, 0);
-afterAll(() => host.close());
+const INFRA = PVE_TOKENS.infrastructure;
+const CUSTOMER = PVE_TOKENS.customer;
+const SECRET = PVE_TOKEN_SECRET;
+// The stack's config as the engine hands it to the plugin: endpoint and the infrastructure token.
+const pve = usePvePluginOnFake(["infrastructure"]);
+const { fake } = pve;
 
 /** The seed's storage.cfg, as `GET /storage` returns it (no jobs). */
 function seedStorages(): void {
@@ -48,7 +33,7 @@ function seedStorages(): void {
  */
 function inputsOf(id: string, type: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const pveId = (x: { inputs: Record<string, unknown> }) => x.inputs[type === TYPES.storage ? "storage" : "jobId"];
-  const r = plan.find((x) => x.type === type && (x.name === id || pveId(x) === id));
+  const r = pve.plan.find((x) => x.type === type && (x.name === id || pveId(x) === id));
   if (!r) throw new Error(`no ${id}`);
   return {
     ...r.inputs,
@@ -60,41 +45,33 @@ function inputsOf(id: string, type: string, overrides: Record<string, unknown> =
 const urn = (type: string, name: string) => `urn:pulumi:prod::nodepoint::${type}::${name}`;
 
 async function create(type: string, name: string, overrides: Record<string, unknown> = {}) {
-  const checked = await host.check(urn(type, name), {}, inputsOf(name, type, overrides));
+  const checked = await pve.host.check(urn(type, name), {}, inputsOf(name, type, overrides));
   expect(checked.failures).toEqual([]);
-  return host.create(urn(type, name), checked.inputs);
-}
-
-async function failure(call: Promise<unknown>): Promise<string> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
-  expect(err, "expected the call to fail").toBeDefined();
-  expect(err!.message).not.toContain(SECRET);
-  return err!.message;
+  return pve.host.create(urn(type, name), checked.inputs);
 }
 
 const writes = () => fake.exchanges.filter((e) => e.method !== "GET");
 
 describe("no resource type that crashes the plugin", () => {
   test("the plan declares no storage or backup-job type of the bridge (its ID override panics)", () => {
-    const bridged = plan.filter((r) => r.type.startsWith("proxmoxve:storage/") || r.type === ID_OVERRIDE_BUG.types[1]);
+    const bridged = pve.plan.filter(
+      (r) => r.type.startsWith("proxmoxve:storage/") || r.type === ID_OVERRIDE_BUG.types[1],
+    );
     expect(bridged.map((r) => r.type)).toEqual([]);
     expect(
-      plan
+      pve.plan
         .filter((r) => r.type === TYPES.storage)
         .map((r) => r.name)
         .sort(),
     ).toEqual(["storage-backup", "storage-local", "storage-local-lvm", "storage-local-zfs", "storage-node3-backup"]);
     // The three per-node jobs the seed runs, and one per customer container.
-    expect(plan.filter((r) => r.type === TYPES.backupJob)).toHaveLength(3 + 3);
+    expect(pve.plan.filter((r) => r.type === TYPES.backupJob)).toHaveLength(3 + 3);
   });
 });
 
 describe("the connection: the stack's, from the config the engine hands the plugin", () => {
   test("no storage or backup job of the plan stores an endpoint or token; they read and write with the stack's token", async () => {
-    const own = plan.filter((r) => r.type === TYPES.storage || r.type === TYPES.backupJob);
+    const own = pve.plan.filter((r) => r.type === TYPES.storage || r.type === TYPES.backupJob);
     expect(own.length).toBeGreaterThan(0);
     for (const r of own) expect(Object.keys(r.inputs), r.name).not.toContain("connection");
     seedStorages();
@@ -123,12 +100,12 @@ describe("storage definitions: checked, never written", () => {
     for (const name of ["local", "local-zfs", "local-lvm", "backup", "node3-backup"]) {
       const { id, properties } = await create(TYPES.storage, name);
       expect(id).toBe(name);
-      const read = await host.read(id, urn(TYPES.storage, name), properties);
-      const diff = await host.diff(
+      const read = await pve.host.read(id, urn(TYPES.storage, name), properties);
+      const diff = await pve.host.diff(
         id,
         urn(TYPES.storage, name),
         read.properties,
-        (await host.check(urn(TYPES.storage, name), {}, inputsOf(name, TYPES.storage))).inputs,
+        (await pve.host.check(urn(TYPES.storage, name), {}, inputsOf(name, TYPES.storage))).inputs,
       );
       expect(diff.changes, name).toBe("none");
     }
@@ -161,12 +138,12 @@ describe("storage definitions: checked, never written", () => {
     seedStorages();
     const { id, properties } = await create(TYPES.storage, "local-lvm");
     fake.storages.set("local-lvm", { ...fake.storages.get("local-lvm")!, nodes: "node2,node3" });
-    expect((await host.read(id, urn(TYPES.storage, "local-lvm"), properties)).properties).toMatchObject({
+    expect((await pve.host.read(id, urn(TYPES.storage, "local-lvm"), properties)).properties).toMatchObject({
       nodes: ["node2", "node3"],
     });
     fake.storages.delete("local-lvm");
-    expect((await host.read(id, urn(TYPES.storage, "local-lvm"), properties)).id).toBe("");
-    await host.delete(id, urn(TYPES.storage, "local-lvm"), properties);
+    expect((await pve.host.read(id, urn(TYPES.storage, "local-lvm"), properties)).id).toBe("");
+    await pve.host.delete(id, urn(TYPES.storage, "local-lvm"), properties);
     expect(writes()).toEqual([]);
   });
 });
@@ -189,11 +166,13 @@ describe("backup jobs: adopted, never doubled", () => {
     ]);
     expect(fake.jobs.get("nightly-node3")).toMatchObject({ pool: "infrastructure", schedule: "02:30", node: "node3" });
     expect(fake.jobs.get("nightly-node3")!["all"]).toBeUndefined();
-    const read = await host.read(id, urn(TYPES.backupJob, "nightly-node3"), properties);
+    const read = await pve.host.read(id, urn(TYPES.backupJob, "nightly-node3"), properties);
     const checked = (
-      await host.check(urn(TYPES.backupJob, "nightly-node3"), {}, inputsOf("nightly-node3", TYPES.backupJob))
+      await pve.host.check(urn(TYPES.backupJob, "nightly-node3"), {}, inputsOf("nightly-node3", TYPES.backupJob))
     ).inputs;
-    expect((await host.diff(id, urn(TYPES.backupJob, "nightly-node3"), read.properties, checked)).changes).toBe("none");
+    expect((await pve.host.diff(id, urn(TYPES.backupJob, "nightly-node3"), read.properties, checked)).changes).toBe(
+      "none",
+    );
     // Adopted again (a state lost): the job already is what is declared, nothing is written.
     fake.exchanges.length = 0;
     await create(TYPES.backupJob, "nightly-node3");
@@ -268,24 +247,24 @@ describe("backup jobs: adopted, never doubled", () => {
     const base = inputsOf("nightly-node3", TYPES.backupJob, { comment: "made by hand" });
     const { id, properties } = await create(TYPES.backupJob, "nightly-node3", { comment: "made by hand" });
     const next = (
-      await host.check(
+      await pve.host.check(
         urn(TYPES.backupJob, "nightly-node3"),
         base,
         inputsOf("nightly-node3", TYPES.backupJob, { schedule: "04:00" }),
       )
     ).inputs;
-    expect(await host.diff(id, urn(TYPES.backupJob, "nightly-node3"), properties, next)).toMatchObject({
+    expect(await pve.host.diff(id, urn(TYPES.backupJob, "nightly-node3"), properties, next)).toMatchObject({
       changes: "some",
       replaces: [],
     });
-    await host.update(id, urn(TYPES.backupJob, "nightly-node3"), properties, next);
+    await pve.host.update(id, urn(TYPES.backupJob, "nightly-node3"), properties, next);
     expect(writes().map((e) => e.params)).toEqual([{ schedule: "04:00", delete: "comment" }]);
     expect(fake.jobs.get("nightly-node3")).toMatchObject({ schedule: "04:00" });
     expect(fake.jobs.get("nightly-node3")!["comment"]).toBeUndefined();
 
-    await host.delete(id, urn(TYPES.backupJob, "nightly-node3"), next);
+    await pve.host.delete(id, urn(TYPES.backupJob, "nightly-node3"), next);
     expect(fake.jobs.has("nightly-node3")).toBe(false);
-    await host.delete(id, urn(TYPES.backupJob, "nightly-node3"), next);
+    await pve.host.delete(id, urn(TYPES.backupJob, "nightly-node3"), next);
     expect(fake.contractProblems()).toEqual([]);
   });
 
@@ -328,7 +307,7 @@ describe("customer backups: one job per container, never beside a job that backs
         "/cluster/backup",
         {
           id,
-          schedule: String(plan.find((r) => r.inputs["jobId"] === id)!.inputs["schedule"]),
+          schedule: String(pve.plan.find((r) => r.inputs["jobId"] === id)!.inputs["schedule"]),
           storage: "node3-backup",
           vmid,
           mode: "snapshot",
@@ -349,17 +328,17 @@ describe("customer backups: one job per container, never beside a job that backs
     const { id, properties } = await create(TYPES.backupJob, "acme-bakery-backup");
     fake.exchanges.length = 0;
     const standard = (
-      await host.check(
+      await pve.host.check(
         urn(TYPES.backupJob, "acme-bakery-backup"),
         properties,
         inputsOf("acme-bakery-backup", TYPES.backupJob, { "prune-backups": { "keep-last": 3 } }),
       )
     ).inputs;
-    expect(await host.diff(id, urn(TYPES.backupJob, "acme-bakery-backup"), properties, standard)).toMatchObject({
+    expect(await pve.host.diff(id, urn(TYPES.backupJob, "acme-bakery-backup"), properties, standard)).toMatchObject({
       changes: "some",
       replaces: [],
     });
-    await host.update(id, urn(TYPES.backupJob, "acme-bakery-backup"), properties, standard);
+    await pve.host.update(id, urn(TYPES.backupJob, "acme-bakery-backup"), properties, standard);
     expect(writes().map((e) => e.params)).toEqual([{ "prune-backups": "keep-last=3" }]);
 
     // Someone adds CT 1001 to the infrastructure pool by hand: nightly-node1 now backs it up.

@@ -4,60 +4,35 @@
  * (schema and permission checks with the plan's grants), with the customer token the engine hands
  * the plugin in the stack config (nothing of it in the resource's inputs).
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { SNAPSHOT_PROVIDER_LOADER } from "../../components/PveSnapshot";
-import type { RecordedResource } from "../../lib/plan/offlineRuntime";
 import { TYPES } from "../../lib/providerFacts";
 import { startDynamicProviderHost, type DynamicProviderHost } from "../../lib/runtimePath/dynamicProviderHost";
-import { offlinePlan, ROOT } from "../helpers/offlinePlan";
-import { useFakePve } from "./fakePveServer";
-import { emptyAccessState } from "./permissionModel";
-import { accessStateOf } from "./planAccess";
+import { ROOT } from "../helpers/offlinePlan";
 import { pveStackConfig } from "./pveStackConfig";
+import { failure, PVE_TOKEN_SECRET, PVE_TOKENS, usePvePluginOnFake } from "./pvePluginOnFake";
 import { PVE_CONFIG } from "../../lib/pve/stackConnection";
 
-const CUSTOMER = "pulumi-customers@pve!iac";
-const INFRA = "pulumi-infra@pve!iac";
-const SECRET = "6a1f0c3e-9b2d-4e7a-8c5f-0d1e2f3a4b5c";
-const access = emptyAccessState();
-const fake = useFakePve({ tokens: { [CUSTOMER]: SECRET, [INFRA]: SECRET }, access });
-
-let host: DynamicProviderHost;
-let plan: RecordedResource[];
-beforeAll(async () => {
-  plan = (await offlinePlan()).resources;
-  Object.assign(access, accessStateOf(plan));
-  // Configured as the engine configures it: with the stack's whole config (endpoint, customer token).
-  host = await startDynamicProviderHost({
-    root: ROOT,
-    config: pveStackConfig(fake.endpoint, { infrastructure: `${INFRA}=${SECRET}`, customer: `${CUSTOMER}=${SECRET}` }),
-  });
-}, 0);
-afterAll(() => host.close());
+const INFRA = PVE_TOKENS.infrastructure;
+const SECRET = PVE_TOKEN_SECRET;
+// The stack's config as the engine hands it to the plugin: endpoint and both tokens.
+const pve = usePvePluginOnFake(["infrastructure", "customer"]);
+const { fake } = pve;
 
 const urn = (name: string) => `urn:pulumi:prod::nodepoint::${TYPES.snapshot}::${name}`;
 /** The plan's inputs, the loader as the engine hands it over; `asToken`: a connection naming another token. */
 function inputsOf(name: string, asToken?: string): Record<string, unknown> {
-  const r = plan.find((x) => x.name === name && x.type === TYPES.snapshot);
+  const r = pve.plan.find((x) => x.name === name && x.type === TYPES.snapshot);
   if (!r) throw new Error(`no ${name}`);
   const { snaptime: _unknown, ...inputs } = r.inputs;
   const connection = asToken && { endpoint: fake.endpoint, insecure: true, apiToken: `${asToken}=${SECRET}` };
   return { ...inputs, __provider: SNAPSHOT_PROVIDER_LOADER, ...(connection ? { connection } : {}) };
 }
-async function create(name: string, asToken?: string, on: DynamicProviderHost = host) {
+async function create(name: string, asToken?: string, on: DynamicProviderHost = pve.host) {
   const checked = await on.check(urn(name), {}, inputsOf(name, asToken));
   expect(checked.failures).toEqual([]);
   return on.create(urn(name), checked.inputs);
 }
-const failure = async (call: Promise<unknown>) => {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e as Error,
-  );
-  expect(err, "expected the call to fail").toBeDefined();
-  expect(err!.message).not.toContain(SECRET);
-  return err!.message;
-};
 const writes = () => fake.exchanges.filter((e) => e.method !== "GET").map((e) => [e.method, e.path, e.params]);
 
 function cluster(): void {
@@ -71,7 +46,7 @@ function cluster(): void {
 
 describe("the restore point initial", () => {
   test("the plan takes it after the WordPress install of every active site, replaced with its container", () => {
-    const points = plan.filter((r) => r.type === TYPES.snapshot);
+    const points = pve.plan.filter((r) => r.type === TYPES.snapshot);
     expect(points.map((p) => p.name).sort()).toEqual([
       "acme-bakery-initial",
       "nordlicht-initial",
@@ -81,8 +56,8 @@ describe("the restore point initial", () => {
       const site = p.name.replace(/-initial$/, "");
       expect(p.inputs).toMatchObject({ slug: site, snapname: "initial" });
       // After the installer (and the container it runs in); replaced with the container.
-      expect(p.options.dependsOn).toContain(plan.find((r) => r.name === `${site}-wordpress`)!.urn);
-      expect(p.options.replaceWith).toEqual([plan.find((r) => r.name === `${site}-ct`)!.urn]);
+      expect(p.options.dependsOn).toContain(pve.plan.find((r) => r.name === `${site}-wordpress`)!.urn);
+      expect(p.options.replaceWith).toEqual([pve.plan.find((r) => r.name === `${site}-ct`)!.urn]);
     }
   });
 
@@ -103,7 +78,8 @@ describe("the restore point initial", () => {
   });
 
   test("the plan stores no connection with it, and a plugin without the stack's customer token refuses it naming the key, sending nothing", async () => {
-    for (const p of plan.filter((r) => r.type === TYPES.snapshot)) expect(p.inputs).not.toHaveProperty("connection");
+    for (const p of pve.plan.filter((r) => r.type === TYPES.snapshot))
+      expect(p.inputs).not.toHaveProperty("connection");
     cluster();
     const unconfigured = await startDynamicProviderHost({
       root: ROOT,
@@ -143,13 +119,13 @@ describe("the restore point initial", () => {
     cluster();
     const { id, properties } = await create("acme-bakery-initial");
     fake.guests.get(1000)!.snapshots.delete("initial");
-    const read = await host.read(id, urn("acme-bakery-initial"), properties);
+    const read = await pve.host.read(id, urn("acme-bakery-initial"), properties);
     expect(read.id).toBe(id);
     expect(read.properties["snaptime"]).toBeUndefined();
     fake.guests.delete(1000);
-    expect((await host.read(id, urn("acme-bakery-initial"), properties)).id).toBe("");
+    expect((await pve.host.read(id, urn("acme-bakery-initial"), properties)).id).toBe("");
     fake.exchanges.length = 0;
-    await host.delete(id, urn("acme-bakery-initial"), properties);
+    await pve.host.delete(id, urn("acme-bakery-initial"), properties);
     expect(fake.exchanges).toEqual([]);
   });
 });
