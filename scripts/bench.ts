@@ -4,8 +4,8 @@
  * 10,000 sites) for N generated customers:
  * - the offline plan (the program against an in-process monitor: `npm run plan`);
  * - the program through the SDK's entrypoint `cmd/run` over gRPC, as `pulumi up` runs it
- *   (lib/runtimePath/: a fake engine answering as the engine does, the program type-checked as the
- *   CLI does), with the bytes of inputs the state would store per site (checkpoint form);
+ *   (lib/runtimePath/: a fake engine answering as the engine does, the program started with
+ *   Pulumi.yaml's runtime options as the CLI starts it), with the bytes of inputs the state would store per site (checkpoint form);
  * - the SDK-mocks baseline: the same custom resources with the same inputs straight through the
  *   SDK's stock mocks.
  * And the targeted set of a one-customer change (lib/plan/deployTargets.ts) at 10 sites and at each N.

@@ -3,8 +3,8 @@
  * - `program`: the real program's offline plan (in-process monitor);
  * - `baseline`: the same custom resources with the same inputs straight through the SDK's stock
  *   mocks (no components, no config parsing, no validation);
- * - `runtime`: the real program through the SDK's entrypoint `cmd/run` (a child process, TypeScript
- *   type-checked as the CLI runs it) against a gRPC engine, as `pulumi up` runs it
+ * - `runtime`: the real program through the SDK's entrypoint `cmd/run` (a child process started with
+ *   Pulumi.yaml's runtime options, as the language host starts it) against a gRPC engine, as `pulumi up` runs it
  *   (lib/runtimePath/), with what the state would store per site;
  * - `targets`: the targeted set of a one-customer change (lib/plan/deployTargets.ts).
  *

@@ -29,7 +29,7 @@ import {
   REAL_RUN_VALUES,
 } from "../helpers/offlinePlan";
 
-/** No time limit: the run type-checks the whole program, and the machine is shared. */
+/** No time limit: each run loads and transpiles the whole program, and the machine is shared. */
 const NO_LIMIT = 0;
 
 /** Every leaf where two JSON values differ, as `path: left != right`. */
