@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SITE_INPUT_BUDGET } from "../lib/bench/stateCost";
 import { ROOT } from "./helpers/offlinePlan";
 
 const bench = (...args: string[]) => {
@@ -34,7 +35,7 @@ describe("npm run bench", () => {
   });
 
   it("reports progress on stderr for each step, the table on stdout: offline, cmd/run, baseline, targeted set", () => {
-    const r = bench("--sizes", "2,3");
+    const r = bench("--sizes", "2,5");
     expect(r.code, r.err).toBe(0);
     const steps = r.err.trim().split("\n");
     const step = (n: number, i: number) => [
@@ -53,16 +54,22 @@ describe("npm run bench", () => {
           .replace(/\d+ ms;/, "Y;")
           .replace(/: \d+ resources targeted/, ": T resources targeted"),
       ),
-    ).toEqual(["bench [t] N=10: the targeted set of a one-customer change", ...step(2, 1), ...step(3, 2)]);
+    ).toEqual(["bench [t] N=10: the targeted set of a one-customer change", ...step(2, 1), ...step(5, 2)]);
     const lines = r.out.trim().split("\n");
     expect(lines[0]).toMatch(/^\s*sites\s+resources\s+offline ms\s+cmd\/run ms\s+baseline ms/);
     expect(lines).toHaveLength(6); // header, rule, two rows, blank, the targeted sets
     const targeted =
-      /targeted set of a one-customer change: 2 sites: (\d+), 3 sites: (\d+), 10 sites: (\d+) resources/.exec(r.out);
+      /targeted set of a one-customer change: 2 sites: (\d+), 5 sites: (\d+), 10 sites: (\d+) resources/.exec(r.out);
     expect(targeted, r.out).not.toBeNull();
     expect(new Set(targeted!.slice(1)).size).toBe(1); // the same size whatever the number of sites
     // Bytes stored per site, measured on the cmd/run path: a number of the right order.
     const row = lines[2]!.trim().split(/\s+/);
     expect(Number(row[9])).toBeGreaterThan(1000);
+    // The fifth site is premium (HA: its rule names the bench stack's 20 nodes), the largest a site
+    // stores: within the budget.
+    const five = lines[3]!.trim().split(/\s+/);
+    expect(five[0]).toBe("5");
+    expect(Number(five[9])).toBeGreaterThan(Number(row[9]));
+    expect(Number(five[9])).toBeLessThanOrEqual(SITE_INPUT_BUDGET);
   });
 });
