@@ -43,6 +43,28 @@ describe("declareInTurns", () => {
     await expect(declareInTurns([1], 1.5, (i) => i)).rejects.toThrow("perTurn must be a positive integer (got 1.5)");
   });
 
+  it("declares each batch after the first from a plain turn of the event loop: no async frames of its callers in its stacks", async () => {
+    // What the SDK's source position of a resource captures (the depth lifted as Resource.callsites does).
+    const fullStack = () => {
+      const depth = Error.stackTraceLimit;
+      Error.stackTraceLimit = Number.POSITIVE_INFINITY;
+      try {
+        return new Error("x").stack ?? "";
+      } finally {
+        Error.stackTraceLimit = depth;
+      }
+    };
+    async function awaitingCaller() {
+      return await declareInTurns([1, 2, 3], 1, fullStack);
+    }
+    const stacks = await awaitingCaller();
+    expect(stacks[0]).toContain("awaitingCaller"); // the first batch: declared where the program calls it
+    for (const stack of stacks.slice(1)) {
+      expect(stack).not.toContain("awaitingCaller");
+      expect(stack).not.toMatch(/\n\s+at async /);
+    }
+  });
+
   it("declares without stack traces: an Error made meanwhile has no frames", async () => {
     const [stack] = await declareInTurns([1], 1, () => new Error("x").stack);
     expect(stack).toBe("Error: x");
