@@ -11,11 +11,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { sanitizeWireValue, type OfflineRunResult } from "../../lib/plan/offlineRuntime";
 import { planDocument, type PlanDocument } from "../../lib/plan/planJson";
 import { plainWireValue } from "../../lib/runtimePath/dynamicProviderHost";
-import { engineUrnOf } from "../../lib/runtimePath/fakeEngine";
+import { engineUrnOf, startFakeEngine } from "../../lib/runtimePath/fakeEngine";
 import {
   nodeRuntimeOptions,
   projectRuntimeOptions,
   pulumiConfigEnv,
+  runProgram,
   runStack,
   type StackRunResult,
 } from "../../lib/runtimePath/languageHost";
@@ -233,6 +234,37 @@ describe("the harness's own rules", () => {
     const pulumiTsconfig = JSON.parse(readFileSync("tsconfig.pulumi.json", "utf8")) as Record<string, unknown>;
     expect(pulumiTsconfig).toEqual({ extends: "./tsconfig.json", compilerOptions: { noCheck: true } });
   });
+
+  test(
+    "the runtime options reach the program's process: nodeargs go to node, tsconfig to the SDK's TypeScript loader",
+    async () => {
+      const engine = await startFakeEngine({ project: "nodepoint", stack: "prod", dryRun: true });
+      try {
+        const run = (runtimeOptions: Parameters<typeof runProgram>[0]["runtimeOptions"]) =>
+          runProgram({
+            root: project!.root,
+            project: "nodepoint",
+            stack: "prod",
+            config: {},
+            secretKeys: [],
+            dryRun: true,
+            engineAddress: engine.address,
+            ...(runtimeOptions ? { runtimeOptions } : {}),
+          });
+        const preload = await run({ typescript: true, nodeArgs: ["--require", "./no-such-preload.cjs"] });
+        expect(preload.exitCode).not.toBe(0);
+        expect(preload.stderr).toContain("no-such-preload.cjs");
+        const tsconfig = await run({ typescript: true, tsconfig: "no-such-tsconfig.json", nodeArgs: [] });
+        expect(tsconfig.exitCode).not.toBe(0);
+        expect(`${tsconfig.stderr}\n${engine.logs.map((l) => l.message).join("\n")}`).toContain(
+          "tsconfig path was set to no-such-tsconfig.json but the file was not found",
+        );
+      } finally {
+        await engine.close();
+      }
+    },
+    NO_LIMIT,
+  );
 
   test("URNs: plain type under the stack, the parent's type chain under a component", () => {
     const stack = engineUrnOf("prod", "p", "", "pulumi:pulumi:Stack", "p-prod");
