@@ -26,7 +26,8 @@ import { prefixLength } from "./lib/net/ipv4";
 import { automationAccess, INFRASTRUCTURE_POOL } from "./lib/permissions/access";
 import { loadPlatformInputs } from "./lib/platformInputs";
 import { createAccessProvider, createProviders, customerConnection } from "./lib/providers";
-import { declareInTurns, SITES_PER_TURN } from "./lib/declareInTurns";
+import { declareInTurns, SITES_IN_FLIGHT, SITES_PER_TURN } from "./lib/declareInTurns";
+import { registrationsSettled } from "./lib/registrationsSettled";
 import { withoutSdkDebugLogs } from "./lib/sdkDebugLogs";
 
 // The SDK's three debug lines per resource, sent to the engine one at a time, cost a quarter of
@@ -98,8 +99,10 @@ const isolation = new CustomerIsolation(
 // the endpoint and its value from the stack config, a secret (README, "Customer operations").
 const customerApi = customerConnection(config, secrets);
 
-// One site per customer, SITES_PER_TURN per turn of the event loop (lib/declareInTurns.ts: why).
-const sites = declareInTurns(customers, SITES_PER_TURN, (file) => {
+// One site per customer, at most SITES_IN_FLIGHT of them declared and not yet answered by the
+// engine, SITES_PER_TURN per turn of the event loop (lib/declareInTurns.ts: why).
+const pacing = { perTurn: SITES_PER_TURN, inFlight: SITES_IN_FLIGHT, settled: registrationsSettled };
+const sites = declareInTurns(customers, pacing, (file) => {
   // Where the container is declared: where it is deployed while a replacement is being prepared.
   const replacement = replacements.get(file.slug);
   const customer = declaredPlacement(file, replacement);

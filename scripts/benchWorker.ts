@@ -18,6 +18,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { benchUnderTheEngine } from "../lib/bench/generateCustomers";
 import { graphDepth } from "../lib/bench/graph";
 import { siteInputBytes, stackInputBytes } from "../lib/bench/stateCost";
 import { desiredStateFile } from "../lib/config/stackFile";
@@ -80,24 +81,6 @@ async function baseline(stack: string, recordFile: string) {
   return { ms: performance.now() - t0, resources: count, invokes };
 }
 
-/**
- * A fictional stack is refused under the engine (lib/config/realRun.ts): for measuring the program
- * only, it is run as if deployable, with a public address and random-looking zone IDs. Nothing is
- * contacted: the engine is the fake one.
- */
-function measurableUnderTheEngine(): Record<string, string> {
-  const zoneId = (seed: number) =>
-    Array.from({ length: 32 }, (_, i) => ((seed * 7 + i * 11) % 16).toString(16)).join("");
-  return {
-    "nodepoint:deploy": "true",
-    "nodepoint:ingress": JSON.stringify({ publicIp: "203.0.114.20" }),
-    "nodepoint:cloudflare": JSON.stringify({
-      zones: { "bench-one.example": zoneId(3), "bench-two.example": zoneId(5) },
-      proxied: true,
-    }),
-  };
-}
-
 async function runtime(stack: string, customersDir: string) {
   const rssFile = join(mkdtempSync(join(tmpdir(), "bench-rss-")), "peak");
   try {
@@ -105,7 +88,7 @@ async function runtime(stack: string, customersDir: string) {
       root: process.cwd(),
       stack,
       dryRun: false,
-      configOverrides: { ...measurableUnderTheEngine(), "nodepoint:customersDir": customersDir },
+      configOverrides: { ...benchUnderTheEngine(), "nodepoint:customersDir": customersDir },
       create: realisticCreate,
       nodeArgs: ["--require", join(process.cwd(), "lib/bench/peakRss.cjs")],
       env: { NODEPOINT_PEAK_RSS_FILE: rssFile },

@@ -34,3 +34,21 @@ export function writeBenchCustomers(dir: string, n: number, shape: BenchClusterS
     );
   }
 }
+
+/**
+ * A fictional stack is refused under the engine (lib/config/realRun.ts): for measuring the program
+ * only, it is run as if deployable, with a public address and random-looking zone IDs. Nothing is
+ * contacted: the engine is the fake one.
+ */
+export function benchUnderTheEngine(): Record<string, string> {
+  const zoneId = (seed: number) =>
+    Array.from({ length: 32 }, (_, i) => ((seed * 7 + i * 11) % 16).toString(16)).join("");
+  return {
+    "nodepoint:deploy": "true",
+    "nodepoint:ingress": JSON.stringify({ publicIp: "203.0.114.20" }),
+    "nodepoint:cloudflare": JSON.stringify({
+      zones: { [BENCH_CLUSTER.zones[0]!]: zoneId(3), [BENCH_CLUSTER.zones[1]!]: zoneId(5) },
+      proxied: true,
+    }),
+  };
+}
