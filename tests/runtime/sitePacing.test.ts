@@ -82,7 +82,8 @@ describe("customer sites under pulumi up", () => {
       };
       const run = await upWith(create);
       expect(run.exitCode).not.toBe(0);
-      expect(run.stderr + run.stdout).toContain("403 Permission check failed");
+      const errors = run.engine.logs.filter((l) => l.severity === "error").map((l) => l.message);
+      expect(errors.join("\n")).toContain("403 Permission check failed");
       const containers = run.engine.resources.filter((r) => r.type === TYPES.container && siteOf(r.urn));
       expect(new Set(containers.map((r) => siteOf(r.urn))).size).toBe(SITES);
     },
