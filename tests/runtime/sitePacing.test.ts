@@ -54,7 +54,7 @@ describe("customer sites under pulumi up", () => {
         if (site) open.set(site, (open.get(site) ?? 0) + 1);
         mostOpen = Math.max(mostOpen, open.size);
         try {
-          if (req.type === TYPES.container) await new Promise((r) => setTimeout(r, 20));
+          if (req.type === TYPES.container) await new Promise((r) => setTimeout(r, 100));
           return await realisticCreate(req);
         } finally {
           if (site) {
