@@ -28,15 +28,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { withoutPromiseStacks } from "./sdkPromiseStacks";
 
 /**
- * Sites declared and not yet settled, at most: about 300 resources' pending state (50 MB), which
- * dies young in the 64 MB semi-space `Pulumi.yaml` gives Node. At 1,000 sites through cmd/run
- * 13.2-13.8 s against 15.6-16.8 s with every site declared 25 a turn without waiting (README,
- * "Cost on the real path").
+ * Sites declared and not yet settled, at most: about 300 resources, 50 MB of the SDK's pending
+ * state, which dies young in the 256 MB semi-space `Pulumi.yaml` gives Node instead of being copied
+ * to the old generation. 50 was no faster; with no bound the program held every site.
  */
 export const SITES_IN_FLIGHT = 25;
 
-/** Sites declared in one turn of the event loop, at most. */
-export const SITES_PER_TURN = 25;
+/**
+ * Sites declared in one turn of the event loop, at most: between two turns the answers that have
+ * arrived settle. With 5 rather than 25, cmd/run at 1,000 sites took 14.0-14.3 s against
+ * 14.5-15.7 s and the offline plan 5.4-5.9 s against 6.9-7.1 s (README, "Cost on the real path").
+ */
+export const SITES_PER_TURN = 5;
 
 export interface DeclarePacing<R> {
   /** Items declared in one turn of the event loop, at most. */

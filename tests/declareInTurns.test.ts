@@ -115,7 +115,9 @@ describe("declareInTurns", () => {
   });
 
   it("refuses a batch size or a number in flight that is not a positive integer", async () => {
-    await expect(declareInTurns([1], atOnce(0), (i) => i)).rejects.toThrow("perTurn must be a positive integer (got 0)");
+    await expect(declareInTurns([1], atOnce(0), (i) => i)).rejects.toThrow(
+      "perTurn must be a positive integer (got 0)",
+    );
     await expect(declareInTurns([1], atOnce(1.5), (i) => i)).rejects.toThrow(
       "perTurn must be a positive integer (got 1.5)",
     );

@@ -229,7 +229,7 @@ describe("the harness's own rules", () => {
     expect(projectRuntimeOptions(".")).toEqual({
       typescript: true,
       tsconfig: "tsconfig.pulumi.json",
-      nodeArgs: ["--max-semi-space-size=128", "--require", "./lib/nodeCompileCache.cjs"],
+      nodeArgs: ["--max-semi-space-size=256", "--require", "./lib/nodeCompileCache.cjs"],
     });
     const pulumiTsconfig = JSON.parse(readFileSync("tsconfig.pulumi.json", "utf8")) as Record<string, unknown>;
     expect(pulumiTsconfig).toEqual({ extends: "./tsconfig.json", compilerOptions: { noCheck: true } });
