@@ -4,8 +4,8 @@
  * the engine has answered its registration. Declared all at once, 5,000 sites held over 4 GB before
  * the first registration was sent, and the offline plan ran out of Node's default heap; declared a
  * batch per turn but without waiting, the program through `cmd/run` still held every site not yet
- * answered: 1.9 GB of heap at 1,000 sites, 4.8 GB live at 5,000 (over Node's default heap), most
- * of its time spent copying that state from one generation of the heap to the next.
+ * answered: 1.9 GB of heap at 1,000 sites, 4.8 GB live at 5,000 (beyond the heap limit Node
+ * reports), much of its time spent copying that state from one generation of the heap to the next.
  *
  * So at most `inFlight` sites are declared and not yet settled (every registration of theirs
  * answered, lib/registrationsSettled.ts); each settled site makes room for the next, declared on a
@@ -46,7 +46,7 @@ export interface DeclarePacing<R> {
   perTurn: number;
   /** Items declared and not yet settled, at most. */
   inFlight: number;
-  /** Settles when the engine has answered everything `declare` declared for the item; never rejects. */
+  /** Settles when the engine has accepted everything `declare` declared for the item (may never settle). */
   settled: (declared: R) => PromiseLike<unknown>;
   /**
    * Calls `dry` once when the event loop has nothing left to do (default: Node's `beforeExit`);
@@ -118,7 +118,7 @@ export function declareInTurns<T, R>(
       scheduled = false;
       const room = paced ? Math.min(perTurn, inFlight - unsettled) : perTurn;
       try {
-        for (const item of items.slice(declared.length, declared.length + Math.max(room, 0))) {
+        for (const item of items.slice(declared.length, declared.length + room)) {
           const result = declare(item);
           declared.push(result);
           unsettled++;

@@ -1,15 +1,17 @@
 /**
- * When the engine has answered every registration of a component's resources, whether it accepted
- * or refused them: the moment the SDK lets go of what it holds for them (lib/declareInTurns.ts
- * paces the customer sites by it).
+ * When the engine has answered every registration under a component: the moment the SDK lets go of
+ * what it holds for them (lib/declareInTurns.ts paces the customer sites by it).
  *
- * A resource's URN settles when the engine answers its registration (`runtime/resource.js`
- * `registerResource`: `resolveURN` with the answer, or with the error), and `pulumi.isSecret` of an
- * Output settles with its value: it rejects when the registration failed. The component's resources
- * are the ones the SDK records as its children (`resource.js`: every resource adds itself to its
- * parent's `__childResources`, the set the SDK itself waits on when a resource `dependsOn` a
- * component); they are read once, when this is called: every resource a site declares, it declares
- * in its constructor. `tests/registrationsSettled.test.ts` pins that shape of the SDK.
+ * A resource's URN settles when the engine accepts its registration (`runtime/resource.js`
+ * `registerResource`, `resolveURN`), and `pulumi.isSecret` of an Output settles with its value. A
+ * registration the engine refuses does not settle it: `resolveURN` drops gRPC errors (the program
+ * fails through the SDK's unhandled rejection instead), and a resource whose inputs depend on a
+ * refused one is never sent. Such a component never settles; lib/declareInTurns.ts does not wait
+ * for it forever. The component's resources are the ones the SDK records as its children
+ * (`resource.js`: every resource adds itself to its parent's `__childResources`, the set the SDK
+ * itself waits on when a resource `dependsOn` a component); they are read once, when this is called:
+ * every resource a site declares, it declares in its constructor. `tests/registrationsSettled.test.ts`
+ * pins that shape of the SDK.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -30,7 +32,7 @@ export function declaredUnder(component: pulumi.Resource): pulumi.Resource[] {
   return found;
 }
 
-/** Resolves once every registration under `component` is answered; never rejects. */
+/** Resolves once every registration under `component` is accepted; never rejects. */
 export function registrationsSettled(component: pulumi.Resource): Promise<void> {
   return Promise.allSettled(declaredUnder(component).map((r) => pulumi.isSecret(r.urn))).then(() => undefined);
 }
