@@ -1,7 +1,8 @@
 /**
  * The customer sites under `pulumi up` (index.ts through cmd/run against the fake engine):
- * at most SITES_IN_FLIGHT of them declared and not yet answered (lib/declareInTurns.ts), and every
- * site declared all the same when the engine refuses their registrations.
+ * at most SITES_IN_FLIGHT of them declared and not yet answered (lib/declareInTurns.ts), every
+ * site declared all the same when the engine refuses their registrations, and a refusal reported
+ * without the SDK's per-promise stack traces (off once the inputs are valid, index.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -87,6 +88,24 @@ describe("customer sites under pulumi up", () => {
       expect(errors.join("\n")).toContain("403 Permission check failed");
       const containers = run.engine.resources.filter((r) => r.type === TYPES.container && siteOf(r.urn));
       expect(new Set(containers.map((r) => siteOf(r.urn))).size).toBe(SITES);
+    },
+    NO_LIMIT,
+  );
+
+  test(
+    "a refused infrastructure registration is reported as its message, without the SDK's stack frames",
+    async () => {
+      // With frames (taken where the resource was declared), the SDK's report of the error
+      // (cmd/run/error.js, util.inspect under ts-node) took 8-9 s of garbage collection, three times.
+      const create: ResourceHandler = async (req) => {
+        if (req.name === "router-ct-100") throw new Error("403 Permission check failed (router-ct-100)");
+        return realisticCreate(req);
+      };
+      const run = await upWith(create);
+      expect(run.exitCode).not.toBe(0);
+      const reports = run.engine.logs.filter((l) => l.severity === "error" && l.message.includes("router-ct-100"));
+      expect(reports.length).toBeGreaterThan(0);
+      for (const report of reports) expect(report.message).not.toMatch(/\n\s+at /);
     },
     NO_LIMIT,
   );
