@@ -32,7 +32,12 @@ export function declaredUnder(component: pulumi.Resource): pulumi.Resource[] {
   return found;
 }
 
+/** Resolves once the registrations of `resources` are all accepted; never rejects. */
+export function urnsSettled(resources: readonly pulumi.Resource[]): Promise<void> {
+  return Promise.allSettled(resources.map((r) => pulumi.isSecret(r.urn))).then(() => undefined);
+}
+
 /** Resolves once every registration under `component` is accepted; never rejects. */
 export function registrationsSettled(component: pulumi.Resource): Promise<void> {
-  return Promise.allSettled(declaredUnder(component).map((r) => pulumi.isSecret(r.urn))).then(() => undefined);
+  return urnsSettled(declaredUnder(component));
 }

@@ -7,7 +7,10 @@
  *   (lib/runtimePath/: a fake engine answering as the engine does, the program started with
  *   Pulumi.yaml's runtime options as the CLI starts it), with the bytes of inputs the state would store per site (checkpoint form);
  * - the SDK-mocks baseline: the same custom resources with the same inputs straight through the
- *   SDK's stock mocks.
+ *   SDK's stock mocks;
+ * - the SDK's floor (lib/bench/sdkFloor.ts): the same custom resources with the same inputs, plain
+ *   (no components, parents or dependencies), paced as the program paces its sites, in-process as
+ *   the offline plan runs and through cmd/run: what the SDK alone costs on each path.
  * And the targeted set of a one-customer change (lib/plan/deployTargets.ts) at 10 sites and at each N.
  * Compare figures within one run (the machine is shared).
  *
@@ -40,6 +43,8 @@ interface Row {
   program: Measurement;
   runtime: RuntimeMeasurement;
   baseline: Measurement;
+  /** The SDK's floor in-process and through cmd/run. */
+  floor: { offline: Measurement; runtime: Measurement };
   targets: number;
 }
 
@@ -47,7 +52,8 @@ const USAGE = `usage: npm run bench [-- --sizes 100,1000] [--stack bench]
   --sizes N,N,...   numbers of generated customers (positive integers; default 100,1000; 5000 on request)
   --stack NAME      the stack planned (default bench, Pulumi.bench.yaml: a fictional 21-node cluster)
 Each N: the offline plan, the program through cmd/run (gRPC, as pulumi up), the SDK-mocks baseline,
-the targeted set of a one-customer change (also at 10 sites). Progress goes to stderr, the table to
+the SDK's floor (the same registrations, plain) both ways, the targeted set of a one-customer change
+(also at 10 sites). Progress goes to stderr, the table to
 stdout. exit: 0 done, 1 failed, 2 usage error`;
 
 function measure<T extends Measurement>(args: string[]): T {
@@ -113,11 +119,18 @@ function main(): number {
       const runtime = measure<RuntimeMeasurement>(["runtime", values.stack, dir]);
       progress(`${step}: cmd/run ${runtime.ms.toFixed(0)} ms; running the SDK baseline`);
       const baseline = measure(["baseline", values.stack, record]);
-      progress(`${step}: baseline ${baseline.ms.toFixed(0)} ms; the targeted set of a one-customer change`);
+      progress(`${step}: baseline ${baseline.ms.toFixed(0)} ms; the SDK floor in-process and through cmd/run`);
+      const floor = {
+        offline: measure(["floor", values.stack, record]),
+        runtime: measure(["floorRuntime", values.stack, record]),
+      };
+      progress(
+        `${step}: SDK floor ${floor.offline.ms.toFixed(0)} ms and ${floor.runtime.ms.toFixed(0)} ms; the targeted set of a one-customer change`,
+      );
       const targets = targetsOf(dir, record);
       targetsAt.set(n, targets);
       progress(`${step}: ${targets} resources targeted; done`);
-      rows.push({ n, program, runtime, baseline, targets });
+      rows.push({ n, program, runtime, baseline, floor, targets });
     });
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -134,6 +147,9 @@ function printTable(rows: readonly Row[], targetsAt: ReadonlyMap<number, number>
     "cmd/run ms",
     "baseline ms",
     "cmd/run/offline",
+    "floor offline ms",
+    "floor cmd/run ms",
+    "floor ratio",
     "offline RSS MiB",
     "cmd/run RSS MiB",
     "baseline RSS MiB",
@@ -143,13 +159,16 @@ function printTable(rows: readonly Row[], targetsAt: ReadonlyMap<number, number>
     "targeted",
     "depth",
   ];
-  const table = rows.map(({ n, program: p, runtime: r, baseline: b, targets }) => [
+  const table = rows.map(({ n, program: p, runtime: r, baseline: b, floor: f, targets }) => [
     String(n),
     String(p.resources),
     p.ms.toFixed(0),
     r.ms.toFixed(0),
     b.ms.toFixed(0),
     (r.ms / p.ms).toFixed(2),
+    f.offline.ms.toFixed(0),
+    f.runtime.ms.toFixed(0),
+    (f.runtime.ms / f.offline.ms).toFixed(2),
     p.peakRssMiB.toFixed(0),
     // The program's process and the engine's (the worker holding the fake engine).
     `${r.programRssMiB.toFixed(0)}+${r.peakRssMiB.toFixed(0)}`,
@@ -172,7 +191,7 @@ function printTable(rows: readonly Row[], targetsAt: ReadonlyMap<number, number>
   const large = rows.find((r) => r.n === 1000);
   if (large)
     console.log(
-      `at 1000 sites: cmd/run ${(large.runtime.ms / large.program.ms).toFixed(2)}x the offline plan (target <= 2x); offline ${(large.program.ms / large.baseline.ms).toFixed(2)}x the SDK baseline; at most ${large.runtime.siteBytesMax} bytes stored per site (target <= 4096)`,
+      `at 1000 sites: cmd/run ${(large.runtime.ms / large.program.ms).toFixed(2)}x the offline plan (target <= 2x; the SDK alone, the same registrations: ${(large.floor.runtime.ms / large.floor.offline.ms).toFixed(2)}x); offline ${(large.program.ms / large.baseline.ms).toFixed(2)}x the SDK baseline; at most ${large.runtime.siteBytesMax} bytes stored per site (target <= 4096)`,
     );
 }
 

@@ -6,12 +6,17 @@
  * - `runtime`: the real program through the SDK's entrypoint `cmd/run` (a child process started with
  *   Pulumi.yaml's runtime options, as the language host starts it) against a gRPC engine, as `pulumi up` runs it
  *   (lib/runtimePath/), with what the state would store per site;
- * - `targets`: the targeted set of a one-customer change (lib/plan/deployTargets.ts).
+ * - `targets`: the targeted set of a one-customer change (lib/plan/deployTargets.ts);
+ * - `floor` and `floorRuntime`: the SDK's floor (lib/bench/sdkFloor.ts: the program's custom
+ *   resources, plain, with their recorded inputs) in-process as the offline plan runs and through
+ *   `cmd/run` against the same fake engine as `runtime`.
  *
  *   tsx scripts/benchWorker.ts program  <stack> <customersDir> <recordFile>
  *   tsx scripts/benchWorker.ts baseline <stack> <recordFile>
  *   tsx scripts/benchWorker.ts runtime  <stack> <customersDir>
  *   tsx scripts/benchWorker.ts targets  <stack> <customersDir> <recordFile>   (the program's record: before)
+ *   tsx scripts/benchWorker.ts floor <stack> <recordFile>
+ *   tsx scripts/benchWorker.ts floorRuntime <stack> <recordFile>
  * Prints one JSON line (ms, peakHeapMiB and peakRssMiB of the process measured, and the mode's figures).
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,11 +24,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { benchUnderTheEngine } from "../lib/bench/generateCustomers";
+import { SDK_FLOOR_RECORD_VARIABLE } from "../lib/bench/sdkFloor";
 import { graphDepth } from "../lib/bench/graph";
 import { siteInputBytes, stackInputBytes } from "../lib/bench/stateCost";
 import { desiredStateFile } from "../lib/config/stackFile";
 import { deployScope } from "../lib/plan/deployTargets";
 import type { RecordedResource } from "../lib/plan/offlineRuntime";
+import { runOffline } from "../lib/plan/offlineRuntime";
 import { runPlan } from "../lib/plan/runPlan";
 import { runStack } from "../lib/runtimePath/languageHost";
 import { realisticCreate } from "../lib/runtimePath/realisticOutputs";
@@ -108,6 +115,54 @@ async function runtime(stack: string, customersDir: string) {
   }
 }
 
+const SDK_FLOOR_PROGRAM = "lib/bench/sdkFloorProgram.ts";
+
+type Registered = Pick<RecordedResource, "type" | "name" | "custom">;
+
+/** How many custom resources the floor registered: every one of the record, by type and name, or an error. */
+function sameRegistrations(recorded: readonly Registered[], registered: readonly Registered[]): number {
+  const key = (rs: readonly Registered[]) =>
+    rs
+      .filter((r) => r.custom)
+      .map((r) => `${r.type}::${r.name}`)
+      .sort();
+  const [want, got] = [key(recorded), key(registered)];
+  if (want.join("\n") !== got.join("\n"))
+    throw new Error(`the SDK floor registered ${got.length} resources, not the record's ${want.length}`);
+  return got.length;
+}
+
+/** The SDK's floor in-process: the offline runtime, as the offline plan runs the program. */
+async function floor(stack: string, recordFile: string) {
+  const records = JSON.parse(readFileSync(recordFile, "utf8")) as RecordedResource[];
+  process.env[SDK_FLOOR_RECORD_VARIABLE] = recordFile;
+  const t0 = performance.now();
+  const result = await runOffline({
+    project: "nodepoint",
+    stack,
+    config: {},
+    secretKeys: [],
+    loadProgram: () => import(join(process.cwd(), SDK_FLOOR_PROGRAM)),
+  });
+  const ms = performance.now() - t0;
+  return { ms, resources: sameRegistrations(records, result.resources) };
+}
+
+/** The SDK's floor through `cmd/run`, started as the program is (Pulumi.yaml's runtime options). */
+async function floorRuntime(stack: string, recordFile: string) {
+  const records = JSON.parse(readFileSync(recordFile, "utf8")) as RecordedResource[];
+  const run = await runStack({
+    root: process.cwd(),
+    stack,
+    dryRun: false,
+    program: SDK_FLOOR_PROGRAM,
+    create: realisticCreate,
+    env: { [SDK_FLOOR_RECORD_VARIABLE]: recordFile, SSH_AUTH_SOCK: "" },
+  });
+  if (run.exitCode !== 0) throw new Error(`cmd/run exited ${run.exitCode}:\n${run.stderr.slice(-4000)}`);
+  return { ms: run.elapsedMs, resources: sameRegistrations(records, run.engine.resources) };
+}
+
 /**
  * The targeted set when one customer (the first generated file) changes plan: the program's record
  * of `customersDir` (its offline plan) is the desired state before, this process plans the changed
@@ -146,7 +201,11 @@ async function main() {
         ? await runtime(stack, a)
         : mode === "targets"
           ? await targets(stack, a, b)
-          : await baseline(stack, a);
+          : mode === "floor"
+            ? await floor(stack, a)
+            : mode === "floorRuntime"
+              ? await floorRuntime(stack, a)
+              : await baseline(stack, a);
   clearInterval(timer);
   sample();
   console.log(

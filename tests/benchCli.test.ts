@@ -43,7 +43,8 @@ describe("npm run bench", () => {
       `bench [t] N=${n} (${i}/2): offline plan (stack bench, fresh process)`,
       `bench [t] N=${n} (${i}/2): offline X; the program through cmd/run`,
       `bench [t] N=${n} (${i}/2): cmd/run Y; running the SDK baseline`,
-      `bench [t] N=${n} (${i}/2): baseline Y; the targeted set of a one-customer change`,
+      `bench [t] N=${n} (${i}/2): baseline Y; the SDK floor in-process and through cmd/run`,
+      `bench [t] N=${n} (${i}/2): SDK floor Z; the targeted set of a one-customer change`,
       `bench [t] N=${n} (${i}/2): T resources targeted; done`,
     ];
     expect(
@@ -51,6 +52,7 @@ describe("npm run bench", () => {
         l
           .replace(/\[\d+\.\d s\]/, "[t]")
           .replace(/\d+ ms, \d+ resources/, "X")
+          .replace(/\d+ ms and \d+ ms;/, "Z;")
           .replace(/\d+ ms;/, "Y;")
           .replace(/: \d+ resources targeted/, ": T resources targeted"),
       ),
@@ -62,14 +64,25 @@ describe("npm run bench", () => {
       /targeted set of a one-customer change: 2 sites: (\d+), 5 sites: (\d+), 10 sites: (\d+) resources/.exec(r.out);
     expect(targeted, r.out).not.toBeNull();
     expect(new Set(targeted!.slice(1)).size).toBe(1); // the same size whatever the number of sites
+    // Headers are separated by two spaces or more, cells hold no space.
+    const headers = lines[0]!.trim().split(/\s{2,}/);
+    const cell = (line: string, header: string) => {
+      expect(headers).toContain(header);
+      return Number(line.trim().split(/\s+/)[headers.indexOf(header)]);
+    };
     // Bytes stored per site, measured on the cmd/run path: a number of the right order.
-    const row = lines[2]!.trim().split(/\s+/);
-    expect(Number(row[9])).toBeGreaterThan(1000);
+    const two = lines[2]!;
+    expect(cell(two, "stored B/site max")).toBeGreaterThan(1000);
     // The fifth site is premium (HA: its rule names the bench stack's 20 nodes), the largest a site
     // stores: within the budget.
-    const five = lines[3]!.trim().split(/\s+/);
-    expect(five[0]).toBe("5");
-    expect(Number(five[9])).toBeGreaterThan(Number(row[9]));
-    expect(Number(five[9])).toBeLessThanOrEqual(SITE_INPUT_BUDGET);
+    const five = lines[3]!;
+    expect(cell(five, "sites")).toBe(5);
+    expect(cell(five, "stored B/site max")).toBeGreaterThan(cell(two, "stored B/site max"));
+    expect(cell(five, "stored B/site max")).toBeLessThanOrEqual(SITE_INPUT_BUDGET);
+    // The SDK's floor ran both ways and its ratio is theirs (from whole milliseconds: within 5%).
+    for (const line of [two, five]) {
+      const ratio = cell(line, "floor cmd/run ms") / cell(line, "floor offline ms");
+      expect(Math.abs(cell(line, "floor ratio") / ratio - 1)).toBeLessThan(0.05);
+    }
   });
 });

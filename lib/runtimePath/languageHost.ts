@@ -43,6 +43,8 @@ export interface ProgramRunOptions {
   env?: Record<string, string>;
   /** Arguments for node itself (`--cpu-prof`, `--max-old-space-size=...`). */
   nodeArgs?: readonly string[];
+  /** The program's entry file, as `Pulumi.yaml`'s `main` names one (default: `root`, its package's `main`). */
+  program?: string;
 }
 
 export interface ProgramRunResult {
@@ -116,7 +118,7 @@ export async function runProgram(options: ProgramRunOptions): Promise<ProgramRun
     ...["--stack", options.stack, "--pwd", root],
     ...(options.dryRun ? ["--dry-run"] : []),
     ...["--parallel", String(options.parallel ?? 48)],
-    root,
+    options.program !== undefined ? resolve(root, options.program) : root,
   ];
   // The host passes its own environment on; nothing of the test runner's loader hooks, no stale Pulumi settings.
   const inherited = Object.fromEntries(
@@ -170,6 +172,8 @@ export interface StackRunOptions {
    */
   env?: Record<string, string>;
   nodeArgs?: readonly string[];
+  /** The program's entry file (default: the project's). */
+  program?: string;
 }
 
 export interface StackRunResult extends ProgramRunResult {
@@ -227,6 +231,7 @@ export async function runStack(options: StackRunOptions): Promise<StackRunResult
       engineAddress: engine.address,
       env,
       ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+      ...(options.program !== undefined ? { program: options.program } : {}),
     });
     return { ...result, engine };
   } finally {
