@@ -53,8 +53,7 @@ const USAGE = `usage: npm run bench [-- --sizes 100,1000] [--stack bench]
   --stack NAME      the stack planned (default bench, Pulumi.bench.yaml: a fictional 21-node cluster)
 Each N: the offline plan, the program through cmd/run (gRPC, as pulumi up), the SDK-mocks baseline,
 the SDK's floor (the same registrations, plain) both ways, the targeted set of a one-customer change
-(also at 10 sites). Progress goes to stderr, the table to
-stdout. exit: 0 done, 1 failed, 2 usage error`;
+(also at 10 sites). Progress goes to stderr, the table to stdout. exit: 0 done, 1 failed, 2 usage error`;
 
 function measure<T extends Measurement>(args: string[]): T {
   // Node's default heap: 5,000 sites plan within it (lib/declareInTurns.ts).

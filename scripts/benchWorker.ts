@@ -29,8 +29,7 @@ import { graphDepth } from "../lib/bench/graph";
 import { siteInputBytes, stackInputBytes } from "../lib/bench/stateCost";
 import { desiredStateFile } from "../lib/config/stackFile";
 import { deployScope } from "../lib/plan/deployTargets";
-import type { RecordedResource } from "../lib/plan/offlineRuntime";
-import { runOffline } from "../lib/plan/offlineRuntime";
+import { runOffline, type RecordedResource } from "../lib/plan/offlineRuntime";
 import { runPlan } from "../lib/plan/runPlan";
 import { runStack } from "../lib/runtimePath/languageHost";
 import { realisticCreate } from "../lib/runtimePath/realisticOutputs";
@@ -157,6 +156,7 @@ async function floorRuntime(stack: string, recordFile: string) {
     dryRun: false,
     program: SDK_FLOOR_PROGRAM,
     create: realisticCreate,
+    // No ssh-agent: the floor runs no installer.
     env: { [SDK_FLOOR_RECORD_VARIABLE]: recordFile, SSH_AUTH_SOCK: "" },
   });
   if (run.exitCode !== 0) throw new Error(`cmd/run exited ${run.exitCode}:\n${run.stderr.slice(-4000)}`);
