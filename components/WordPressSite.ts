@@ -257,7 +257,7 @@ export class WordPressSite extends pulumi.ComponentResource {
           strict: rule.strict,
           resources: [sid],
           // The customer only: the rule's purpose is the same for every site, so it is not repeated
-          // in each one's state (README, "Cost on the real path").
+          // in each one's state (README, "Cost on the real path: state per site").
           comment: `customer ${c.slug}`,
         },
         { ...options, dependsOn: [resource], ...replacementOptions("haRule") },

@@ -37,7 +37,7 @@ export const SITES_IN_FLIGHT = 25;
 /**
  * Sites declared in one turn of the event loop, at most: between two turns the answers that have
  * arrived settle. With 5 rather than 25, cmd/run at 1,000 sites took 14.0-14.3 s against
- * 14.5-15.7 s and the offline plan 5.4-5.9 s against 6.9-7.1 s (README, "Cost on the real path").
+ * 14.5-15.7 s and the offline plan 5.4-5.9 s against 6.9-7.1 s (README, "Scale").
  */
 export const SITES_PER_TURN = 5;
 
@@ -72,7 +72,7 @@ const onBeforeExit = (dry: () => void) => {
  * support maps each frame. Resumed from an `await`, a batch's stacks carried the async frames of
  * everything awaiting the program (the SDK's stack machinery): 11 frames a registration sent the
  * engine instead of 6; cmd/run at 1,000 sites took 16.8-18.2 s against 14.4-17.1 s (three runs each,
- * alternating; README, "Cost on the real path").
+ * alternating; README, "Scale").
  */
 export function declareInTurns<T, R>(
   items: readonly T[],

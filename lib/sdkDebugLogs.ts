@@ -6,7 +6,7 @@
  * order"), and the program stays alive until the last is answered. The engine shows them only to
  * `pulumi up --debug` (pulumi/pulumi `pkg/host/host_server.go` `Log`: severity `diag.Debug`). At
  * 1,000 sites that is 40,000 calls in a chain, pending messages held meanwhile: a quarter of the
- * program's time through `cmd/run` (README, "Cost on the real path").
+ * program's time through `cmd/run` (README, "Scale").
  *
  * `withoutSdkDebugLogs` drops debug lines (`pulumi.log.debug`: the program sends none of its own),
  * unless `NODEPOINT_SDK_DEBUG_LOGS` is set, for a `pulumi up --debug` that wants the SDK's trace.
